@@ -1,0 +1,83 @@
+/**
+ * Turns `.github/opsbox.yml` into a validated config, with every problem located by key path and,
+ * when the source text is at hand, by line.
+ */
+import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import type { z } from 'zod';
+import { CONFIG_PATH, configSchema, type OpsboxConfig } from './opsbox.schema.js';
+import { ConfigError, formatKeyPath, type ConfigProblem } from './problems.js';
+
+export type ConfigResult = { ok: true; config: OpsboxConfig } | { ok: false; problems: ConfigProblem[] };
+
+/** Validates an already parsed config object (e.g. from Probot's `context.config`, `_extends` applied). */
+export function validateConfig(raw: unknown, source?: { file?: string; text?: string }): ConfigResult {
+  const file = source?.file ?? CONFIG_PATH;
+  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, problems: [{ file, key: '', message: 'expected a mapping with `services:` (see the config reference in README.md)' }] };
+  }
+  const { _extends: _ignored, ...rest } = raw as Record<string, unknown>;
+  const parsed = configSchema.safeParse(rest);
+  if (parsed.success) return { ok: true, config: parsed.data };
+  const located = source?.text ? locator(source.text) : undefined;
+  return { ok: false, problems: parsed.error.issues.map((issue) => toProblem(issue, file, located)) };
+}
+
+/** Parses and validates the config file's text; YAML syntax errors carry line and column. */
+export function parseConfigText(text: string, file: string = CONFIG_PATH): ConfigResult {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((error) => {
+        const pos = lineCounter.linePos(error.pos[0]);
+        return { file, key: '', line: pos.line, column: pos.col, message: `invalid YAML: ${firstLine(error.message)}` };
+      }),
+    };
+  }
+  return validateConfig(doc.toJS(), { file, text });
+}
+
+export function parseConfigOrThrow(text: string, file: string = CONFIG_PATH): OpsboxConfig {
+  const result = parseConfigText(text, file);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+function toProblem(issue: z.core.$ZodIssue, file: string, locate?: (path: PropertyKey[]) => Position | undefined): ConfigProblem {
+  let path = [...issue.path];
+  let message = issue.message;
+  if (issue.code === 'unrecognized_keys') {
+    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the config reference`;
+    if (issue.keys.length === 1) path = [...path, issue.keys[0]];
+  } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+    message = `is required (${issue.expected})`;
+  }
+  const pos = locate?.(path);
+  return { file, key: formatKeyPath(path), message, ...(pos ?? {}) };
+}
+
+interface Position {
+  line: number;
+  column: number;
+}
+
+/** Finds the line of the deepest existing node along a key path. */
+function locator(text: string): (path: PropertyKey[]) => Position | undefined {
+  const lineCounter = new LineCounter();
+  const doc: Document = parseDocument(text, { lineCounter });
+  return (path) => {
+    for (let depth = path.length; depth >= 0; depth--) {
+      const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
+      if (isNode(node) && node.range) {
+        const pos = lineCounter.linePos(node.range[0]);
+        return { line: pos.line, column: pos.col };
+      }
+    }
+    return undefined;
+  };
+}
+
+function firstLine(message: string): string {
+  return message.split('\n')[0];
+}
