@@ -1,0 +1,152 @@
+/**
+ * The rollout as data. The state machine (machine.ts) is a pure function
+ * `(state, event, now) → { state, effects }`; everything in here is plain JSON so the
+ * store can write it and a restarted process can resume from it.
+ */
+import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
+import type { AnalysisRun, ResolvedAnalysis, MeasurementInput } from './analysis-port.js';
+
+export type RolloutPhase =
+  | 'Progressing'
+  | 'Paused'
+  | 'Promoting'
+  | 'Succeeded'
+  | 'Aborting'
+  | 'Aborted'
+  | 'Superseded';
+
+export const TERMINAL_PHASES: readonly RolloutPhase[] = ['Succeeded', 'Aborted', 'Superseded'];
+
+export type PauseReason = 'step' | 'inconclusive' | 'command' | 'failure';
+
+export interface RepoRef {
+  installationId: number;
+  owner: string;
+  repo: string;
+  defaultBranch: string;
+}
+
+export interface SourcePullRequest {
+  number: number;
+  title: string;
+  url: string;
+  mergeSha: string;
+  author?: string;
+}
+
+/** Where the current step stands. */
+export type StepProgress =
+  | { kind: 'setWeight'; weight: number; committed: boolean; appliedAt?: number }
+  | { kind: 'pause'; until?: number; remainingMs?: number }
+  | { kind: 'analysis'; run: AnalysisRun };
+
+export interface CommitRecord {
+  kind: CommitKind;
+  weight: number;
+  step: number | null;
+  sha: string | null;
+  at: number;
+}
+
+export type CommitKind = 'weight' | 'promote' | 'rollback';
+
+export interface HistoryEntry {
+  at: number;
+  message: string;
+  actor?: string;
+}
+
+/** A failure that ended or paused the rollout, with what is needed to show the evidence. */
+export interface FailureRecord {
+  at: number;
+  reason: string;
+  /** Which analysis failed ('step:2', 'background'), when an analysis did. */
+  analysis?: string;
+}
+
+export interface RolloutState {
+  id: string;
+  repo: RepoRef;
+  service: string;
+  serviceConfig: ServiceConfig;
+  from: string;
+  to: string;
+  source: SourcePullRequest;
+  /** Resolved analyses by key: `step:<index>` and `background`. */
+  analyses: Record<string, ResolvedAnalysis>;
+  prometheusAddress?: string;
+
+  phase: RolloutPhase;
+  pauseReason?: PauseReason;
+  stepIndex: number;
+  step?: StepProgress;
+  /** Phase to come back to after a `/pause` + `/resume` of a running step. */
+  weight: number;
+  background?: AnalysisRun;
+  /** Finished analysis runs, kept for the evidence in comments and the revert PR. */
+  finishedRuns: Record<string, AnalysisRun>;
+
+  startedAt: number;
+  updatedAt: number;
+  finishedAt?: number;
+  wakeAt?: number;
+  failure?: FailureRecord;
+  supersededBy?: string;
+
+  commits: CommitRecord[];
+  history: HistoryEntry[];
+  revertPr?: { number: number; url: string };
+  statusCommentId?: number;
+  checkRunId?: number;
+
+  /** Effects decided but not yet confirmed done; replayed after a restart (each is idempotent). */
+  outbox: Effect[];
+  /** Increments for every effect id, so ids never repeat. */
+  effectSeq: number;
+}
+
+interface EffectBase {
+  id: number;
+  /** Failed attempts so far, and the earliest time of the next one. */
+  attempts?: number;
+  notBefore?: number;
+}
+
+export type Effect = EffectBase &
+  (
+    | { type: 'commit'; kind: CommitKind; weight: number; step: number | null; message: string }
+    | { type: 'measure'; analysis: string; metrics: string[] }
+    | { type: 'openRevertPr' }
+    | { type: 'report'; final: boolean }
+  );
+
+export type EffectResult =
+  | { type: 'commit'; sha: string | null }
+  | { type: 'measure'; measurements: { metric: string; measurement: MeasurementInput }[] }
+  | { type: 'openRevertPr'; number: number; url: string }
+  | { type: 'report'; statusCommentId?: number; checkRunId?: number };
+
+export type RolloutCommand =
+  | { name: 'promote'; full: boolean }
+  | { name: 'pause' }
+  | { name: 'resume' }
+  | { name: 'abort' }
+  | { name: 'retry' };
+
+export type RolloutEvent =
+  | { type: 'start' }
+  | { type: 'tick' }
+  | { type: 'effectDone'; effectId: number; result: EffectResult }
+  | { type: 'effectFailed'; effectId: number; error: string; retryable: boolean }
+  | { type: 'command'; command: RolloutCommand; actor: string }
+  | { type: 'supersede'; by: string; to: string; sourceNumber: number };
+
+export interface Transition {
+  state: RolloutState;
+  /** Effects newly added to the outbox by this transition. */
+  effects: Effect[];
+  /** Set when the event does not apply (e.g. a command in the wrong phase): why, for a reply. */
+  rejected?: string;
+}
+
+export type { Step };
