@@ -1,0 +1,122 @@
+/**
+ * The embedded store: one JSON file per rollout under `OPSBOX_DATA_DIR/rollouts`, written
+ * atomically (temp file, fsync, rename, fsync of the folder), and an in-memory index of wake
+ * times so an idle scheduler tick touches no file.
+ */
+import { createHash } from 'node:crypto';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import type { RolloutState } from '../rollout/types.js';
+import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
+
+export class FileRolloutStore implements RolloutStore {
+  private readonly rollouts = new Map<string, StoredRollout>();
+  private readonly rolloutDir: string;
+  private readonly claimDir: string;
+  /** Writes of one rollout happen in order, so an older version never lands after a newer one. */
+  private readonly writes = new Map<string, Promise<void>>();
+
+  private constructor(readonly dataDir: string) {
+    this.rolloutDir = path.join(dataDir, 'rollouts');
+    this.claimDir = path.join(dataDir, 'claims');
+  }
+
+  /** Opens (creating if needed) a data dir and loads every rollout in it. */
+  static async open(dataDir: string): Promise<FileRolloutStore> {
+    const store = new FileRolloutStore(dataDir);
+    await mkdir(store.rolloutDir, { recursive: true });
+    await mkdir(store.claimDir, { recursive: true });
+    for (const name of await readdir(store.rolloutDir)) {
+      if (!name.endsWith('.json')) continue; // leftovers of an interrupted write end in .tmp
+      const stored = JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')) as StoredRollout;
+      store.rollouts.set(stored.state.id, stored);
+    }
+    return store;
+  }
+
+  async get(id: string): Promise<StoredRollout | undefined> {
+    const stored = this.rollouts.get(id);
+    return stored && structuredClone(stored);
+  }
+
+  async put(state: RolloutState, expectedVersion: number): Promise<number> {
+    const current = this.rollouts.get(state.id)?.version ?? 0;
+    if (current !== expectedVersion) throw new VersionConflictError(state.id, expectedVersion, current);
+    const stored: StoredRollout = { state: structuredClone(state), version: current + 1 };
+    // Claim the version before the await so a concurrent writer sees the conflict.
+    this.rollouts.set(state.id, stored);
+    const previous = this.writes.get(state.id) ?? Promise.resolve();
+    const write = previous
+      .catch(() => undefined)
+      .then(() => writeAtomically(path.join(this.rolloutDir, fileName(state.id)), JSON.stringify(stored)));
+    this.writes.set(state.id, write);
+    await write;
+    if (this.writes.get(state.id) === write) this.writes.delete(state.id);
+    return stored.version;
+  }
+
+  async list(): Promise<RolloutState[]> {
+    return [...this.rollouts.values()]
+      .map((stored) => structuredClone(stored.state))
+      .sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  dueIds(now: number): string[] {
+    const due: string[] = [];
+    for (const [id, stored] of this.rollouts) {
+      const wakeAt = stored.state.wakeAt;
+      if (wakeAt !== undefined && wakeAt <= now) due.push(id);
+    }
+    return due;
+  }
+
+  async claimOnce(key: string): Promise<boolean> {
+    const file = path.join(this.claimDir, `${sha(key)}.json`);
+    try {
+      // `wx` fails if the file exists: the file system decides who claimed first.
+      const handle = await open(file, 'wx');
+      try {
+        await handle.writeFile(JSON.stringify({ key, at: new Date().toISOString() }));
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+  }
+}
+
+function fileName(id: string): string {
+  const readable = id.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 80);
+  return `${readable}-${sha(id).slice(0, 12)}.json`;
+}
+
+function sha(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const handle = await open(temp, 'w');
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await rename(temp, file);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  const dir = await open(path.dirname(file), 'r');
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * Durable rollout state. The store is an interface with optimistic versions so a second backend
+ * shared by several replicas can be added beside the file store without touching its callers.
+ */
+import type { RolloutState } from '../rollout/types.js';
+
+export interface StoredRollout {
+  state: RolloutState;
+  /** Incremented on every write; a write with a stale version is refused. */
+  version: number;
+}
+
+export class VersionConflictError extends Error {
+  readonly code = 'version-conflict';
+  constructor(readonly id: string, readonly expected: number, readonly actual: number) {
+    super(`rollout ${id} changed underneath (expected version ${expected}, found ${actual}); re-read and apply again`);
+    this.name = 'VersionConflictError';
+  }
+}
+
+export interface RolloutStore {
+  get(id: string): Promise<StoredRollout | undefined>;
+  /** Writes `state` if the stored version is `expectedVersion` (0 for a new rollout); returns the new version. */
+  put(state: RolloutState, expectedVersion: number): Promise<number>;
+  /** Every rollout the store holds, newest first. */
+  list(): Promise<RolloutState[]>;
+  /** Ids of rollouts that want to be woken at or before `now`. */
+  dueIds(now: number): string[];
+  /**
+   * Records a key (a webhook delivery, a merge commit, a comment id) once: true the first time,
+   * false for every repeat. Used to make redeliveries do nothing.
+   */
+  claimOnce(key: string): Promise<boolean>;
+}
