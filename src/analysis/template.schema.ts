@@ -1,0 +1,129 @@
+/**
+ * Schemas of Argo Rollouts' AnalysisTemplate / ClusterAnalysisTemplate (argoproj.io/v1alpha1).
+ *
+ * Metrics are validated after `{{args.*}}` substitution, so a template may write
+ * `count: "{{args.count}}"`; that is why the document schema keeps metrics raw and the metric
+ * schema accepts integers written as strings.
+ */
+import { z } from 'zod';
+import { parseDuration } from '../util/duration.js';
+
+export const TEMPLATE_API_VERSION = 'argoproj.io/v1alpha1';
+export const TEMPLATE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate'] as const;
+
+const nonEmpty = z.string().trim().min(1, 'must not be empty');
+
+/** Kubernetes' IntOrString as Argo uses it for count and limits: 3 or "3". */
+const intOrString = z.union([z.number(), z.string()]).transform((value, ctx) => {
+  const number = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(number)) {
+    ctx.addIssue({ code: 'custom', message: `expected an integer, got ${JSON.stringify(value)}` });
+    return z.NEVER;
+  }
+  return number;
+});
+
+/** Go duration (`30s`, `5m`) or a number of seconds, as Argo's DurationString. */
+const durationString = z.union([z.string(), z.number()]).transform((value, ctx) => {
+  try {
+    return { text: String(value), ms: parseDuration(value) };
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: (error as Error).message });
+    return z.NEVER;
+  }
+});
+
+const valueFromSchema = z.record(z.string(), z.unknown());
+
+/** `spec.args[]`: a declared argument, with an optional default. */
+export const templateArgSchema = z.strictObject({
+  name: nonEmpty,
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional(),
+  valueFrom: valueFromSchema.optional(),
+});
+
+const dryRunSchema = z.strictObject({ metricName: nonEmpty });
+const measurementRetentionSchema = z.strictObject({
+  metricName: nonEmpty,
+  limit: intOrString.pipe(z.number().int().min(1, 'must be at least 1')),
+});
+
+/** The document around the metrics: header and spec, metrics still raw. */
+export const templateDocumentSchema = z.object({
+  apiVersion: z.literal(TEMPLATE_API_VERSION),
+  kind: z.enum(TEMPLATE_KINDS),
+  metadata: z.object({ name: nonEmpty }),
+  spec: z.object({
+    args: z.array(templateArgSchema).default([]),
+    metrics: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one metric'),
+    dryRun: z.array(dryRunSchema).default([]),
+    measurementRetention: z.array(measurementRetentionSchema).default([]),
+  }),
+});
+
+const headerSchema = z.strictObject({ key: nonEmpty, value: z.string() });
+
+export const prometheusProviderSchema = z.strictObject({
+  address: nonEmpty.optional(),
+  query: nonEmpty,
+  /** Seconds, like Argo (a duration string is accepted too). */
+  timeout: durationString.optional(),
+  headers: z.array(headerSchema).default([]),
+  insecure: z.boolean().default(false),
+  authentication: z
+    .strictObject({
+      basicAuth: z.strictObject({ username: z.string(), password: z.string() }).optional(),
+      sigv4: z.unknown().optional(),
+      oauth2: z.unknown().optional(),
+    })
+    .optional(),
+  rangeQuery: z.strictObject({ start: nonEmpty, end: nonEmpty, step: nonEmpty }).optional(),
+});
+
+/** One metric after argument substitution. The provider block is checked separately. */
+export const metricSchema = z.strictObject({
+  name: nonEmpty,
+  interval: durationString.optional(),
+  initialDelay: durationString.optional(),
+  count: intOrString.pipe(z.number().int().min(0, 'must not be negative')).optional(),
+  successCondition: z.string().optional(),
+  failureCondition: z.string().optional(),
+  failureLimit: intOrString.pipe(z.number().int().min(-1, 'must be -1 (off) or more')).optional(),
+  inconclusiveLimit: intOrString.pipe(z.number().int().min(0, 'must not be negative')).optional(),
+  consecutiveErrorLimit: intOrString.pipe(z.number().int().min(0, 'must not be negative')).optional(),
+  consecutiveSuccessLimit: intOrString.pipe(z.number().int().min(0, 'must not be negative')).optional(),
+  provider: z.record(z.string(), z.unknown()),
+});
+
+export type TemplateDocument = z.infer<typeof templateDocumentSchema>;
+export type TemplateArg = z.infer<typeof templateArgSchema>;
+export type ParsedMetric = z.infer<typeof metricSchema>;
+export type ParsedPrometheusProvider = z.infer<typeof prometheusProviderSchema>;
+
+/** `['spec', 'metrics', 0, 'count']` → `spec.metrics[0].count`. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+/** One line per zod issue: `field: message`, unknown keys named. */
+export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string {
+  return error.issues
+    .map((issue) => {
+      let path = [...prefix, ...issue.path];
+      let message = issue.message;
+      if (issue.code === 'unrecognized_keys') {
+        message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
+      } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+        message = `is required (${issue.expected})`;
+      }
+      if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) path = [...path, issue.keys[0]];
+      const where = formatIssuePath(path);
+      return where ? `${where}: ${message}` : message;
+    })
+    .join('; ');
+}

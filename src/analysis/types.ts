@@ -1,0 +1,93 @@
+/**
+ * Shapes shared by the analysis engine: resolved metrics, measurements, phases and the provider
+ * interface. Everything a run stores is plain JSON so it can be written to disk and resumed.
+ */
+
+/** Argo Rollouts' analysis phases. */
+export type AnalysisPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+
+/** Phases a finished measurement, metric or run can end in. */
+export type CompletedPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
+
+/** What a provider measured: scalar → number, vector/matrix → numbers, string → string. */
+export type MeasuredValue = number | number[] | string;
+
+export type TemplateKind = 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
+
+/** Where a metric came from, for error messages and the evidence shown on pull requests. */
+export interface MetricSource {
+  readonly file: string;
+  readonly template: string;
+  readonly kind: TemplateKind;
+}
+
+/** Argo's rangeQuery: start/end are expressions like `now() - duration("5m")`, step a duration. */
+export interface RangeQuerySpec {
+  readonly start: string;
+  readonly end: string;
+  readonly step: string;
+}
+
+/** A Prometheus provider block after argument substitution and validation. */
+export interface PrometheusQuerySpec {
+  /** Absent when the template relies on the default datasource. */
+  readonly address?: string;
+  readonly query: string;
+  readonly timeoutMs: number;
+  readonly headers: readonly { readonly key: string; readonly value: string }[];
+  readonly insecure: boolean;
+  readonly basicAuth?: { readonly username: string; readonly password: string };
+  readonly rangeQuery?: RangeQuerySpec;
+}
+
+/**
+ * The schedule, judgement and limits of one metric: everything a run needs to decide what to
+ * measure and how to assess it. It holds no credentials, so it can be stored with the run.
+ */
+export interface RunMetricSpec {
+  readonly name: string;
+  /** Durations as written in the template, kept for display. */
+  readonly interval?: string;
+  readonly initialDelay?: string;
+  readonly intervalMs?: number;
+  readonly initialDelayMs?: number;
+  /** Unset (or 0 in the template) means: 1 without an interval, unlimited with one. */
+  readonly count?: number;
+  readonly successCondition?: string;
+  readonly failureCondition?: string;
+  /** -1 disables the failure limit. */
+  readonly failureLimit: number;
+  readonly inconclusiveLimit: number;
+  readonly consecutiveErrorLimit: number;
+  /** 0 disables. */
+  readonly consecutiveSuccessLimit: number;
+  /** Dry-run metrics are measured and shown but never decide the run phase. */
+  readonly dryRun: boolean;
+  /** How many measurements are kept for this metric. */
+  readonly measurementRetention: number;
+  /** The query and address, shown as evidence (no headers, no credentials). */
+  readonly query: string;
+  readonly address?: string;
+  readonly rangeQuery?: RangeQuerySpec;
+  readonly source: MetricSource;
+}
+
+/** A metric ready to measure: its run spec plus the full provider configuration. */
+export interface ResolvedMetric extends Omit<RunMetricSpec, 'query' | 'address' | 'rangeQuery'> {
+  readonly prometheus: PrometheusQuerySpec;
+}
+
+/** What a provider returns for a successful query. */
+export interface ProviderResult {
+  readonly value: MeasuredValue;
+  /** The response body as received, for debugging. */
+  readonly raw: string;
+}
+
+/**
+ * A metric source. `measure` resolves with the value or rejects with a MeasurementError whose
+ * message says what went wrong; any other rejection is reported as an Error measurement too.
+ */
+export interface MetricProvider {
+  measure(metric: ResolvedMetric, signal?: AbortSignal): Promise<ProviderResult>;
+}
