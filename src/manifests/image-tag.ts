@@ -1,0 +1,197 @@
+/**
+ * Reading and setting the version of an image where a service's canary or stable file keeps it:
+ * in workload containers, in a kustomization's `images:`, or at an explicit `path` (SPEC §1).
+ */
+import { isMap, isScalar, isSeq, type Node, type Scalar, type YAMLMap } from 'yaml';
+import type { ImageLocation } from '../config/opsbox.schema.js';
+import { ManifestError } from './errors.js';
+import { formatImageReference, formatVersion, parseImageReference, parseVersion, sameRepository, type ImageVersion } from './image-ref.js';
+import { findWorkloadsRunning } from './workloads.js';
+import { applyEditsChecked, insertPair, removePair, replaceScalar, type TextEdit } from './yaml-edit.js';
+import { YamlFile, type YamlDocument } from './yaml-file.js';
+import { formatPath, type PathSegment } from './yaml-path.js';
+
+/** One place in a file that holds the image's version. */
+interface ImageSite {
+  /** What the place is, for messages: `container api`, `images[0]`, `image.tag`. */
+  readonly label: string;
+  readonly key: string;
+  readonly node: Node;
+  readonly version: ImageVersion;
+  edits(target: ImageVersion): TextEdit[];
+}
+
+/** The version in use: a tag (`v2`), a digest (`sha256:…`), or both (`v2@sha256:…`). */
+export function readImageVersion(text: string, location: ImageLocation, image: string): string {
+  return readVersion(YamlFile.parse(location.file, text), location, image);
+}
+
+/** Returns the new text with every place of the image set to `version`; the same text when already set. */
+export function setImageVersion(text: string, location: ImageLocation, image: string, version: string): string {
+  const target = parseVersion(version);
+  if (!target) {
+    throw new ManifestError(
+      'invalid-version',
+      { file: location.file },
+      `"${version}" is not an image version; use a tag (v2), a digest (sha256:…) or both (v2@sha256:…).`,
+    );
+  }
+  const wanted = formatVersion(target)!;
+  const file = YamlFile.parse(location.file, text);
+  const sites = locateImage(file, location, image);
+  const edits = sites.filter((site) => formatVersion(site.version) !== wanted).flatMap((site) => site.edits(target));
+  return applyEditsChecked(file, edits, (edited) => {
+    try {
+      const now = readVersion(edited, location, image);
+      return now === wanted ? undefined : `${image} reads ${now} instead of ${wanted}`;
+    } catch (error) {
+      return error instanceof ManifestError ? error.detail : String(error);
+    }
+  });
+}
+
+function readVersion(file: YamlFile, location: ImageLocation, image: string): string {
+  const sites = locateImage(file, location, image);
+  const versions = sites.map((site) => formatVersion(site.version));
+  const unversioned = sites.find((_, index) => versions[index] === undefined);
+  if (unversioned) {
+    throw file.error('version-missing', `${image} has no tag or digest; pin a version (e.g. ${image}:v1) so canary and stable can be compared.`, {
+      node: unversioned.node,
+      key: unversioned.key,
+    });
+  }
+  if (new Set(versions).size > 1) {
+    const listing = sites.map((site, index) => `${site.label} ${versions[index]}`).join(', ');
+    throw file.error('versions-disagree', `the places that use ${image} disagree: ${listing}. Give them the same version.`, {
+      node: sites[0].node,
+      key: sites[0].key,
+    });
+  }
+  return versions[0]!;
+}
+
+function locateImage(file: YamlFile, location: ImageLocation, image: string): ImageSite[] {
+  if (location.path !== undefined) return [pathSite(file, location.path, location.name, image)];
+  const kustomization = kustomizationDocument(file);
+  if (kustomization) return kustomizationSites(file, kustomization, image);
+  return workloadSites(file, location.name, image);
+}
+
+function workloadSites(file: YamlFile, name: string | undefined, image: string): ImageSite[] {
+  const matches = findWorkloadsRunning(file, image, name);
+  if (matches.length > 1) {
+    const documents = matches.map((match) => file.describe(match.document)).join(', ');
+    throw file.error('ambiguous', `${matches.length} documents run ${image} (${documents}); set \`name\` to the metadata.name of the one to use.`);
+  }
+  const seen = new Set<Scalar>();
+  const sites: ImageSite[] = [];
+  for (const container of matches[0].containers) {
+    // containers that share an anchored image (`image: *api`) share one scalar: edit it once
+    if (seen.has(container.node)) continue;
+    seen.add(container.node);
+    const reference = parseImageReference(container.reference);
+    const key = formatPath(container.path);
+    sites.push({
+      label: `container ${container.containerName ?? key}`,
+      key,
+      node: container.node,
+      version: reference,
+      edits: (target) => [replaceScalar(file, container.node, formatImageReference(reference.repository, target), { key })],
+    });
+  }
+  return sites;
+}
+
+function kustomizationDocument(file: YamlFile): YamlDocument | undefined {
+  const declared = file.documents.find((doc) => doc.kind === 'Kustomization' && (doc.apiVersion ?? '').startsWith('kustomize.config.k8s.io/'));
+  if (declared) return declared;
+  const basename = file.path.split('/').at(-1) ?? '';
+  return /^(kustomization\.ya?ml|Kustomization)$/.test(basename) ? file.documents[0] : undefined;
+}
+
+function kustomizationSites(file: YamlFile, doc: YamlDocument, image: string): ImageSite[] {
+  const images = file.lookup(doc, ['images']);
+  if (!images.found || !isSeq(images.node) || images.node.items.length === 0) {
+    throw file.error('image-not-found', `the kustomization has no images: entries; add one with name: ${image} and newTag: <version>.`);
+  }
+  const sites: ImageSite[] = [];
+  const found: string[] = [];
+  images.node.items.forEach((item, index) => {
+    if (!isMap(item)) return;
+    const name = stringField(file, item, 'name');
+    const newName = stringField(file, item, 'newName');
+    found.push(newName ? `${name} → ${newName}` : (name ?? `images[${index}]`));
+    if (!(name && sameRepository(name, image)) && !(newName && sameRepository(newName, image))) return;
+    sites.push(kustomizationSite(file, doc, item, index));
+  });
+  if (sites.length === 0) {
+    throw file.error('image-not-found', `no images: entry has name or newName ${image}; found: ${found.join(', ')}. Check the service's \`image\`.`, {
+      node: images.node,
+      key: 'images',
+    });
+  }
+  return sites;
+}
+
+function kustomizationSite(file: YamlFile, doc: YamlDocument, entry: YAMLMap, index: number): ImageSite {
+  const key = `images[${index}]`;
+  const fields = { tag: 'newTag', digest: 'digest' } as const;
+  const version: ImageVersion = { tag: stringField(file, entry, fields.tag), digest: stringField(file, entry, fields.digest) };
+  return {
+    label: key,
+    key,
+    node: entry,
+    version,
+    edits(target) {
+      const edits: TextEdit[] = [];
+      for (const part of ['tag', 'digest'] as const) {
+        const field = fields[part];
+        const wanted = target[part];
+        const fieldPath: PathSegment[] = ['images', index, field];
+        const exists = file.lookup(doc, fieldPath).found;
+        const fieldKey = formatPath(fieldPath);
+        if (wanted === undefined) {
+          if (exists) edits.push(removePair(file, entry, field, { key: fieldKey }));
+        } else if (!exists) {
+          edits.push(insertPair(file, entry, field, wanted, { key: fieldKey }));
+        } else if (version[part] !== wanted) {
+          edits.push(replaceScalar(file, file.editableScalarAt(doc, fieldPath, 'image version'), wanted, { key: fieldKey }));
+        }
+      }
+      return edits;
+    },
+  };
+}
+
+function stringField(file: YamlFile, map: YAMLMap, key: string): string | undefined {
+  const node = map.get(key, true);
+  if (!isScalar(node) || node.value === null) return undefined;
+  return file.scalarText(node);
+}
+
+function pathSite(file: YamlFile, pathText: string, name: string | undefined, image: string): ImageSite {
+  const path = file.parsePath(pathText);
+  const doc = file.documentWithPath(path, name);
+  const node = file.editableScalarAt(doc, path, 'image version');
+  const key = formatPath(path);
+  const value = node.value === null ? '' : file.scalarText(node);
+  const reference = parseImageReference(value);
+  if (value && sameRepository(reference.repository, image)) {
+    return {
+      label: key,
+      key,
+      node,
+      version: reference,
+      edits: (target) => [replaceScalar(file, node, formatImageReference(reference.repository, target), { key })],
+    };
+  }
+  const bare = value === '' ? {} : parseVersion(value);
+  if (!bare) {
+    throw file.error(
+      'image-not-found',
+      `holds "${value}", which is neither a version (v2, sha256:…) nor a reference to ${image}. Point \`path\` at the tag or the image reference, or check the service's \`image\`.`,
+      { node, key },
+    );
+  }
+  return { label: key, key, node, version: bare, edits: (target) => [replaceScalar(file, node, formatVersion(target)!, { key })] };
+}

@@ -1,0 +1,17 @@
+/** Shared by the manifest and traffic tests: fixtures and the lines a diff changes. */
+import { readFileSync } from 'node:fs';
+import { structuredPatch } from 'diff';
+
+export function manifestFixture(name: string): string {
+  return readFileSync(new URL(`../fixtures/manifests/${name}`, import.meta.url), 'utf8');
+}
+
+/** The removed and added lines of the diff between two texts, in diff order. */
+export function changedLines(before: string, after: string): string[] {
+  const patch = structuredPatch('before', 'after', before, after, undefined, undefined, { context: 0 });
+  return patch.hunks.flatMap((hunk) => hunk.lines.filter((line) => line.startsWith('-') || line.startsWith('+')));
+}
+
+export function toCrlf(text: string): string {
+  return text.replace(/\r?\n/g, '\r\n');
+}
