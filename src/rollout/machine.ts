@@ -286,7 +286,11 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
     }
   } else {
     const resolved = s.analyses[stepKey(index)];
-    s.step = { kind: 'analysis', run: deps.analysis.start(resolved?.metrics ?? [], now) };
+    if (!resolved || resolved.metrics.length === 0) {
+      fail(d, `the analysis of step ${index + 1} has no metrics to run`, now, deps, { forceRollback: false });
+      return;
+    }
+    s.step = { kind: 'analysis', run: deps.analysis.start(resolved.metrics, now) };
     report(d);
     measureIfDue(d, stepKey(index), s.step.run, now, deps);
   }
@@ -344,7 +348,7 @@ function judge(d: Draft, key: string, now: number, deps: MachineDeps): void {
   const run = runFor(s, key);
   if (!run) return;
   const { phase, message } = deps.analysis.outcome(run);
-  if (phase === 'Running') return;
+  if (phase === 'Running' || phase === 'Pending') return;
   const label = key === 'background' ? 'background analysis' : `analysis of step ${s.stepIndex + 1}`;
   if (phase === 'Failed' || phase === 'Error') {
     s.finishedRuns[key] = run;

@@ -4,7 +4,7 @@
  * store can write it and a restarted process can resume from it.
  */
 import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
-import type { AnalysisRun, ResolvedAnalysis, MeasurementInput } from './analysis-port.js';
+import type { AnalysisRun, PlannedAnalysis, MeasurementInput } from './analysis-port.js';
 
 export type RolloutPhase =
   | 'Progressing'
@@ -73,7 +73,7 @@ export interface RolloutState {
   to: string;
   source: SourcePullRequest;
   /** Resolved analyses by key: `step:<index>` and `background`. */
-  analyses: Record<string, ResolvedAnalysis>;
+  analyses: Record<string, PlannedAnalysis>;
   prometheusAddress?: string;
 
   phase: RolloutPhase;

@@ -1,0 +1,35 @@
+/** `opsbox <command>`: dispatches to the commands. */
+import { analyzeCommand } from './analyze.js';
+import { EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
+import { planCommand } from './plan.js';
+import { validateCommand } from './validate.js';
+
+const USAGE = `Usage: opsbox <command> [options]
+
+Commands:
+  analyze    run AnalysisTemplates against Prometheus now and print every measurement
+  validate   check a manifests checkout: .github/opsbox.yml, manifests, traffic objects, templates
+  plan       print, offline, the diff each rollout step would commit
+
+Run "opsbox <command> --help" for the options of a command.
+`;
+
+const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> = {
+  analyze: analyzeCommand,
+  validate: validateCommand,
+  plan: planCommand,
+};
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(USAGE);
+    return name ? EXIT_OK : EXIT_USAGE;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.stderr.write(`opsbox: unknown command "${name}"\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  return command(rest, io);
+}

@@ -1,0 +1,61 @@
+/** `opsbox validate [DIR]`: checks a manifests checkout the way the app checks a merge commit. */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfigText } from '../config/load.js';
+import { CONFIG_PATH } from '../config/opsbox.schema.js';
+import { formatProblem } from '../config/problems.js';
+import { DiskRepoFiles } from '../repo/files.js';
+import { preflight } from '../rollout/preflight.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
+
+const USAGE = `Usage: opsbox validate [DIR]
+
+Checks the manifests checkout in DIR (default: the current folder): ${CONFIG_PATH}, that each
+service's files exist, that the canary and stable image tags can be found, that each traffic
+object has both backends, and that every analysis template exists and resolves.
+
+Prints each problem on its own line as "file:line: key: message" and exits 1, or exits 0.
+`;
+
+export async function validateCommand(argv: string[], io: CliIO): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  } catch (error) {
+    io.stderr.write(`opsbox validate: ${(error as Error).message}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  if (parsed.values.help) {
+    io.stdout.write(USAGE);
+    return EXIT_OK;
+  }
+  if (parsed.positionals.length > 1) {
+    io.stderr.write(`opsbox validate: expected at most one folder\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  const dir = path.resolve(parsed.positionals[0] ?? '.');
+  const files = new DiskRepoFiles(dir);
+  const text = await files.readOptional(CONFIG_PATH);
+  if (text === null) {
+    io.stderr.write(`${CONFIG_PATH}: not found in ${dir}; create it (see the config reference in README.md)\n`);
+    return EXIT_INVALID;
+  }
+  const config = parseConfigText(text, CONFIG_PATH);
+  if (!config.ok) {
+    for (const problem of config.problems) io.stdout.write(`${formatProblem(problem)}\n`);
+    return EXIT_INVALID;
+  }
+  const result = await preflight(files, config.config, { configFile: CONFIG_PATH });
+  if (result.problems.length > 0) {
+    for (const problem of result.problems) io.stdout.write(`${formatProblem(problem)}\n`);
+    io.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found\n`);
+    return EXIT_INVALID;
+  }
+  for (const check of result.services.values()) {
+    io.stdout.write(
+      `ok  ${check.service}: canary ${check.canaryVersion}, stable ${check.stableVersion}, canary weight ${check.weight}%, ${Object.keys(check.analyses).length} analyses\n`,
+    );
+  }
+  io.stdout.write(`valid: ${result.services.size} service(s), ${result.templateCount} template(s)\n`);
+  return EXIT_OK;
+}

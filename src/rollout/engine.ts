@@ -1,0 +1,143 @@
+/**
+ * Runs rollouts: feeds events to the state machine one at a time per rollout, persists every
+ * transition before acting on it, and executes the effects in the outbox.
+ */
+import type { Logger } from 'pino';
+import type { RolloutStore } from '../state/store.js';
+import { isTerminal, transition, type MachineDeps } from './machine.js';
+import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
+
+/** Carries out one effect at the edges (GitHub, Prometheus). Must be idempotent. */
+export interface EffectExecutor {
+  execute(state: RolloutState, effect: Effect): Promise<EffectResult>;
+}
+
+/** An effect failure; `retryable` says whether trying again later may help. */
+export class EffectError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'EffectError';
+  }
+}
+
+export interface EngineOptions {
+  store: RolloutStore;
+  machine: MachineDeps;
+  executor: EffectExecutor;
+  clock?: () => number;
+  log?: Pick<Logger, 'info' | 'warn' | 'error' | 'debug'>;
+  /** Upper bound of effects run in one go for one rollout (every loop here is bounded). */
+  maxEffectsPerDrain?: number;
+  /** Rollouts advanced at once by a tick. */
+  tickConcurrency?: number;
+}
+
+export class RolloutEngine {
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly clock: () => number;
+  private readonly maxEffects: number;
+  private readonly concurrency: number;
+  private ticking: Promise<void> | undefined;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.maxEffects = options.maxEffectsPerDrain ?? 50;
+    this.concurrency = options.tickConcurrency ?? 8;
+  }
+
+  get store(): RolloutStore {
+    return this.options.store;
+  }
+
+  /** Stores a new rollout and starts it. A rollout that already exists is left as it is. */
+  async create(state: RolloutState): Promise<boolean> {
+    return this.withLock(state.id, async () => {
+      if (await this.options.store.get(state.id)) return false;
+      await this.options.store.put(state, 0);
+      await this.apply(state.id, { type: 'start' });
+      return true;
+    });
+  }
+
+  /** Applies one event to one rollout, then runs what it decided. */
+  async dispatch(id: string, event: RolloutEvent): Promise<Transition | undefined> {
+    return this.withLock(id, () => this.apply(id, event));
+  }
+
+  /** Wakes every rollout that is due. Overlapping calls share one pass. */
+  async tick(): Promise<void> {
+    if (this.ticking) return this.ticking;
+    this.ticking = this.runTick().finally(() => {
+      this.ticking = undefined;
+    });
+    return this.ticking;
+  }
+
+  /** Resolves when every rollout's queued work has finished (for shutdown and tests). */
+  async idle(): Promise<void> {
+    for (let round = 0; round < 100 && (this.locks.size > 0 || this.ticking); round++) {
+      await Promise.allSettled([...this.locks.values(), this.ticking]);
+    }
+  }
+
+  private async runTick(): Promise<void> {
+    const due = this.options.store.dueIds(this.clock());
+    for (let i = 0; i < due.length; i += this.concurrency) {
+      const batch = due.slice(i, i + this.concurrency);
+      await Promise.allSettled(
+        batch.map((id) =>
+          this.dispatch(id, { type: 'tick' }).catch((error) =>
+            this.options.log?.error({ err: error, rollout: id }, 'rollout tick failed'),
+          ),
+        ),
+      );
+    }
+  }
+
+  private async apply(id: string, event: RolloutEvent): Promise<Transition | undefined> {
+    const stored = await this.options.store.get(id);
+    if (!stored) return undefined;
+    const result = transition(stored.state, event, this.clock(), this.options.machine);
+    let version = await this.options.store.put(result.state, stored.version);
+    let state = result.state;
+    // Run the outbox: each result goes back through the machine and is stored before the next effect.
+    for (let n = 0; n < this.maxEffects; n++) {
+      const now = this.clock();
+      const effect = state.outbox.find((e) => (e.notBefore ?? 0) <= now);
+      if (!effect) break;
+      const outcome = await this.execute(state, effect);
+      const next = transition(state, outcome, this.clock(), this.options.machine);
+      version = await this.options.store.put(next.state, version);
+      state = next.state;
+      if (isTerminal(state) && state.outbox.length === 0) break;
+    }
+    return { ...result, state };
+  }
+
+  private async execute(state: RolloutState, effect: Effect): Promise<RolloutEvent> {
+    try {
+      const result = await this.options.executor.execute(state, effect);
+      return { type: 'effectDone', effectId: effect.id, result };
+    } catch (error) {
+      const retryable = error instanceof EffectError ? error.retryable : true;
+      const message = error instanceof Error ? error.message : String(error);
+      this.options.log?.warn({ rollout: state.id, effect: effect.type, retryable, err: message }, 'effect failed');
+      return { type: 'effectFailed', effectId: effect.id, error: message, retryable };
+    }
+  }
+
+  /** Events of one rollout run one at a time, in arrival order. */
+  private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.locks.get(id) ?? Promise.resolve();
+    const current = previous.catch(() => undefined).then(work);
+    this.locks.set(id, current);
+    try {
+      return await current;
+    } finally {
+      if (this.locks.get(id) === current) this.locks.delete(id);
+    }
+  }
+}

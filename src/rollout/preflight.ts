@@ -1,0 +1,152 @@
+/**
+ * Everything that can be checked before a rollout commits anything: the files exist, the image
+ * tags can be found, the traffic object has both backends, every analysis resolves. Used by
+ * `opsbox validate` on a checkout and by the app on the merge commit, so both say the same.
+ */
+import { AnalysisTemplateError } from '../analysis/errors.js';
+import { resolveAnalysis } from '../analysis/resolve.js';
+import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
+import { toRunMetricSpec } from '../analysis/run.js';
+import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
+import type { ConfigProblem } from '../config/problems.js';
+import { readImageVersion } from '../manifests/image-tag.js';
+import { readFiles, type RepoFiles } from '../repo/files.js';
+import { createTrafficProvider } from '../traffic/index.js';
+import type { PlannedAnalysis } from './analysis-port.js';
+import { stepKey } from './machine.js';
+
+export interface ServiceCheck {
+  service: string;
+  canaryVersion?: string;
+  stableVersion?: string;
+  weight?: number;
+  /** Resolved analyses by key (`step:<i>`, `background`). */
+  analyses: Record<string, PlannedAnalysis>;
+}
+
+export interface PreflightResult {
+  problems: ConfigProblem[];
+  services: Map<string, ServiceCheck>;
+  templateCount: number;
+}
+
+export async function preflight(
+  files: RepoFiles,
+  config: OpsboxConfig,
+  options: { services?: readonly string[]; configFile?: string } = {},
+): Promise<PreflightResult> {
+  const configFile = options.configFile ?? '.github/opsbox.yml';
+  const problems: ConfigProblem[] = [];
+  const services = new Map<string, ServiceCheck>();
+
+  let catalog: TemplateCatalog | undefined;
+  try {
+    catalog = await loadTemplatesFromSource(files, config.analysisTemplates);
+  } catch (error) {
+    problems.push(templateProblem(error, configFile, 'analysisTemplates'));
+  }
+
+  const names = options.services ?? Object.keys(config.services);
+  for (const name of names) {
+    const service = config.services[name];
+    if (!service) {
+      problems.push({ file: configFile, key: `services.${name}`, message: `unknown service "${name}"; configured: ${Object.keys(config.services).join(', ')}` });
+      continue;
+    }
+    const check: ServiceCheck = { service: name, analyses: {} };
+    services.set(name, check);
+    const key = `services.${name}`;
+    check.canaryVersion = await readVersion(files, service.canary, service.image, `${key}.canary`, configFile, problems);
+    check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
+    check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems);
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
+  }
+  return { problems, services, templateCount: catalog?.templates.length ?? 0 };
+}
+
+async function readVersion(
+  files: RepoFiles,
+  location: ImageLocation,
+  image: string,
+  key: string,
+  configFile: string,
+  problems: ConfigProblem[],
+): Promise<string | undefined> {
+  const text = await files.readOptional(location.file);
+  if (text === null) {
+    problems.push({ file: configFile, key: `${key}.file`, message: `file "${location.file}" does not exist in the repository; fix the path` });
+    return undefined;
+  }
+  try {
+    return readImageVersion(text, location, image);
+  } catch (error) {
+    problems.push(located(error, location.file, key));
+    return undefined;
+  }
+}
+
+async function readWeight(
+  files: RepoFiles,
+  service: ServiceConfig,
+  key: string,
+  configFile: string,
+  problems: ConfigProblem[],
+): Promise<number | undefined> {
+  const provider = createTrafficProvider(service);
+  const contents = await readFiles(files, provider.files);
+  const missing = provider.files.filter((file) => !contents.has(file));
+  if (missing.length > 0) {
+    for (const file of missing) {
+      problems.push({ file: configFile, key: `${key}.file`, message: `traffic file "${file}" does not exist in the repository; fix the path` });
+    }
+    return undefined;
+  }
+  try {
+    return provider.readWeight(contents);
+  } catch (error) {
+    problems.push(located(error, provider.files[0], key));
+    return undefined;
+  }
+}
+
+function resolveServiceAnalyses(
+  catalog: TemplateCatalog,
+  service: ServiceConfig,
+  key: string,
+  configFile: string,
+  check: ServiceCheck,
+  problems: ConfigProblem[],
+): void {
+  const wanted: [string, string, RolloutAnalysis][] = [];
+  service.steps.forEach((step, index) => {
+    if ('analysis' in step) wanted.push([stepKey(index), `${key}.steps[${index}].analysis`, step.analysis]);
+  });
+  if (service.analysis) wanted.push(['background', `${key}.analysis`, service.analysis]);
+  for (const [analysisKey, configKey, analysis] of wanted) {
+    try {
+      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args });
+      check.analyses[analysisKey] = {
+        key: analysisKey,
+        templates: analysis.templates.map((t) => t.templateName),
+        args: analysis.args.map((a) => ({ name: a.name, value: a.value })),
+        metrics: resolved.metrics.map(toRunMetricSpec),
+      };
+    } catch (error) {
+      problems.push(templateProblem(error, configFile, configKey));
+    }
+  }
+}
+
+function templateProblem(error: unknown, configFile: string, key: string): ConfigProblem {
+  if (error instanceof AnalysisTemplateError) {
+    // The message already names the template file, template and metric.
+    return { file: error.file ?? configFile, key: error.file ? '' : key, message: error.file ? `${error.message} (used by ${key} in ${configFile})` : error.message };
+  }
+  return { file: configFile, key, message: (error as Error).message };
+}
+
+/** Turns a manifest/traffic error into a problem; their messages already carry file and line. */
+function located(error: unknown, file: string, key: string): ConfigProblem {
+  const e = error as { file?: string; line?: number; column?: number; key?: string; message: string; detail?: string };
+  return { file: e.file ?? file, line: e.line, column: e.column, key: e.key ?? key, message: e.detail ?? e.message };
+}

@@ -1,0 +1,45 @@
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+
+/** `npm start` without credentials: Probot serves its setup page, which registers the app from app.yml. */
+describe('npm start without credentials', () => {
+  let child: ChildProcess | undefined;
+
+  afterAll(() => {
+    if (child?.pid) process.kill(-child.pid, 'SIGKILL');
+  });
+
+  it('serves the setup page on /probot', async () => {
+    const port = await freePort();
+    const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    for (const name of ['APP_ID', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'NODE_OPTIONS']) delete env[name];
+    child = spawn('npm', ['start'], { env, detached: true, stdio: 'ignore' });
+
+    let status = 0;
+    let body = '';
+    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      try {
+        const response = await fetch(`http://127.0.0.1:${port}/probot`);
+        status = response.status;
+        body = await response.text();
+      } catch {
+        // not listening yet
+      }
+    }
+    expect(status).toBe(200);
+    expect(body).toContain('Register GitHub App');
+  }, 60_000);
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}

@@ -1,0 +1,307 @@
+import { describe, expect, it } from '@jest/globals';
+import type { RunMetricSpec } from '../../src/analysis/types.js';
+import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schema.js';
+import { argoAnalysis } from '../../src/rollout/analysis-port.js';
+import { stepKey, transition } from '../../src/rollout/machine.js';
+import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
+
+const T0 = Date.parse('2026-11-26T10:00:00Z');
+const deps = { analysis: argoAnalysis };
+
+function errorRate(overrides: Partial<RunMetricSpec> = {}): RunMetricSpec {
+  return {
+    name: 'error-rate',
+    successCondition: 'result[0] < 0.05',
+    failureLimit: 0,
+    inconclusiveLimit: 0,
+    consecutiveErrorLimit: 4,
+    consecutiveSuccessLimit: 0,
+    dryRun: false,
+    measurementRetention: 10,
+    query: 'sum(rate(errors[1m])) / sum(rate(requests[1m]))',
+    source: { file: 'analysis/error-rate.yaml', template: 'error-rate', kind: 'AnalysisTemplate' },
+    ...overrides,
+  };
+}
+
+function service(raw: Record<string, unknown> = {}): ServiceConfig {
+  return serviceSchema.parse({
+    image: 'ghcr.io/acme/api',
+    canary: { file: 'apps/api/canary.yaml' },
+    stable: { file: 'apps/api/stable.yaml' },
+    traffic: { provider: 'istio', file: 'apps/api/vs.yaml', stable: 'api-stable', canary: 'api-canary' },
+    steps: [
+      { setWeight: 10 },
+      { analysis: { templates: [{ templateName: 'error-rate' }] } },
+      { setWeight: 50 },
+      { analysis: { templates: [{ templateName: 'error-rate' }] } },
+    ],
+    sync: { delay: '30s' },
+    ...raw,
+  });
+}
+
+function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [errorRate()]): RolloutState {
+  const analyses: RolloutState['analyses'] = {};
+  config.steps.forEach((step, index) => {
+    if ('analysis' in step) analyses[stepKey(index)] = { key: stepKey(index), templates: ['error-rate'], args: [], metrics };
+  });
+  return {
+    id: 'acme/manifests#7/api',
+    repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+    service: 'api',
+    serviceConfig: config,
+    from: 'v1',
+    to: 'v2',
+    source: { number: 7, title: 'Bump api to v2', url: 'https://github.com/acme/manifests/pull/7', mergeSha: 'abc' },
+    analyses,
+    phase: 'Progressing',
+    stepIndex: 0,
+    weight: 0,
+    finishedRuns: {},
+    startedAt: T0,
+    updatedAt: T0,
+    commits: [],
+    history: [],
+    outbox: [],
+    effectSeq: 0,
+  };
+}
+
+/** Drives the machine like the engine does: events in, effects confirmed with the given results. */
+class Driver {
+  now = T0;
+  committed: { kind: string; weight: number; message: string }[] = [];
+  constructor(public state: RolloutState, private readonly measure: (metric: string) => EffectResult | undefined = () => undefined) {}
+
+  send(event: RolloutEvent) {
+    const result = transition(this.state, event, this.now, deps);
+    this.state = result.state;
+    this.drain();
+    return result;
+  }
+
+  /** Confirms outbox effects until none is left that can run now (bounded). */
+  drain() {
+    for (let n = 0; n < 50; n++) {
+      const effect = this.state.outbox.find((e) => (e.notBefore ?? 0) <= this.now);
+      if (!effect) return;
+      const result = this.resultFor(effect);
+      if (!result) return;
+      this.state = transition(this.state, { type: 'effectDone', effectId: effect.id, result }, this.now, deps).state;
+    }
+    throw new Error('effects did not settle');
+  }
+
+  private resultFor(effect: Effect): EffectResult | undefined {
+    switch (effect.type) {
+      case 'commit':
+        this.committed.push({ kind: effect.kind, weight: effect.weight, message: effect.message });
+        return { type: 'commit', sha: `sha${this.committed.length}`.padEnd(40, '0') };
+      case 'measure':
+        return this.measure(effect.metrics[0]);
+      case 'openRevertPr':
+        return { type: 'openRevertPr', number: 8, url: 'https://github.com/acme/manifests/pull/8' };
+      case 'report':
+        return { type: 'report', statusCommentId: 100, checkRunId: 200 };
+    }
+  }
+
+  /** Advances the clock to the next wake-up and ticks (bounded). */
+  runUntil(done: (s: RolloutState) => boolean, maxTicks = 100) {
+    for (let n = 0; n < maxTicks && !done(this.state); n++) {
+      if (this.state.wakeAt === undefined) return;
+      this.now = Math.max(this.now, this.state.wakeAt);
+      this.send({ type: 'tick' });
+    }
+  }
+}
+
+const value = (v: number[]): EffectResult => ({
+  type: 'measure',
+  measurements: [{ metric: 'error-rate', measurement: { value: v, startedAt: 0, finishedAt: 0 } }],
+});
+
+describe('rollout state machine', () => {
+  it('commits each weight, waits for sync, analyses, then promotes', () => {
+    const driver = new Driver(rollout(), () => value([0.01]));
+    driver.send({ type: 'start' });
+    expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10']);
+    expect(driver.state.weight).toBe(10);
+    // The analysis waits for the sync delay after the commit.
+    expect(driver.state.wakeAt).toBe(T0 + 30_000);
+
+    driver.runUntil((s) => s.phase === 'Succeeded');
+    expect(driver.state.phase).toBe('Succeeded');
+    expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10', 'weight:50', 'promote:0']);
+    expect(driver.committed[0].message).toBe(
+      'canary(api): weight 10% → v2\n\nOpsBox-Rollout: acme/manifests#7/api\nOpsBox-Step: 1/4\nOpsBox-Source: #7',
+    );
+    expect(driver.state.weight).toBe(0);
+    expect(driver.state.outbox).toEqual([]);
+    expect(driver.state.wakeAt).toBeUndefined();
+    expect(driver.state.statusCommentId).toBe(100);
+    expect(Object.keys(driver.state.finishedRuns)).toEqual([stepKey(1), stepKey(3)]);
+  });
+
+  it('rolls back on a failing measurement: weight 0 first, then the revert PR', () => {
+    const driver = new Driver(rollout(), () => value([0.2]));
+    driver.send({ type: 'start' });
+    driver.runUntil((s) => s.phase === 'Aborted');
+    expect(driver.state.phase).toBe('Aborted');
+    expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10', 'rollback:0']);
+    expect(driver.state.revertPr).toEqual({ number: 8, url: 'https://github.com/acme/manifests/pull/8' });
+    expect(driver.state.failure?.reason).toContain('failed (1) > failureLimit (0)');
+    expect(driver.state.failure?.analysis).toBe(stepKey(1));
+    expect(driver.state.weight).toBe(0);
+  });
+
+  it('orders the rollback commit before the revert PR in the outbox', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    driver.now += 30_000;
+    driver.send({ type: 'tick' });
+    const measure = driver.state.outbox.find((e) => e.type === 'measure')!;
+    const result = transition(driver.state, { type: 'effectDone', effectId: measure.id, result: value([0.5]) }, driver.now, deps);
+    expect(result.state.phase).toBe('Aborting');
+    expect(result.state.outbox.map((e) => e.type)).toEqual(['commit', 'report']);
+    expect(result.effects[0]).toMatchObject({ type: 'commit', kind: 'rollback', weight: 0 });
+  });
+
+  it('holds at the weight and asks a human when the analysis is inconclusive', () => {
+    const metrics = [errorRate({ successCondition: 'result[0] < 0.05', failureCondition: 'result[0] > 0.1' })];
+    const driver = new Driver(rollout(service(), metrics), () => value([0.07]));
+    driver.send({ type: 'start' });
+    driver.runUntil((s) => s.phase === 'Paused');
+    expect(driver.state.phase).toBe('Paused');
+    expect(driver.state.pauseReason).toBe('inconclusive');
+    expect(driver.state.weight).toBe(10);
+    expect(driver.committed).toHaveLength(1);
+    expect(driver.state.history.at(-1)?.message).toContain('waiting for /promote or /abort');
+
+    driver.send({ type: 'command', command: { name: 'promote', full: false }, actor: 'octocat' });
+    expect(driver.committed.map((c) => c.weight)).toEqual([10, 50]);
+    expect(driver.state.phase).toBe('Progressing');
+  });
+
+  it('with onFailure: pause, holds the weight instead of rolling back', () => {
+    const driver = new Driver(rollout(service({ onFailure: 'pause' })), () => value([0.9]));
+    driver.send({ type: 'start' });
+    driver.runUntil((s) => s.phase !== 'Progressing');
+    expect(driver.state.phase).toBe('Paused');
+    expect(driver.state.pauseReason).toBe('failure');
+    expect(driver.committed.map((c) => c.kind)).toEqual(['weight']);
+  });
+
+  it('treats an empty Prometheus result as an Error, never a pass', () => {
+    const driver = new Driver(rollout(), () => value([]));
+    driver.send({ type: 'start' });
+    driver.runUntil((s) => s.phase === 'Aborted', 200);
+    expect(driver.state.phase).toBe('Aborted');
+    expect(driver.state.failure?.reason).toContain('consecutiveErrors (5) > consecutiveErrorLimit (4)');
+    expect(driver.committed.map((c) => c.kind)).toEqual(['weight', 'rollback']);
+  });
+
+  it('times pauses, and /pause stops the clock until /resume', () => {
+    const config = service({ steps: [{ setWeight: 20 }, { pause: { duration: '2m' } }, { setWeight: 60 }], sync: { delay: 0 } });
+    const driver = new Driver(rollout(config, []));
+    driver.send({ type: 'start' });
+    driver.send({ type: 'tick' });
+    expect(driver.state.step).toEqual({ kind: 'pause', until: T0 + 120_000 });
+    driver.now += 60_000;
+    driver.send({ type: 'command', command: { name: 'pause' }, actor: 'octocat' });
+    expect(driver.state.phase).toBe('Paused');
+    driver.now += 600_000;
+    driver.send({ type: 'tick' });
+    expect(driver.committed.map((c) => c.weight)).toEqual([20]);
+    driver.send({ type: 'command', command: { name: 'resume' }, actor: 'octocat' });
+    expect(driver.state.step).toEqual({ kind: 'pause', until: driver.now + 60_000 });
+    driver.runUntil((s) => s.phase === 'Succeeded');
+    expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:20', 'weight:60', 'promote:0']);
+    expect(driver.state.history.filter((h) => h.actor === 'octocat').map((h) => h.message)).toEqual(['/pause at 20%', '/resume']);
+  });
+
+  it('waits on an indefinite pause until /promote', () => {
+    const config = service({ steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }], sync: { delay: 0 } });
+    const driver = new Driver(rollout(config, []));
+    driver.send({ type: 'start' });
+    driver.send({ type: 'tick' });
+    expect(driver.state.phase).toBe('Paused');
+    expect(driver.state.pauseReason).toBe('step');
+    driver.now += 3_600_000;
+    driver.send({ type: 'tick' });
+    expect(driver.committed).toHaveLength(1);
+    driver.send({ type: 'command', command: { name: 'promote', full: false }, actor: 'octocat' });
+    driver.runUntil((s) => s.phase === 'Succeeded');
+    expect(driver.committed.map((c) => c.weight)).toEqual([20, 60, 0]);
+  });
+
+  it('/promote --full skips to one promotion commit', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    driver.send({ type: 'command', command: { name: 'promote', full: true }, actor: 'octocat' });
+    expect(driver.state.phase).toBe('Succeeded');
+    expect(driver.committed.map((c) => c.kind)).toEqual(['weight', 'promote']);
+  });
+
+  it('/abort rolls back even with onFailure: pause, and /retry starts again from the first step', () => {
+    const driver = new Driver(rollout(service({ onFailure: 'pause' })), () => value([0.01]));
+    driver.send({ type: 'start' });
+    driver.send({ type: 'command', command: { name: 'abort' }, actor: 'octocat' });
+    expect(driver.state.phase).toBe('Aborted');
+    expect(driver.state.failure?.reason).toBe('aborted by @octocat');
+    expect(driver.committed.map((c) => c.kind)).toEqual(['weight', 'rollback']);
+
+    driver.send({ type: 'command', command: { name: 'retry' }, actor: 'octocat' });
+    driver.runUntil((s) => s.phase === 'Succeeded');
+    expect(driver.state.phase).toBe('Succeeded');
+    expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10', 'rollback:0', 'weight:10', 'weight:50', 'promote:0']);
+  });
+
+  it('rejects commands that do not apply to the phase, changing nothing', () => {
+    const driver = new Driver(rollout(), () => value([0.01]));
+    driver.send({ type: 'start' });
+    const before = driver.state;
+    const resumed = transition(before, { type: 'command', command: { name: 'resume' }, actor: 'octocat' }, driver.now, deps);
+    expect(resumed.rejected).toBe('/resume applies to a paused rollout; this one is Progressing');
+    expect(resumed.effects).toEqual([]);
+    driver.runUntil((s) => s.phase === 'Succeeded');
+    const late = transition(driver.state, { type: 'command', command: { name: 'abort' }, actor: 'octocat' }, driver.now, deps);
+    expect(late.rejected).toBe('the rollout is already Succeeded');
+  });
+
+  it('a superseded rollout drops its pending commits and stops', () => {
+    const driver = new Driver(rollout());
+    const started = transition(driver.state, { type: 'start' }, T0, deps);
+    expect(started.state.outbox.some((e) => e.type === 'commit')).toBe(true);
+    const superseded = transition(started.state, { type: 'supersede', by: 'acme/manifests#9/api', to: 'v3', sourceNumber: 9 }, T0, deps);
+    expect(superseded.state.phase).toBe('Superseded');
+    expect(superseded.state.outbox.map((e) => e.type)).toEqual(['report']);
+    expect(superseded.state.history.at(-1)?.message).toBe('superseded by v3 from #9');
+  });
+
+  it('ignores a duplicate confirmation and a replayed start', () => {
+    const driver = new Driver(rollout());
+    const started = transition(driver.state, { type: 'start' }, T0, deps);
+    const commit = started.state.outbox.find((e) => e.type === 'commit')!;
+    const once = transition(started.state, { type: 'effectDone', effectId: commit.id, result: { type: 'commit', sha: 'a'.repeat(40) } }, T0, deps);
+    const twice = transition(once.state, { type: 'effectDone', effectId: commit.id, result: { type: 'commit', sha: 'a'.repeat(40) } }, T0, deps);
+    expect(twice.state.commits).toHaveLength(1);
+    const replayed = transition(twice.state, { type: 'start' }, T0, deps);
+    expect(replayed.effects).toEqual([]);
+  });
+
+  it('retries a failed commit later, and fails the rollout after repeated failures', () => {
+    const started = transition(rollout(), { type: 'start' }, T0, deps);
+    const commit = started.state.outbox.find((e) => e.type === 'commit')!;
+    let state = started.state;
+    for (let attempt = 1; attempt < 5; attempt++) {
+      state = transition(state, { type: 'effectFailed', effectId: commit.id, error: 'HTTP 502', retryable: true }, T0, deps).state;
+      expect(state.outbox.find((e) => e.id === commit.id)?.attempts).toBe(attempt);
+    }
+    expect(state.outbox.find((e) => e.id === commit.id)?.notBefore).toBe(T0 + 4 * 15_000);
+    state = transition(state, { type: 'effectFailed', effectId: commit.id, error: 'HTTP 502', retryable: true }, T0, deps).state;
+    expect(state.phase).toBe('Aborting');
+    expect(state.failure?.reason).toContain('could not commit the weight 10% commit: HTTP 502');
+  });
+});
