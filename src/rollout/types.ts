@@ -74,6 +74,8 @@ export interface RolloutState {
   source: SourcePullRequest;
   /** Resolved analyses by key: `step:<index>` and `background`. */
   analyses: Record<string, PlannedAnalysis>;
+  /** `analysisTemplates` of the config, to read the templates again at the merge commit. */
+  templatePaths: string[];
   prometheusAddress?: string;
 
   phase: RolloutPhase;

@@ -55,6 +55,7 @@ function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [
     to: 'v2',
     source: { number: 7, title: 'Bump api to v2', url: 'https://github.com/acme/manifests/pull/7', mergeSha: 'abc' },
     analyses,
+    templatePaths: ['analysis/'],
     phase: 'Progressing',
     stepIndex: 0,
     weight: 0,

@@ -1,0 +1,118 @@
+/**
+ * A merged pull request → the rollouts it starts. For each configured service the canary version
+ * before and after the merge is compared; a change to a version other than stable starts a
+ * rollout, after the same checks `opsbox validate` makes. Nothing here waits on Prometheus.
+ */
+import type { OpsboxConfig } from '../config/opsbox.schema.js';
+import type { ConfigProblem } from '../config/problems.js';
+import { RepoSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
+import { readImageVersion } from '../manifests/image-tag.js';
+import { preflight } from './preflight.js';
+import type { RepoRef, RolloutState, SourcePullRequest } from './types.js';
+
+export interface MergedPullRequest extends SourcePullRequest {
+  repo: RepoRef;
+}
+
+export interface DetectedBump {
+  service: string;
+  from: string;
+  to: string;
+}
+
+export type TriggerPlan =
+  | { kind: 'none'; reason: string }
+  | { kind: 'invalid'; problems: ConfigProblem[]; services: string[] }
+  | { kind: 'start'; rollouts: RolloutState[]; problems: ConfigProblem[] };
+
+export function rolloutId(pr: Pick<MergedPullRequest, 'repo' | 'number'>, service: string): string {
+  return `${pr.repo.owner}/${pr.repo.repo}#${pr.number}/${service}`;
+}
+
+/** Reads both sides of the merge and decides which rollouts to start. */
+export async function planRollouts(
+  octokit: SnapshotOctokit,
+  config: OpsboxConfig,
+  pr: MergedPullRequest,
+  now: number,
+  options: { defaultPrometheus?: string } = {},
+): Promise<TriggerPlan> {
+  const { owner, repo } = pr.repo;
+  const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
+    owner,
+    repo,
+    commit_sha: pr.mergeSha,
+  });
+  const parent = (data as { parents: { sha: string }[] }).parents[0]?.sha;
+  if (!parent) return { kind: 'none', reason: 'the merge commit has no parent' };
+  const before = new RepoSnapshot(octokit, owner, repo, parent);
+  const after = new RepoSnapshot(octokit, owner, repo, pr.mergeSha);
+
+  const bumps: DetectedBump[] = [];
+  const problems: ConfigProblem[] = [];
+  for (const [name, service] of Object.entries(config.services)) {
+    // Unchanged canary file (same blob): not a bump, and nothing to read.
+    const [beforeBlob, afterBlob] = await Promise.all([before.blobSha(service.canary.file), after.blobSha(service.canary.file)]);
+    if (beforeBlob === afterBlob) continue;
+    const [oldText, newText] = await Promise.all([before.readOptional(service.canary.file), after.readOptional(service.canary.file)]);
+    if (newText === null) {
+      problems.push({ file: '.github/opsbox.yml', key: `services.${name}.canary.file`, message: `the pull request removed ${service.canary.file}; restore it or update the config` });
+      continue;
+    }
+    let to: string;
+    let from: string | undefined;
+    try {
+      to = readImageVersion(newText, service.canary, service.image);
+    } catch (error) {
+      problems.push({ file: service.canary.file, key: `services.${name}.canary`, message: (error as Error).message });
+      continue;
+    }
+    try {
+      from = oldText === null ? undefined : readImageVersion(oldText, service.canary, service.image);
+    } catch {
+      from = undefined; // the old file was broken; the stable version is the fallback below
+    }
+    if (from === to) continue;
+    bumps.push({ service: name, from: from ?? '', to });
+  }
+  if (bumps.length === 0 && problems.length === 0) return { kind: 'none', reason: 'no canary version changed' };
+
+  const checked = await preflight(after, config, { services: bumps.map((b) => b.service) });
+  const rollouts: RolloutState[] = [];
+  for (const bump of bumps) {
+    const check = checked.services.get(bump.service);
+    const serviceProblems = checked.problems.filter((p) => p.key.startsWith(`services.${bump.service}`) || !p.key.startsWith('services.'));
+    if (!check || serviceProblems.length > 0) continue;
+    // A merged revert brings the canary back to stable: nothing to roll out.
+    if (bump.to === check.stableVersion) continue;
+    const from = bump.from || check.stableVersion || '';
+    rollouts.push({
+      id: rolloutId(pr, bump.service),
+      repo: pr.repo,
+      service: bump.service,
+      serviceConfig: config.services[bump.service],
+      from,
+      to: bump.to,
+      source: { number: pr.number, title: pr.title, url: pr.url, mergeSha: pr.mergeSha, author: pr.author },
+      analyses: check.analyses,
+      templatePaths: config.analysisTemplates,
+      prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
+      phase: 'Progressing',
+      stepIndex: 0,
+      weight: check.weight ?? 0,
+      finishedRuns: {},
+      startedAt: now,
+      updatedAt: now,
+      commits: [],
+      history: [],
+      outbox: [],
+      effectSeq: 0,
+    });
+  }
+  const allProblems = [...problems, ...checked.problems];
+  if (rollouts.length === 0 && allProblems.length > 0) {
+    return { kind: 'invalid', problems: allProblems, services: bumps.map((b) => b.service) };
+  }
+  if (rollouts.length === 0) return { kind: 'none', reason: 'the canary was brought back to the stable version' };
+  return { kind: 'start', rollouts, problems: allProblems };
+}
