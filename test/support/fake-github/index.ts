@@ -10,3 +10,11 @@ export type {
   RefUpdateHook,
   RepoRole,
 } from './fake-github.js';
+
+/** A logger for Octokit clients in tests: failed requests are expected there and need not be printed. */
+export const silentLog = {
+  debug: (): void => undefined,
+  info: (): void => undefined,
+  warn: (): void => undefined,
+  error: (): void => undefined,
+};
