@@ -12,9 +12,9 @@ describe('npm start without credentials', () => {
 
   it('serves the setup page on /probot', async () => {
     const port = await freePort();
-    const env = { ...process.env, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
+    const env: Record<string, string | undefined> = { ...process.env, HOST: '127.0.0.1', PORT: String(port), NODE_ENV: 'development', LOG_LEVEL: 'warn' };
     for (const name of ['APP_ID', 'PRIVATE_KEY', 'PRIVATE_KEY_PATH', 'WEBHOOK_SECRET', 'NODE_OPTIONS']) delete env[name];
-    child = spawn('npm', ['start'], { env, detached: true, stdio: 'ignore' });
+    child = spawn('npm', ['start'], { env: env as NodeJS.ProcessEnv, detached: true, stdio: 'ignore' });
 
     let status = 0;
     let body = '';

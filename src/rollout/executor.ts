@@ -1,0 +1,198 @@
+/**
+ * Carries out a rollout's effects against GitHub and Prometheus. Every effect is idempotent so the
+ * engine may replay one after a crash: commits skip edits already in place, the revert PR and the
+ * comments are found again by branch and marker.
+ */
+import type { Logger } from 'pino';
+import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
+import { resolveAnalysis } from '../analysis/resolve.js';
+import { takeMeasurement } from '../analysis/runner.js';
+import { loadTemplatesFromSource } from '../analysis/templates.js';
+import type { MetricProvider, ResolvedMetric } from '../analysis/types.js';
+import type { RolloutAnalysis } from '../config/opsbox.schema.js';
+import { upsertCheckRun } from '../github/check-run.js';
+import { upsertComment } from '../github/comment.js';
+import { commitChange } from '../github/commit.js';
+import { ensureRevertPullRequest } from '../github/revert-pr.js';
+import { RepoSnapshot } from '../github/snapshot.js';
+import { buildRolloutView } from '../report/view.js';
+import { renderCheckRun, renderFailureComment, renderRevertPrBody, renderStatusComment, statusMarker } from '../report/render.js';
+import { snapshotOf } from './analysis-snapshot.js';
+import { buildRevertChange, buildRolloutChange } from './changes.js';
+import { EffectError, type EffectExecutor } from './engine.js';
+import type { Effect, EffectResult, RolloutState } from './types.js';
+
+/** The installation client: Probot's Octokit, narrowed to what the edges use. */
+export type InstallationOctokit = Parameters<typeof commitChange>[0] &
+  Parameters<typeof upsertComment>[0] &
+  Parameters<typeof upsertCheckRun>[0] &
+  Parameters<typeof ensureRevertPullRequest>[0] &
+  ConstructorParameters<typeof RepoSnapshot>[0];
+
+export interface GitHubExecutorOptions {
+  /** An authenticated client for an installation (`app.auth(installationId)`). */
+  auth(installationId: number): Promise<InstallationOctokit>;
+  env: Readonly<Record<string, string | undefined>>;
+  serverUrl: string;
+  clock?: () => number;
+  log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+  /** Replaces the Prometheus provider (tests, benchmarks). */
+  provider?: (defaultAddress: string | undefined) => MetricProvider;
+}
+
+export class GitHubEffectExecutor implements EffectExecutor {
+  private readonly metrics = new Map<string, Promise<ResolvedMetric[]>>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: GitHubExecutorOptions) {
+    this.clock = options.clock ?? Date.now;
+  }
+
+  async execute(state: RolloutState, effect: Effect): Promise<EffectResult> {
+    const octokit = await this.options.auth(state.repo.installationId);
+    switch (effect.type) {
+      case 'commit':
+        return this.commit(octokit, state, effect);
+      case 'measure':
+        return this.measure(octokit, state, effect);
+      case 'openRevertPr':
+        return this.openRevertPr(octokit, state);
+      case 'report':
+        return this.report(octokit, state, effect.final);
+    }
+  }
+
+  private async commit(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'commit' }>): Promise<EffectResult> {
+    const { owner, repo, defaultBranch } = state.repo;
+    try {
+      const result = await commitChange(octokit, {
+        owner,
+        repo,
+        branch: defaultBranch,
+        message: effect.message,
+        build: (read) => buildRolloutChange(state.serviceConfig, effect.kind, effect.weight, state.to, read),
+      });
+      return { type: 'commit', sha: result.sha };
+    } catch (error) {
+      throw asEffectError(error);
+    }
+  }
+
+  private async measure(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'measure' }>): Promise<EffectResult> {
+    const metrics = await this.resolvedMetrics(octokit, state, effect.analysis);
+    const provider = this.options.provider?.(state.prometheusAddress) ??
+      prometheusProviderFromEnv(this.options.env, { defaultAddress: state.prometheusAddress });
+    const clock = { now: this.clock };
+    const measurements = await Promise.all(
+      effect.metrics.map(async (name) => {
+        const metric = metrics.find((m) => m.name === name);
+        const measurement = metric
+          ? await takeMeasurement(provider, metric, clock)
+          : { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() };
+        return { metric: name, measurement };
+      }),
+    );
+    return { type: 'measure', measurements };
+  }
+
+  /** Templates are read again at the merge commit so no credential is ever stored with the state. */
+  private resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
+    const cacheKey = `${state.id}@${state.source.mergeSha}:${key}`;
+    let pending = this.metrics.get(cacheKey);
+    if (!pending) {
+      const analysis = analysisConfig(state, key);
+      const snapshot = new RepoSnapshot(octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
+      pending = loadTemplatesFromSource(snapshot, state.templatePaths).then(
+        (catalog) => resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }).metrics,
+      );
+      pending.catch(() => this.metrics.delete(cacheKey));
+      this.metrics.set(cacheKey, pending);
+    }
+    return pending;
+  }
+
+  private async openRevertPr(octokit: InstallationOctokit, state: RolloutState): Promise<EffectResult> {
+    const { owner, repo, defaultBranch } = state.repo;
+    const view = this.view(state);
+    try {
+      const pr = await ensureRevertPullRequest(octokit, {
+        owner,
+        repo,
+        base: defaultBranch,
+        branch: revertBranch(state),
+        title: `Revert ${state.service} to ${state.from} (canary ${state.to} failed)`,
+        body: renderRevertPrBody(view),
+        message: `revert(${state.service}): canary back to ${state.from}\n\nOpsBox-Rollout: ${state.id}\nOpsBox-Source: #${state.source.number}`,
+        build: (read) => buildRevertChange(state.serviceConfig, state.from, read),
+      });
+      return { type: 'openRevertPr', number: pr.number, url: pr.url };
+    } catch (error) {
+      throw asEffectError(error);
+    }
+  }
+
+  private async report(octokit: InstallationOctokit, state: RolloutState, final: boolean): Promise<EffectResult> {
+    const { owner, repo } = state.repo;
+    const view = this.view(state);
+    const statusCommentId = await upsertComment(octokit, {
+      owner,
+      repo,
+      issueNumber: state.source.number,
+      commentId: state.statusCommentId,
+      body: renderStatusComment(view),
+      marker: statusMarker(state.id),
+    });
+    const check = renderCheckRun(view);
+    const checkRunId = await upsertCheckRun(octokit, {
+      owner,
+      repo,
+      headSha: state.source.mergeSha,
+      checkRunId: state.checkRunId,
+      name: 'opsbox/canary',
+      status: check.status,
+      conclusion: check.conclusion,
+      title: check.title,
+      summary: check.summary,
+      text: check.text,
+    });
+    if (final && state.phase === 'Aborted') {
+      // A fresh comment notifies people; edits of the status comment do not.
+      await upsertComment(octokit, {
+        owner,
+        repo,
+        issueNumber: state.source.number,
+        body: renderFailureComment(view),
+        marker: `<!-- opsbox:failure rollout=${state.id} attempt=${state.commits.filter((c) => c.kind === 'rollback').length} -->`,
+      });
+    }
+    return { type: 'report', statusCommentId, checkRunId };
+  }
+
+  private view(state: RolloutState) {
+    return buildRolloutView(state, { serverUrl: this.options.serverUrl, analysisOf: snapshotOf, now: this.clock() });
+  }
+}
+
+export function revertBranch(state: Pick<RolloutState, 'service' | 'to'>): string {
+  return `opsbox/revert/${state.service}-${state.to.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
+}
+
+function analysisConfig(state: RolloutState, key: string): RolloutAnalysis {
+  if (key === 'background' && state.serviceConfig.analysis) return state.serviceConfig.analysis;
+  const index = Number(key.replace('step:', ''));
+  const step = state.serviceConfig.steps[index];
+  if (step && 'analysis' in step) return step.analysis;
+  throw new EffectError(`the rollout has no analysis "${key}"`, false);
+}
+
+/**
+ * Server errors, rate limits and network failures may pass; other 4xx answers and errors in the
+ * manifests themselves (a missing backend, a file that no longer parses) will not.
+ */
+function asEffectError(error: unknown): Error {
+  if (error instanceof EffectError) return error;
+  const status = (error as { status?: number }).status;
+  const message = error instanceof Error ? error.message : String(error);
+  const retryable = status !== undefined && (status >= 500 || status === 429 || status === 403 || status === 409);
+  return new EffectError(message, retryable);
+}

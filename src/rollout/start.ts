@@ -1,0 +1,84 @@
+/**
+ * Handles a merged pull request outside the webhook request: loads the config the way Probot's
+ * `context.config` does (`_extends` included), plans the rollouts, supersedes older ones of the same
+ * service, and reports bad input on the pull request and the check run.
+ */
+import type { Logger } from 'pino';
+import { validateConfig } from '../config/load.js';
+import { CONFIG_PATH } from '../config/opsbox.schema.js';
+import type { ConfigProblem } from '../config/problems.js';
+import { upsertCheckRun } from '../github/check-run.js';
+import { upsertComment } from '../github/comment.js';
+import { renderConfigProblems } from '../report/render.js';
+import type { RolloutEngine } from './engine.js';
+import type { InstallationOctokit } from './executor.js';
+import { isTerminal } from './machine.js';
+import { planRollouts, type MergedPullRequest } from './trigger.js';
+
+export type ConfigOctokit = InstallationOctokit & {
+  config: { get(options: { owner: string; repo: string; path: string }): Promise<{ config: Record<string, unknown>; files: { config: unknown }[] }> };
+};
+
+export interface StartDeps {
+  engine: RolloutEngine;
+  auth(installationId: number): Promise<ConfigOctokit>;
+  clock: () => number;
+  defaultPrometheus?: string;
+  log?: Pick<Logger, 'info' | 'warn' | 'error'>;
+}
+
+export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullRequest): Promise<string[]> {
+  const { owner, repo } = pr.repo;
+  const octokit = await deps.auth(pr.repo.installationId);
+  const loaded = await octokit.config.get({ owner, repo, path: CONFIG_PATH });
+  if (loaded.files.every((file) => file.config === null)) return []; // not a repository the app manages
+
+  const validated = validateConfig(loaded.config, { file: CONFIG_PATH });
+  if (!validated.ok) {
+    await reportProblems(octokit, pr, validated.problems);
+    return [];
+  }
+  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), { defaultPrometheus: deps.defaultPrometheus });
+  if (plan.kind === 'none') {
+    deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, reason: plan.reason }, 'merged pull request starts no rollout');
+    return [];
+  }
+  if (plan.kind === 'invalid') {
+    await reportProblems(octokit, pr, plan.problems);
+    return [];
+  }
+  const started: string[] = [];
+  const existing = await deps.engine.store.list();
+  for (const rollout of plan.rollouts) {
+    const older = existing.filter(
+      (r) => r.id !== rollout.id && !isTerminal(r) && r.service === rollout.service && r.repo.owner === owner && r.repo.repo === repo,
+    );
+    for (const old of older) {
+      await deps.engine.dispatch(old.id, { type: 'supersede', by: rollout.id, to: rollout.to, sourceNumber: pr.number });
+    }
+    if (await deps.engine.create(rollout)) started.push(rollout.id);
+  }
+  return started;
+}
+
+async function reportProblems(octokit: InstallationOctokit, pr: MergedPullRequest, problems: ConfigProblem[]): Promise<void> {
+  const { owner, repo } = pr.repo;
+  const body = renderConfigProblems(problems);
+  await upsertCheckRun(octokit, {
+    owner,
+    repo,
+    headSha: pr.mergeSha,
+    name: 'opsbox/canary',
+    status: 'completed',
+    conclusion: 'failure',
+    title: `No rollout started: ${problems.length} problem${problems.length === 1 ? '' : 's'} to fix`,
+    summary: body,
+  });
+  await upsertComment(octokit, {
+    owner,
+    repo,
+    issueNumber: pr.number,
+    body,
+    marker: `<!-- opsbox:problems sha=${pr.mergeSha} -->`,
+  });
+}
