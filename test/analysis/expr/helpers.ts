@@ -1,0 +1,18 @@
+/** Shared helpers of the condition-language tests (not a test file itself). */
+import { ConditionError, compileCondition } from '../../../src/analysis/expr/index.js';
+
+/** The value of a condition with `result` bound to the given measurement. */
+export function run(source: string, result: unknown = null): unknown {
+  return compileCondition(source).evaluate({ result });
+}
+
+/** The ConditionError a condition raises (at compile or evaluation time). */
+export function failure(source: string, result: unknown = null): ConditionError {
+  try {
+    compileCondition(source).evaluate({ result });
+  } catch (error) {
+    if (error instanceof ConditionError) return error;
+    throw error;
+  }
+  throw new Error(`expected ${JSON.stringify(source)} to fail`);
+}
