@@ -16,7 +16,7 @@ import {
   type Scalar,
   type YAMLError,
 } from 'yaml';
-import { ManifestError, type ManifestErrorCode } from './errors.js';
+import { ManifestError, type ErrorLocation, type ManifestErrorCode } from './errors.js';
 import { formatPath, parsePath, PathSyntaxError, type PathSegment, type YamlPath } from './yaml-path.js';
 
 export interface YamlDocument {
@@ -112,10 +112,15 @@ export class YamlFile {
     return `document ${doc.index + 1}`;
   }
 
-  error<Code extends string = ManifestErrorCode>(code: Code, detail: string, at: ErrorAnchor = {}): ManifestError<Code> {
+  /** File, line, column and key of an anchor, for errors. */
+  where(at: ErrorAnchor = {}): ErrorLocation {
     const offset = at.offset ?? at.node?.range?.[0];
     const position = offset === undefined ? undefined : this.position(offset);
-    return new ManifestError(code, { file: this.path, line: position?.line, column: position?.column, key: at.key }, detail);
+    return { file: this.path, line: position?.line, column: position?.column, key: at.key };
+  }
+
+  error<Code extends string = ManifestErrorCode>(code: Code, detail: string, at: ErrorAnchor = {}): ManifestError<Code> {
+    return new ManifestError(code, this.where(at), detail);
   }
 
   /** Parses a user-written path; a syntax error becomes a ManifestError that names the file. */

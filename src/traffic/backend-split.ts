@@ -1,0 +1,199 @@
+/**
+ * The shared engine of the providers that split traffic between named backends in one routing
+ * object (istio, gateway-api, smi, traefik). A provider only says where its backend lists are
+ * and what a backend is called; reading, consistency checks and in-place writes live here.
+ */
+import { isMap, isSeq, type YAMLMap } from 'yaml';
+import type { TrafficProviderName } from '../config/opsbox.schema.js';
+import { applyEditsChecked, insertPair, type TextEdit } from '../manifests/yaml-edit.js';
+import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
+import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
+import { TrafficError, trafficError } from './errors.js';
+import type { FileSet, TrafficProvider } from './provider.js';
+import { parseFileFrom, requireWeight, weightEdit, weightOf } from './weights.js';
+
+export interface Backend {
+  /** How the backend appears in messages, e.g. `api-stable` or `api subset canary`. */
+  readonly label: string;
+  /** The names it answers to (host, short host, subset; service name). */
+  readonly names: readonly string[];
+  /** Path of the map that holds (or will hold) its `weight`. */
+  readonly path: readonly PathSegment[];
+}
+
+/** Backends that share traffic among themselves: one Istio route, one HTTPRoute rule, … */
+export interface BackendGroup {
+  /** e.g. `http[0]`, `rules[1]`, `backends`. */
+  readonly label: string;
+  readonly backends: readonly Backend[];
+}
+
+export interface BackendSplitKind {
+  readonly provider: TrafficProviderName;
+  readonly kinds: readonly string[];
+  /** What one backend is called in messages: `route destination`, `backendRef`. */
+  readonly backendNoun: string;
+  /** What one group is called in messages: `route`, `rule`. */
+  readonly groupNoun: string;
+  /** The weight of a backend without a `weight` key (Istio: 0, Gateway API and Traefik: 1). */
+  readonly defaultWeight: number;
+  groups(file: YamlFile, doc: YamlDocument): BackendGroup[];
+}
+
+export interface BackendTraffic {
+  readonly file: string;
+  readonly name?: string;
+  readonly stable: string;
+  readonly canary: string;
+}
+
+interface Split {
+  readonly group: BackendGroup;
+  readonly stable: Backend;
+  readonly canary: Backend;
+}
+
+export function createBackendSplitProvider(kind: BackendSplitKind, traffic: BackendTraffic): TrafficProvider {
+  const locate = (file: YamlFile): { doc: YamlDocument; splits: Split[] } => {
+    const doc = file.selectDocument({ kinds: kind.kinds, name: traffic.name });
+    return { doc, splits: findSplits(kind, traffic, file, doc) };
+  };
+
+  const readFrom = (file: YamlFile): number => {
+    const { doc, splits } = locate(file);
+    const shares = splits.map((split) => canaryShare(kind, file, doc, split));
+    if (new Set(shares).size > 1) {
+      const listing = splits.map((split, index) => `${split.group.label} ${shares[index]}%`).join(', ');
+      throw trafficError(
+        file,
+        'inconsistent-weights',
+        `the ${kind.groupNoun}s that split traffic between "${traffic.stable}" and "${traffic.canary}" disagree on the canary weight: ${listing}. Give them the same weights.`,
+        { key: file.describe(doc) },
+      );
+    }
+    return shares[0];
+  };
+
+  return {
+    name: kind.provider,
+    files: [traffic.file],
+    readWeight: (files) => readFrom(parseFileFrom(files, traffic.file)),
+    setWeight(files: FileSet, weight: number) {
+      requireWeight(weight, traffic.file);
+      const file = parseFileFrom(files, traffic.file);
+      const { doc, splits } = locate(file);
+      const edits: TextEdit[] = [];
+      for (const split of splits) {
+        for (const [backend, value] of [
+          [split.stable, 100 - weight],
+          [split.canary, weight],
+        ] as const) {
+          const edit = setBackendWeight(file, doc, backend, value);
+          if (edit) edits.push(edit);
+        }
+      }
+      const text = applyEditsChecked(file, edits, (edited) => {
+        const now = readFrom(edited);
+        return now === weight ? undefined : `the canary weight reads ${now}% instead of ${weight}%`;
+      });
+      return text === file.text ? new Map() : new Map([[traffic.file, text]]);
+    },
+  };
+}
+
+function findSplits(kind: BackendSplitKind, traffic: BackendTraffic, file: YamlFile, doc: YamlDocument): Split[] {
+  const groups = kind.groups(file, doc);
+  const all = groups.flatMap((group) => group.backends);
+  const object = file.describe(doc);
+  const found = [...new Set(all.map((backend) => backend.label))].join(', ') || 'none';
+  const missing = [traffic.stable, traffic.canary].filter((name) => !all.some((backend) => backend.names.includes(name)));
+  if (missing.length) {
+    const names = missing.map((name) => `"${name}"`).join(' or ');
+    throw trafficError(file, 'backend-not-found', `no ${kind.backendNoun} ${names}; found: ${found}. Fix traffic.stable / traffic.canary or the ${doc.kind ?? 'object'}.`, {
+      key: object,
+    });
+  }
+  if (traffic.stable === traffic.canary) {
+    throw trafficError(file, 'duplicate-backend', `traffic.stable and traffic.canary are both "${traffic.stable}"; they must name different backends.`, { key: object });
+  }
+
+  const splits: Split[] = [];
+  for (const group of groups) {
+    const stable = matching(group, traffic.stable);
+    const canary = matching(group, traffic.canary);
+    for (const [name, backends] of [
+      [traffic.stable, stable],
+      [traffic.canary, canary],
+    ] as const) {
+      if (backends.length > 1) {
+        throw trafficError(
+          file,
+          'duplicate-backend',
+          `${backends.length} ${kind.backendNoun}s of ${group.label} match "${name}" (${backends.map((backend) => backend.label).join(', ')}); name backends so that each matches one (e.g. by subset).`,
+          { key: object },
+        );
+      }
+    }
+    // a group with only one of them (e.g. a header match that always goes to the canary) is left alone
+    if (stable.length === 1 && canary.length === 1) splits.push({ group, stable: stable[0], canary: canary[0] });
+  }
+  if (splits.length === 0) {
+    throw trafficError(
+      file,
+      'backend-not-found',
+      `no ${kind.groupNoun} sends traffic to both "${traffic.stable}" and "${traffic.canary}"; found: ${groups.map((group) => `${group.label}: ${group.backends.map((backend) => backend.label).join(', ')}`).join('; ')}. Add both to the ${kind.groupNoun} that should be split.`,
+      { key: object },
+    );
+  }
+  return splits;
+}
+
+function matching(group: BackendGroup, name: string): Backend[] {
+  return group.backends.filter((backend) => backend.names.includes(name));
+}
+
+function backendWeight(kind: BackendSplitKind, file: YamlFile, doc: YamlDocument, backend: Backend): number {
+  const path = [...backend.path, 'weight'];
+  if (!file.lookup(doc, path).found) return kind.defaultWeight;
+  return weightOf(file, file.editableScalarAt(doc, path, 'weight'), formatPath(path));
+}
+
+/** The canary's percentage of what the split sends to stable and canary together. */
+function canaryShare(kind: BackendSplitKind, file: YamlFile, doc: YamlDocument, split: Split): number {
+  const stable = backendWeight(kind, file, doc, split.stable);
+  const canary = backendWeight(kind, file, doc, split.canary);
+  if (stable + canary === 0) {
+    throw trafficError(file, 'invalid-weight', `${split.group.label} gives weight 0 to both "${split.stable.label}" and "${split.canary.label}"; give stable 100 and canary 0.`, {
+      key: file.describe(doc),
+    });
+  }
+  return Math.round((canary * 100) / (stable + canary));
+}
+
+function setBackendWeight(file: YamlFile, doc: YamlDocument, backend: Backend, value: number): TextEdit | undefined {
+  const path = [...backend.path, 'weight'];
+  const key = formatPath(path);
+  if (file.lookup(doc, path).found) return weightEdit(file, file.editableScalarAt(doc, path, 'weight'), value, key);
+  const entry = file.nodeAt(doc, backend.path);
+  if (!isMap(entry)) throw new TrafficError('invalid-weight', file.where({ node: entry, key }), 'expected a map for this backend.');
+  return insertPair(file, entry as YAMLMap, 'weight', value, { key });
+}
+
+/** Helpers for providers: the items of a list at `path`, with their paths. */
+export function listItems(file: YamlFile, doc: YamlDocument, path: readonly PathSegment[]): { path: PathSegment[]; node: YAMLMap }[] {
+  const result = file.lookup(doc, path);
+  if (!result.found || !isSeq(result.node)) return [];
+  const items: { path: PathSegment[]; node: YAMLMap }[] = [];
+  result.node.items.forEach((_, index) => {
+    const itemPath = [...path, index];
+    const resolved = file.lookup(doc, itemPath);
+    if (resolved.found && isMap(resolved.node)) items.push({ path: itemPath, node: resolved.node });
+  });
+  return items;
+}
+
+/** A string field of a map, or undefined. */
+export function stringAt(map: YAMLMap, ...keys: string[]): string | undefined {
+  const value = map.getIn(keys);
+  return typeof value === 'string' ? value : undefined;
+}
