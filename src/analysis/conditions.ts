@@ -4,7 +4,7 @@
  * true the measurement is Inconclusive; a lone successCondition that is false fails; a lone
  * failureCondition that is false succeeds; no condition at all succeeds.
  */
-import { compileCondition, evaluateCondition, type CompiledCondition } from './expr/index.js';
+import { ConditionError, evaluateCondition } from './expr/index.js';
 import type { CompletedPhase, MeasuredValue } from './types.js';
 
 export interface ConditionVerdict {
@@ -17,10 +17,6 @@ interface Conditions {
   readonly successCondition?: string;
   readonly failureCondition?: string;
 }
-
-/** Compiled conditions by source; compiling is pure, so sharing them is safe. */
-const compiled = new Map<string, CompiledCondition>();
-const MAX_CACHED = 500;
 
 export function judgeValue(conditions: Conditions, value: MeasuredValue): ConditionVerdict {
   const { successCondition, failureCondition } = conditions;
@@ -42,19 +38,10 @@ export function judgeValue(conditions: Conditions, value: MeasuredValue): Condit
 
 function evaluate(field: string, source: string, value: MeasuredValue): boolean {
   try {
-    return evaluateCondition(compile(source), { result: value });
+    return evaluateCondition(source, { result: value });
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new Error(`${field} ${JSON.stringify(source)} could not be evaluated: ${reason}`);
+    // ConditionError.detail is the reason without the condition, which is named here already.
+    const reason = error instanceof ConditionError ? error.detail : error instanceof Error ? error.message : String(error);
+    throw new Error(`${field} ${JSON.stringify(source)}: ${reason}`);
   }
-}
-
-function compile(source: string): CompiledCondition {
-  let condition = compiled.get(source);
-  if (!condition) {
-    condition = compileCondition(source);
-    if (compiled.size >= MAX_CACHED) compiled.clear();
-    compiled.set(source, condition);
-  }
-  return condition;
 }

@@ -3,7 +3,7 @@
  * Rollouts builds an AnalysisRun: templates are merged, arguments substituted, and every metric is
  * checked (schedule, limits, provider, conditions) before anything is measured.
  */
-import { compileCondition } from './expr/index.js';
+import { ConditionError, compileCondition } from './expr/index.js';
 import { mergeArgs, substituteArgs, type StepArg } from './args.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import { evaluateRangeTime } from './range-time.js';
@@ -130,7 +130,8 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
     try {
       compileCondition(condition);
     } catch (error) {
-      throw new AnalysisTemplateError('metric-invalid', `${key} ${JSON.stringify(condition)} is not valid: ${(error as Error).message}`, field(key));
+      const reason = error instanceof ConditionError ? error.detail : (error as Error).message;
+      throw new AnalysisTemplateError('metric-invalid', `${key} ${JSON.stringify(condition)} is not valid: ${reason}`, field(key));
     }
   }
 

@@ -3,7 +3,6 @@
  * sleeps until the next measurement. Used by `opsbox analyze`; the rollout engine drives the same
  * pure run state through its own scheduler and can reuse takeMeasurement.
  */
-import { MeasurementError } from './errors.js';
 import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurement, terminate } from './run.js';
 import type { Measurement, MeasurementOutcome, MetricResult, RunState } from './run.js';
 import type { MetricProvider, ResolvedMetric } from './types.js';
@@ -88,7 +87,8 @@ export async function takeMeasurement(
     const { value } = await provider.measure(metric, signal);
     return { value, startedAt, finishedAt: clock.now() };
   } catch (error) {
-    const message = error instanceof MeasurementError || error instanceof Error ? error.message : String(error);
+    // MeasurementError messages are written for users; anything else still says what broke.
+    const message = error instanceof Error ? error.message : String(error);
     return { error: message, startedAt, finishedAt: clock.now() };
   }
 }

@@ -1,0 +1,124 @@
+import { describe, it, expect } from '@jest/globals';
+import { MeasurementError } from '../../src/analysis/errors.js';
+import { assessRun, metricResult } from '../../src/analysis/run.js';
+import { measureOnceMetrics, runAnalysis, systemClock, takeMeasurement, type MeasurementEvent } from '../../src/analysis/runner.js';
+import type { MeasuredValue, MetricProvider, ProviderResult, ResolvedMetric } from '../../src/analysis/types.js';
+import { FakeClock, makeMetric } from './support.js';
+
+/** Answers each metric from a script of values or errors, one per call; the last answer repeats. */
+class ScriptedProvider implements MetricProvider {
+  readonly calls: { metric: string; at: number }[] = [];
+
+  constructor(
+    private readonly script: Record<string, (MeasuredValue | Error)[]>,
+    private readonly clock: FakeClock,
+  ) {}
+
+  async measure(metric: ResolvedMetric): Promise<ProviderResult> {
+    const answers = this.script[metric.name];
+    const answer = answers[Math.min(this.calls.filter((c) => c.metric === metric.name).length, answers.length - 1)];
+    this.calls.push({ metric: metric.name, at: this.clock.now() });
+    if (answer instanceof Error) throw answer;
+    return { value: answer, raw: JSON.stringify(answer) };
+  }
+}
+
+describe('runAnalysis', () => {
+  it('measures count times at the interval and reports each measurement', async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const provider = new ScriptedProvider({ 'error-rate': [[0.01], [0.02], [0.01]] }, clock);
+    const events: MeasurementEvent[] = [];
+    const metric = makeMetric({ successCondition: 'result[0] < 0.05', interval: '1m', intervalMs: 60_000, count: 3 });
+    const state = await runAnalysis([metric], { provider, clock, onMeasurement: (event) => events.push(event) });
+    expect(assessRun(state).phase).toBe('Successful');
+    expect(provider.calls.map((c) => (c.at - start) / 1000)).toEqual([0, 60, 120]);
+    expect(events.map((e) => [e.metric.name, e.measurement.value, e.measurement.phase, e.result.phase])).toEqual([
+      ['error-rate', '[0.01]', 'Successful', 'Running'],
+      ['error-rate', '[0.02]', 'Successful', 'Running'],
+      ['error-rate', '[0.01]', 'Successful', 'Successful'],
+    ]);
+  });
+
+  it('retries errors after the error retry interval and ends in Error after the limit', async () => {
+    const clock = new FakeClock();
+    const start = clock.now();
+    const provider = new ScriptedProvider({ 'error-rate': [new MeasurementError('connection', 'cannot connect to Prometheus at http://prom:9090: connection refused (ECONNREFUSED)')] }, clock);
+    const metric = makeMetric({ successCondition: 'result[0] < 0.05', interval: '1m', intervalMs: 60_000, count: 3, consecutiveErrorLimit: 2 });
+    const state = await runAnalysis([metric], { provider, clock });
+    expect(provider.calls.map((c) => (c.at - start) / 1000)).toEqual([0, 10, 20]);
+    expect(assessRun(state)).toMatchObject({ phase: 'Error', message: expect.stringContaining('consecutiveErrors (3) > consecutiveErrorLimit (2)') });
+    expect(metricResult(state, 'error-rate')!.measurements[0].message).toBe('cannot connect to Prometheus at http://prom:9090: connection refused (ECONNREFUSED)');
+  });
+
+  it('measures due metrics together and stops the others when one fails', async () => {
+    const clock = new FakeClock();
+    const provider = new ScriptedProvider({ a: [0.01], b: [0.01, 0.5] }, clock);
+    const a = makeMetric({ name: 'a', successCondition: 'result < 0.05', interval: '30s', intervalMs: 30_000 });
+    const b = makeMetric({ name: 'b', successCondition: 'result < 0.05', interval: '1m', intervalMs: 60_000, count: 5 });
+    const state = await runAnalysis([a, b], { provider, clock });
+    expect(assessRun(state).phase).toBe('Failed');
+    expect(metricResult(state, 'a')).toMatchObject({ phase: 'Successful', message: 'run terminated', count: 3 });
+  });
+
+  it('ends Successful when aborted with no limit breached', async () => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    const provider = new ScriptedProvider({ 'error-rate': [0] }, clock);
+    const metric = makeMetric({ interval: '1m', intervalMs: 60_000 });
+    const state = await runAnalysis([metric], {
+      provider,
+      clock,
+      signal: controller.signal,
+      onMeasurement: (event) => {
+        if (event.result.count === 2) controller.abort();
+      },
+    });
+    expect(assessRun(state)).toEqual({ phase: 'Successful', message: 'Run Terminated', completed: true });
+    expect(provider.calls).toHaveLength(2);
+  });
+
+  it('--once: one measurement per metric, now, judged alone', async () => {
+    const clock = new FakeClock();
+    const provider = new ScriptedProvider({ 'error-rate': [[0.2]] }, clock);
+    const metric = makeMetric({ successCondition: 'result[0] < 0.05', initialDelay: '5m', initialDelayMs: 300_000, interval: '1m', intervalMs: 60_000, count: 10, failureLimit: 3 });
+    const state = await runAnalysis([metric], { provider, clock, once: true });
+    expect(provider.calls).toEqual([{ metric: 'error-rate', at: clock.now() }]);
+    expect(clock.sleeps).toEqual([]);
+    expect(assessRun(state)).toMatchObject({ phase: 'Failed', message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)' });
+
+    const erroring = new ScriptedProvider({ 'error-rate': [new Error('boom')] }, clock);
+    const errored = await runAnalysis([metric], { provider: erroring, clock, once: true });
+    expect(assessRun(errored).phase).toBe('Error');
+    expect(erroring.calls).toHaveLength(1);
+  });
+});
+
+describe('measureOnceMetrics', () => {
+  it('keeps a disabled failure limit disabled', () => {
+    const [metric] = measureOnceMetrics([makeMetric({ failureLimit: -1, interval: '1m', intervalMs: 60_000 })]);
+    expect(metric).toMatchObject({ count: 1, failureLimit: -1, consecutiveErrorLimit: 0, inconclusiveLimit: 0, consecutiveSuccessLimit: 0 });
+    expect(metric.intervalMs).toBeUndefined();
+  });
+});
+
+describe('takeMeasurement', () => {
+  it('turns any provider failure into an error outcome with its message', async () => {
+    const provider: MetricProvider = {
+      measure: async () => {
+        throw new TypeError('unexpected');
+      },
+    };
+    const outcome = await takeMeasurement(provider, makeMetric());
+    expect(outcome).toMatchObject({ error: 'unexpected' });
+  });
+});
+
+describe('systemClock', () => {
+  it('sleep resolves early when aborted', async () => {
+    const controller = new AbortController();
+    const sleeping = systemClock.sleep(60_000, controller.signal);
+    controller.abort();
+    await expect(sleeping).resolves.toBeUndefined();
+  });
+});
