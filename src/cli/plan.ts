@@ -73,7 +73,7 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
     if (changes.length === 0) io.stdout.write('  (no change: the files already have this weight)\n');
     for (const change of changes) {
       const before = (await read(change.path)) ?? '';
-      io.stdout.write(createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, before, change.content, '', '', { context: 2 }).split('\n').slice(1).join('\n'));
+      io.stdout.write(createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, before, change.content, '', '', { context: 2 }).split('\n').slice(1).map((line) => line.replace(/\t$/, '')).join('\n'));
       working.set(change.path, change.content);
     }
     io.stdout.write('\n');
