@@ -18,7 +18,7 @@ describe('npm start without credentials', () => {
 
     let status = 0;
     let body = '';
-    for (let attempt = 0; attempt < 100 && status !== 200; attempt++) {
+    for (let attempt = 0; attempt < 300 && status !== 200; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, 300));
       try {
         const response = await fetch(`http://127.0.0.1:${port}/probot`);
@@ -30,7 +30,7 @@ describe('npm start without credentials', () => {
     }
     expect(status).toBe(200);
     expect(body).toContain('Register GitHub App');
-  }, 60_000);
+  }, 120_000);
 });
 
 function freePort(): Promise<number> {
