@@ -162,11 +162,11 @@ export class AppHarness {
     return text;
   }
 
-  /** Commits on main made by the app (verified), oldest first. */
+  /** Commits on main made by the app (verified, with its trailers), oldest first. */
   appCommits() {
     return this.github
       .log(FULL_NAME, 'main')
-      .filter((entry) => entry.verified)
+      .filter((entry) => entry.verified && entry.message.includes('\nOpsBox-Rollout: '))
       .reverse();
   }
 
