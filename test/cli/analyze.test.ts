@@ -1,0 +1,222 @@
+import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
+import nock from 'nock';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { analyzeCommand, type AnalyzeIo } from '../../src/cli/analyze.js';
+import { FakeClock } from '../analysis/support.js';
+
+const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
+const PROM = 'http://prom.test:9090';
+
+interface Captured {
+  code: number;
+  stdout: string;
+  stderr: string;
+  clock: FakeClock;
+}
+
+async function analyze(argv: string[], env: Record<string, string> = {}): Promise<Captured> {
+  let stdout = '';
+  let stderr = '';
+  const clock = new FakeClock();
+  const io: AnalyzeIo = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env,
+    cwd: fixtures,
+    clock,
+    signal: new AbortController().signal,
+  };
+  const code = await analyzeCommand(argv, io);
+  return { code, stdout, stderr, clock };
+}
+
+function vector(...values: string[]) {
+  return { status: 'success', data: { resultType: 'vector', result: values.map((v) => ({ metric: {}, value: [1700000000, v] })) } };
+}
+
+/** Prometheus answers each query with the next body (the last one repeats); a number is an HTTP error. */
+function prometheus(...bodies: unknown[]): { queries: () => number } {
+  let call = 0;
+  nock(PROM)
+    .get('/api/v1/query')
+    .query(true)
+    .times(50)
+    .reply(() => {
+      const body = bodies[Math.min(call++, bodies.length - 1)];
+      return typeof body === 'number' ? [body, { status: 'error', errorType: 'unavailable', error: 'storage is starting' }] : [200, body];
+    });
+  return { queries: () => call };
+}
+
+const errorRate = ['--template', 'error-rate.yaml', '--prometheus', PROM, '--arg', 'service=api'];
+
+let scratch = '';
+
+beforeAll(async () => {
+  scratch = await mkdtemp(path.join(tmpdir(), 'opsbox-analyze-'));
+});
+
+afterAll(async () => {
+  await rm(scratch, { recursive: true, force: true });
+});
+
+beforeEach(() => {
+  nock.disableNetConnect();
+});
+
+afterEach(() => {
+  nock.cleanAll();
+  nock.enableNetConnect();
+});
+
+async function templateFile(name: string, metrics: string): Promise<string> {
+  const file = path.join(scratch, `${name}.yaml`);
+  const [first, ...rest] = metrics.split('\n');
+  const items = [`    - ${first}`, ...rest.map((line) => `      ${line}`)].join('\n');
+  await writeFile(file, `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: ${name}\nspec:\n  metrics:\n${items}\n`);
+  return file;
+}
+
+describe('opsbox analyze', () => {
+  it('prints usage for --help', async () => {
+    const { code, stdout } = await analyze(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Usage: opsbox analyze --template FILE');
+    expect(stdout).toContain('Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template.');
+  });
+
+  it('exits 0 when the run is Successful, printing each measurement', async () => {
+    const server = prometheus(vector('0.01'), vector('0.02'), vector('0.01'));
+    const { code, stdout, clock } = await analyze(errorRate);
+    expect(code).toBe(0);
+    expect(server.queries()).toBe(3);
+    expect(clock.sleeps).toEqual([1000, 1000]);
+    const lines = stdout.trim().split('\n');
+    expect(lines[0]).toBe('Analyzing AnalysisTemplate "error-rate" (error-rate.yaml)');
+    expect(lines[1]).toBe('  error-rate: every 1s, count 3; success: result[0] < 0.05');
+    expect(lines[2]).toBe('2025-01-01T00:00:00Z  error-rate  [0.01]  Successful');
+    expect(lines[3]).toBe('2025-01-01T00:00:01Z  error-rate  [0.02]  Successful');
+    expect(lines[4]).toBe('2025-01-01T00:00:02Z  error-rate  [0.01]  Successful  [metric Successful: count (3) reached]');
+    expect(lines[5]).toBe('Result: Successful');
+  });
+
+  it('exits 1 when the run Failed, with the value in the output', async () => {
+    prometheus(vector('0.2'));
+    const { code, stdout } = await analyze(errorRate);
+    expect(code).toBe(1);
+    expect(stdout).toContain('error-rate  [0.2]  Failed  [metric Failed: failed (1) > failureLimit (0)]');
+    expect(stdout).toContain('Result: Failed — Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)');
+  });
+
+  it('exits 2 when the run is Inconclusive', async () => {
+    const file = await templateFile('band', 'name: band\nsuccessCondition: result[0] < 0.05\nfailureCondition: result[0] > 0.1\nprovider:\n  prometheus: {query: up}');
+    prometheus(vector('0.07'));
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(2);
+    expect(stdout).toContain('band  [0.07]  Inconclusive');
+  });
+
+  it('exits 3 on Error after the consecutive error limit, with Prometheus\'s error', async () => {
+    prometheus(503);
+    const { code, stdout, clock } = await analyze([...errorRate, '--arg', 'consecutive-error-limit=1']);
+    expect(code).toBe(3);
+    expect(clock.sleeps).toEqual([1000]);
+    expect(stdout).toContain('error-rate  -  Error — Prometheus at http://prom.test:9090 returned HTTP 503 Service Unavailable: unavailable: storage is starting');
+    expect(stdout).toContain('Result: Error — Metric "error-rate" assessed Error due to consecutiveErrors (2) > consecutiveErrorLimit (1)');
+  });
+
+  it('exits 3 saying no data when the query returns nothing', async () => {
+    prometheus(vector());
+    const { code, stdout } = await analyze([...errorRate, '--arg', 'consecutive-error-limit=0']);
+    expect(code).toBe(3);
+    expect(stdout).toContain('error-rate  []  Error — successCondition "result[0] < 0.05": index 0 out of range: result is empty (no data returned)');
+  });
+
+  it('--json prints one JSON object at the end, progress on stderr', async () => {
+    prometheus(vector('0.01'), vector('0.2'));
+    const { code, stdout, stderr } = await analyze([...errorRate, '--json']);
+    expect(code).toBe(1);
+    expect(stderr).toContain('error-rate  [0.2]  Failed');
+    expect(JSON.parse(stdout)).toEqual({
+      phase: 'Failed',
+      message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)',
+      metrics: [
+        {
+          name: 'error-rate',
+          phase: 'Failed',
+          message: 'failed (1) > failureLimit (0)',
+          dryRun: false,
+          measurements: [
+            { phase: 'Successful', value: '[0.01]', message: null, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:00.000Z' },
+            { phase: 'Failed', value: '[0.2]', message: null, startedAt: '2025-01-01T00:00:01.000Z', finishedAt: '2025-01-01T00:00:01.000Z' },
+          ],
+        },
+      ],
+    });
+  });
+
+  it('--once takes one measurement per metric', async () => {
+    const server = prometheus(vector('0.01'));
+    const { code, stdout, clock } = await analyze([...errorRate, '--once']);
+    expect(code).toBe(0);
+    expect(clock.sleeps).toEqual([]);
+    expect(stdout).toContain('one measurement per metric');
+    expect(stdout.match(/ {2}error-rate {2}\[0\.01\] {2}Successful/g)).toHaveLength(1);
+    expect(server.queries()).toBe(1);
+  });
+
+  it('uses PROMETHEUS_URL as the default address', async () => {
+    prometheus(vector('0.01'));
+    const { code } = await analyze(['--template', 'error-rate.yaml', '--arg', 'service=api', '--arg', 'count=1'], { PROMETHEUS_URL: PROM });
+    expect(code).toBe(0);
+  });
+
+  it('reports an address the operator does not allow, as an Error', async () => {
+    const file = await templateFile('elsewhere', 'name: elsewhere\nprovider:\n  prometheus: {address: "http://metadata.internal", query: up}');
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(3);
+    expect(stdout).toContain('Prometheus address http://metadata.internal is not allowed (allowed prefixes: http://prom.test:9090)');
+  });
+
+  it('runs only the templates named, from files and folders, at their own allowed address', async () => {
+    const scope = nock('http://prometheus.monitoring:9090')
+      .get('/api/v1/query')
+      .query({ query: 'max(rate(process_cpu_seconds_total[1m]))' })
+      .reply(200, vector('0.3'));
+    const { code, stdout } = await analyze(['--template', 'library', '--name', 'saturation', '--prometheus', PROM], { OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
+    expect(code).toBe(0);
+    expect(stdout).toContain('Analyzing AnalysisTemplate "saturation" (library/nested/saturation.yml)');
+    expect(stdout).toContain('cpu  [0.3]  Successful');
+    scope.done();
+  });
+});
+
+describe('opsbox analyze: bad usage and invalid templates exit 4 with the reason', () => {
+  const cases: [string, string[], string][] = [
+    ['no template', ['--prometheus', PROM], '--template FILE is required'],
+    ['an unknown option', ['--template', 'x.yaml', '--bogus'], "Unknown option '--bogus'"],
+    ['a malformed --arg', ['--template', 'error-rate.yaml', '--arg', 'service'], '--arg must look like NAME=VALUE (got "service")'],
+    ['a --prometheus that is not a URL', ['--template', 'error-rate.yaml', '--prometheus', 'prom:9090'], '--prometheus must be an http:// or https:// URL'],
+    ['a missing argument', ['--template', 'error-rate.yaml', '--prometheus', PROM], 'error-rate.yaml, template "error-rate": argument "service" was not supplied'],
+    ['a missing file', ['--template', 'nope.yaml'], 'template path "nope.yaml" does not exist'],
+    ['an unknown --name', ['--template', 'library', '--name', 'nope'], 'template "nope" not found in library; found "saturation", "success-rate", "latency"'],
+    ['no address anywhere', ['--template', 'error-rate.yaml', '--arg', 'service=api'], 'metric "error-rate" has no prometheus.address; pass --prometheus URL or set PROMETHEUS_URL'],
+  ];
+
+  it.each(cases)('%s', async (_name, argv, reason) => {
+    const { code, stderr, stdout } = await analyze(argv);
+    expect(code).toBe(4);
+    expect(stderr).toContain(reason);
+    expect(stdout).toBe('');
+  });
+
+  it('an invalid template', async () => {
+    const file = await templateFile('web', 'name: web\nprovider:\n  web: {url: "http://x"}');
+    const { code, stderr } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(4);
+    expect(stderr).toContain('template "web", metric "web", field spec.metrics[0].provider.web: provider "web" is not supported; only prometheus is supported');
+  });
+});
