@@ -73,7 +73,8 @@ export class YamlFile {
     for (const document of parsed) {
       const error = document.errors[0];
       if (error) throw parseError(path, error, lineCounter);
-      if (document.contents === null) continue; // a stray `---` or a comment-only document
+      // a stray `---` or a comment-only document parses as an empty scalar
+      if (document.contents === null || (isScalar(document.contents) && document.contents.value === null)) continue;
       const kind = document.get('kind');
       const apiVersion = document.get('apiVersion');
       const name = document.getIn(['metadata', 'name']);

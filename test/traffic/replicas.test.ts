@@ -1,0 +1,99 @@
+import { describe, expect, it } from '@jest/globals';
+import { createTrafficProvider } from '../../src/traffic/index.js';
+import { canaryReplicas } from '../../src/traffic/replicas.js';
+import { changedLines, filesOf, manifestFixture, serviceWith, thrown } from './helpers.js';
+
+const SHARED = 'apps/api/deployments.yaml';
+const shared = manifestFixture('canary-and-stable.yaml');
+const sameFile = createTrafficProvider(
+  serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED, name: 'api-stable' } }),
+);
+
+describe('replicas', () => {
+  it('rounds the canary up so any traffic runs at least one canary pod', () => {
+    expect([0, 10, 34, 50, 67, 100].map((weight) => canaryReplicas(3, weight))).toEqual([0, 1, 2, 2, 3, 3]);
+    expect(canaryReplicas(10, 10)).toBe(1);
+    expect(canaryReplicas(7, 30)).toBe(3);
+  });
+
+  it('reads the canary share of the total', () => {
+    expect(sameFile.files).toEqual([SHARED]);
+    expect(sameFile.readWeight(filesOf({ [SHARED]: shared }))).toBe(0);
+  });
+
+  it.each([
+    [10, 2, 1],
+    [50, 1, 2],
+    [100, 0, 3],
+  ])('at %i%% runs stable %i and canary %i of 3, editing both documents of one file', (weight, stable, canary) => {
+    const after = sameFile.setWeight(filesOf({ [SHARED]: shared }), weight).get(SHARED)!;
+    expect(changedLines(shared, after)).toEqual(['-  replicas: 3', `+  replicas: ${stable}`, '-  replicas: 0', `+  replicas: ${canary}`]);
+    expect(sameFile.readWeight(filesOf({ [SHARED]: after }))).toBe(Math.round((canary * 100) / 3));
+  });
+
+  it('at 0% runs everything on stable and changes nothing when already there', () => {
+    expect(sameFile.setWeight(filesOf({ [SHARED]: shared }), 0).size).toBe(0);
+    const atHalf = sameFile.setWeight(filesOf({ [SHARED]: shared }), 50).get(SHARED)!;
+    expect(sameFile.setWeight(filesOf({ [SHARED]: atHalf }), 0).get(SHARED)).toBe(shared);
+  });
+
+  describe('with canary and stable in their own files', () => {
+    const provider = createTrafficProvider(
+      serviceWith({ provider: 'replicas', total: 4 }, { canary: { file: 'apps/api/canary.yaml' }, stable: { file: 'apps/api/stable.yaml' } }),
+    );
+    const files = filesOf({
+      'apps/api/canary.yaml': manifestFixture('deployment-sidecar.yaml'),
+      'apps/api/stable.yaml': manifestFixture('multi-document.yaml'),
+    });
+
+    it('finds the workloads by image and returns only the files that change', () => {
+      expect(provider.files).toEqual(['apps/api/canary.yaml', 'apps/api/stable.yaml']);
+      expect(provider.readWeight(files)).toBe(25);
+      expect(provider.setWeight(files, 10).size).toBe(0); // ceil(0.4) = 1 canary, as now
+      const changed = provider.setWeight(files, 50);
+      expect([...changed.keys()]).toEqual(['apps/api/canary.yaml', 'apps/api/stable.yaml']);
+      expect(changedLines(files.get('apps/api/canary.yaml')!, changed.get('apps/api/canary.yaml')!)).toEqual(['-  replicas: 1', '+  replicas: 2']);
+      expect(changedLines(files.get('apps/api/stable.yaml')!, changed.get('apps/api/stable.yaml')!)).toEqual(['-  replicas: 3', '+  replicas: 2']);
+    });
+  });
+
+  it('counts a workload without spec.replicas as one replica and adds the field', () => {
+    const text = shared.replace('  replicas: 0\n', '');
+    expect(() => sameFile.readWeight(filesOf({ [SHARED]: text }))).toThrow('the canary runs 1 and the stable 3 replicas, 4 in all, but traffic.total is 3');
+    const after = sameFile.setWeight(filesOf({ [SHARED]: text }), 10).get(SHARED)!;
+    expect(changedLines(text, after)).toEqual(['-  replicas: 3', '+  replicas: 2', '+  replicas: 1']);
+    expect(after).toContain('  name: api-canary\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:v2\n  replicas: 1\n');
+  });
+
+  it('needs names when one file holds both workloads', () => {
+    const unnamed = createTrafficProvider(serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED }, stable: { file: SHARED } }));
+    const error = thrown(() => unnamed.readWeight(filesOf({ [SHARED]: shared })));
+    expect(error.code).toBe('ambiguous');
+    expect(error.message).toBe(
+      `${SHARED}: 2 workloads run ghcr.io/acme/api (Deployment api-stable, Deployment api-canary); set canary.name to the metadata.name of the canary one.`,
+    );
+  });
+
+  it('explains that a kustomization is not a workload', () => {
+    const provider = createTrafficProvider(
+      serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: 'apps/api/kustomization.yaml' }, stable: { file: SHARED, name: 'api-stable' } }),
+    );
+    const error = thrown(() => provider.readWeight(filesOf({ 'apps/api/kustomization.yaml': manifestFixture('kustomization.yaml'), [SHARED]: shared })));
+    expect(error.code).toBe('workload-not-found');
+    expect(error.message).toContain('apps/api/kustomization.yaml: the replicas provider scales the canary workload that runs ghcr.io/acme/api, and there is none here');
+  });
+
+  it('refuses a DaemonSet', () => {
+    const daemonSet = shared.replace('kind: Deployment\nmetadata:\n  name: api-canary', 'kind: DaemonSet\nmetadata:\n  name: api-canary');
+    const error = thrown(() => sameFile.readWeight(filesOf({ [SHARED]: daemonSet })));
+    expect(error.code).toBe('workload-not-found');
+    expect(error.message).toBe(`${SHARED}: the canary DaemonSet api-canary has no spec.replicas; the replicas provider needs a Deployment, StatefulSet or Rollout.`);
+  });
+
+  it('refuses canary and stable that are the same workload', () => {
+    const same = createTrafficProvider(
+      serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-stable' }, stable: { file: SHARED, name: 'api-stable' } }),
+    );
+    expect(thrown(() => same.readWeight(filesOf({ [SHARED]: shared }))).code).toBe('workload-not-found');
+  });
+});

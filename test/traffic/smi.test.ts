@@ -1,0 +1,47 @@
+import { describe, expect, it } from '@jest/globals';
+import { createTrafficProvider } from '../../src/traffic/index.js';
+import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+
+const FILE = 'apps/api/trafficsplit.yaml';
+const provider = createTrafficProvider(serviceWith({ provider: 'smi', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canary' }));
+const before = trafficFixture('smi-trafficsplit.yaml');
+const files = filesOf({ [FILE]: before });
+
+describe('smi TrafficSplit', () => {
+  it('reads 0 before a rollout', () => {
+    expect(provider.readWeight(files)).toBe(0);
+  });
+
+  it.each([
+    [10, 90],
+    [50, 50],
+    [100, 0],
+  ])('sets %i%% on spec.backends', (weight, stable) => {
+    const after = provider.setWeight(files, weight).get(FILE)!;
+    // asserted as whole text: at 100% the diff may pair the swapped values differently
+    expect(after).toBe(
+      before.replace('    weight: 100\n  - service: api-canary\n    weight: 0\n', `    weight: ${stable}\n  - service: api-canary\n    weight: ${weight}\n`),
+    );
+    if (weight !== 100) expect(changedLines(before, after)).toEqual(['-    weight: 100', `+    weight: ${stable}`, '-    weight: 0', `+    weight: ${weight}`]);
+    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
+  });
+
+  it('returns no files at the current weight', () => {
+    expect(provider.setWeight(files, 0).size).toBe(0);
+  });
+
+  it('lists the backend services it found', () => {
+    const typo = createTrafficProvider(serviceWith({ provider: 'smi', file: FILE, stable: 'api-v1', canary: 'api-v2' }));
+    const error = thrown(() => typo.setWeight(files, 10));
+    expect(error.code).toBe('backend-not-found');
+    expect(error.message).toBe(
+      `${FILE}: TrafficSplit api: no backend "api-v1" or "api-v2"; found: api-stable, api-canary. Fix traffic.stable / traffic.canary or the TrafficSplit.`,
+    );
+  });
+
+  it('reports a file without a TrafficSplit', () => {
+    const error = thrown(() => provider.readWeight(filesOf({ [FILE]: 'apiVersion: v1\nkind: Service\nmetadata: {name: api}\n' })));
+    expect(error.code).toBe('document-not-found');
+    expect(error.message).toBe(`${FILE}: no TrafficSplit named "api" ("api" is a Service); found: Service api. Fix the name or the file.`);
+  });
+});

@@ -1,0 +1,39 @@
+import { describe, expect, it } from '@jest/globals';
+import { createTrafficProvider } from '../../src/traffic/index.js';
+import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+
+const FILE = 'apps/api/traefik.yaml';
+const provider = createTrafficProvider(serviceWith({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-canary' }));
+const before = trafficFixture('traefik.yaml');
+const files = filesOf({ [FILE]: before });
+
+describe('traefik TraefikService', () => {
+  it('reads relative weights as a percentage (3:1 is 25%)', () => {
+    expect(provider.readWeight(files)).toBe(25);
+  });
+
+  it.each([
+    [0, 100],
+    [10, 90],
+    [50, 50],
+    [100, 0],
+  ])('sets %i%% on spec.weighted.services and leaves the IngressRoute alone', (weight, stable) => {
+    const after = provider.setWeight(files, weight).get(FILE)!;
+    expect(changedLines(before, after)).toEqual([
+      '-        weight: 3   # relative weights',
+      `+        weight: ${stable}   # relative weights`,
+      '-        weight: 1',
+      `+        weight: ${weight}`,
+    ]);
+    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
+  });
+
+  it('lists the weighted services it found', () => {
+    const typo = createTrafficProvider(serviceWith({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-next' }));
+    const error = thrown(() => typo.readWeight(files));
+    expect(error.code).toBe('backend-not-found');
+    expect(error.message).toBe(
+      `${FILE}: TraefikService api-weighted: no weighted service "api-next"; found: api-stable, api-canary. Fix traffic.stable / traffic.canary or the TraefikService.`,
+    );
+  });
+});
