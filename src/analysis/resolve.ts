@@ -117,7 +117,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
   const substituted = substituteArgs(raw, args, { location, fieldPrefix });
   const parsed = metricSchema.safeParse(substituted);
   if (!parsed.success) {
-    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, fieldPrefix), location);
+    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, fieldPrefix, substituted), location);
   }
   const metric = parsed.data;
   const field = (name: string) => ({ ...location, field: `spec.metrics[${index}].${name}` });
@@ -196,7 +196,7 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
   const parsed = prometheusProviderSchema.safeParse(metric.provider.prometheus);
   const prefix = field('provider.prometheus');
   if (!parsed.success) {
-    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [prefix.field as string]), { ...prefix, field: undefined });
+    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [prefix.field as string], metric.provider.prometheus), { ...prefix, field: undefined });
   }
   const spec = parsed.data;
   for (const unsupported of ['sigv4', 'oauth2'] as const) {

@@ -110,20 +110,29 @@ export function formatIssuePath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** One line per zod issue: `field: message`, unknown keys named. */
-export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = []): string {
+/** One line per zod issue: `field: message`, unknown fields named, missing fields called required. */
+export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], input?: unknown): string {
   return error.issues
     .map((issue) => {
       let path = [...prefix, ...issue.path];
       let message = issue.message;
       if (issue.code === 'unrecognized_keys') {
         message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((key) => `"${key}"`).join(', ')}`;
-      } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+        if (issue.keys.length === 1) path = [...path, issue.keys[0]];
+      } else if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
         message = `is required (${issue.expected})`;
       }
-      if (issue.code === 'unrecognized_keys' && issue.keys.length === 1) path = [...path, issue.keys[0]];
       const where = formatIssuePath(path);
       return where ? `${where}: ${message}` : message;
     })
     .join('; ');
+}
+
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let current = input;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[key];
+  }
+  return current;
 }

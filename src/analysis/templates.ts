@@ -106,7 +106,7 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate[] 
     const name = templateName(raw);
     const parsed = templateDocumentSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new AnalysisTemplateError('template-invalid', describeIssues(parsed.error), { file, template: name });
+      throw new AnalysisTemplateError('template-invalid', describeIssues(parsed.error, [], raw), { file, template: name });
     }
     templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, spec: parsed.data.spec });
   }

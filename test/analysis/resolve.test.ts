@@ -167,6 +167,8 @@ describe('metric validation', () => {
     expect(check('count: many').message).toContain('spec.metrics[0].count: expected an integer, got "many"');
     expect(check('failureLimit: -2').message).toContain('spec.metrics[0].failureLimit: must be -1 (off) or more');
     expect(check('', 'prometheus: {address: http://x}').message).toContain('spec.metrics[0].provider.prometheus.query: is required');
+    expect(check('successCondition: 5').message).toContain('spec.metrics[0].successCondition: Invalid input: expected string, received number');
+    expect(check('', 'prometheus: {query: up, step: 1m}').message).toContain('spec.metrics[0].provider.prometheus.step: unknown field "step"');
   });
 
   it('checks conditions when the template is resolved', () => {
