@@ -48,6 +48,10 @@ export interface FailureRule {
   message?: string;
   /** How many matching requests fail (default 1). */
   times?: number;
+  /** The error body (default `{ message }`), e.g. a "Validation Failed" with `errors`. */
+  body?: Record<string, unknown>;
+  /** Runs just before the failure is answered, e.g. to make what a concurrent writer did. */
+  before?: () => void;
 }
 
 const API_PREFIX = '/api/v3';
@@ -200,7 +204,9 @@ export class FakeServer {
   ): Promise<RouteResult> {
     const failure = this.takeFailure(method, path);
     if (failure) {
-      return { status: failure.status, body: { message: failure.message ?? 'Injected failure', documentation_url: 'https://docs.github.com/rest' } };
+      failure.before?.();
+      const body = failure.body ?? { message: failure.message ?? 'Injected failure', documentation_url: 'https://docs.github.com/rest' };
+      return { status: failure.status, body };
     }
     const candidates = ROUTES.filter((candidate) => candidate.pattern.test(path));
     const matched = candidates.find((candidate) => candidate.method === method);

@@ -1,0 +1,64 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { CHECK_OUTPUT_LIMIT, upsertCheckRun } from '../../src/github/check-run.js';
+import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
+import { fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+
+describe('upsertCheckRun', () => {
+  let fixture: Fixture;
+  let headSha: string;
+
+  beforeEach(async () => {
+    fixture = await startFixture();
+    headSha = fixture.gh.branchSha(fullName, 'main')!;
+  });
+
+  afterEach(async () => {
+    await fixture.gh.close();
+  });
+
+  it('creates the check run, then updates the same one to completed', async () => {
+    const { gh, octokit } = fixture;
+    const id = await upsertCheckRun(octokit, { owner, repo, headSha, status: 'in_progress', title: 'Canary api v1 → v2', summary: 'step 1 of 5' });
+    const same = await upsertCheckRun(octokit, {
+      owner,
+      repo,
+      headSha,
+      checkRunId: id,
+      status: 'completed',
+      conclusion: 'success',
+      title: 'Promoted api v2',
+      summary: 'all steps passed',
+      text: '| step | result |',
+    });
+
+    expect(same).toBe(id);
+    const runs = gh.checkRuns(fullName, { headSha });
+    expect(runs).toHaveLength(1);
+    expect(runs[0]).toMatchObject({
+      id,
+      name: 'opsbox/canary',
+      status: 'completed',
+      conclusion: 'success',
+      output: { title: 'Promoted api v2', summary: 'all steps passed', text: '| step | result |' },
+    });
+  });
+
+  it('creates a new check run when the known one is gone', async () => {
+    const { gh, octokit } = fixture;
+    const id = await upsertCheckRun(octokit, { owner, repo, headSha, checkRunId: 987654, status: 'queued', title: 't', summary: 's' });
+    expect(gh.checkRuns(fullName).map((run) => run.id)).toEqual([id]);
+  });
+
+  it('cuts output to what GitHub accepts and refuses a completed run without a conclusion', async () => {
+    const { gh, octokit } = fixture;
+    await upsertCheckRun(octokit, { owner, repo, headSha, status: 'in_progress', title: 't', summary: 'x'.repeat(70000), text: 'y'.repeat(70000) });
+    const [run] = gh.checkRuns(fullName);
+    expect(run.output.summary.length).toBe(CHECK_OUTPUT_LIMIT);
+    expect(run.output.text.length).toBe(CHECK_OUTPUT_LIMIT);
+    expect(run.output.summary.endsWith('the pull request comment has everything)')).toBe(true);
+
+    await expect(upsertCheckRun(octokit, { owner, repo, headSha, status: 'completed', title: 't', summary: 's' })).rejects.toMatchObject({
+      code: GITHUB_ERROR_CODES.INVALID_CHECK_RUN,
+    });
+  });
+});

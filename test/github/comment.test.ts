@@ -1,0 +1,78 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { addReaction, postComment, upsertComment } from '../../src/github/comment.js';
+import { fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+
+const MARKER = '<!-- opsbox:status rollout=api-1 -->';
+
+describe('comments', () => {
+  let fixture: Fixture;
+  let issueNumber: number;
+
+  beforeEach(async () => {
+    fixture = await startFixture();
+    issueNumber = fixture.gh.openPullRequest(fullName, { head: 'bump', files: { 'apps/api/canary.yaml': 'image: v3\n' } }).number;
+  });
+
+  afterEach(async () => {
+    await fixture.gh.close();
+  });
+
+  it('creates the status comment with its marker, then edits it in place by id', async () => {
+    const { gh, octokit } = fixture;
+    const id = await upsertComment(octokit, { owner, repo, issueNumber, body: '## Canary: step 1', marker: MARKER });
+    const same = await upsertComment(octokit, { owner, repo, issueNumber, commentId: id, body: '## Canary: step 2', marker: MARKER });
+
+    expect(same).toBe(id);
+    expect(gh.comments(fullName, issueNumber).map((comment) => [comment.id, comment.body])).toEqual([[id, `## Canary: step 2\n\n${MARKER}`]]);
+  });
+
+  it('finds its own comment by marker after a crash lost the id, instead of posting a second one', async () => {
+    const { gh, octokit } = fixture;
+    const lost = await upsertComment(octokit, { owner, repo, issueNumber, body: `${MARKER}\n## Canary: step 1`, marker: MARKER });
+    // a person quoting the marker is not the app's comment
+    gh.createComment(fullName, issueNumber, `> ${MARKER}\nwhy did it stop?`, { user: 'alice' });
+    gh.resetRequests();
+
+    const found = await upsertComment(octokit, { owner, repo, issueNumber, body: `${MARKER}\n## Canary: step 2`, marker: MARKER });
+    expect(found).toBe(lost);
+    const bodies = gh.comments(fullName, issueNumber).map((comment) => comment.body);
+    expect(bodies).toEqual([`${MARKER}\n## Canary: step 2`, `> ${MARKER}\nwhy did it stop?`]);
+    expect(gh.requests.map((request) => request.method)).toEqual(['GET', 'PATCH']);
+  });
+
+  it('posts the comment again when the known one was deleted', async () => {
+    const { gh, octokit } = fixture;
+    const id = await upsertComment(octokit, { owner, repo, issueNumber, body: 'step 1', marker: MARKER });
+    await octokit.rest.issues.deleteComment({ owner, repo, comment_id: id });
+    const again = await upsertComment(octokit, { owner, repo, issueNumber, commentId: id, body: 'step 2', marker: MARKER });
+    expect(again).not.toBe(id);
+    expect(gh.comments(fullName, issueNumber).map((comment) => comment.body)).toEqual([`step 2\n\n${MARKER}`]);
+  });
+
+  it('searches every page of a long discussion for the marker', async () => {
+    const { gh, octokit } = fixture;
+    const id = await upsertComment(octokit, { owner, repo, issueNumber, body: 'step 1', marker: MARKER });
+    for (let index = 0; index < 105; index += 1) gh.createComment(fullName, issueNumber, `chatter ${index}`);
+    // another rollout's marker on a later page must not be confused with this one
+    const other = await upsertComment(octokit, { owner, repo, issueNumber, body: 'other', marker: '<!-- opsbox:status rollout=api-2 -->' });
+    expect(other).not.toBe(id);
+    const found = await upsertComment(octokit, { owner, repo, issueNumber, body: 'other, updated', marker: '<!-- opsbox:status rollout=api-2 -->' });
+    expect(found).toBe(other);
+  });
+
+  it('posts one-off replies and reacts once per content', async () => {
+    const { gh, octokit } = fixture;
+    const command = gh.createComment(fullName, issueNumber, '/pause', { user: 'alice' });
+    const replyId = await postComment(octokit, { owner, repo, issueNumber, body: 'Paused by @alice.' });
+    const first = await addReaction(octokit, { owner, repo, commentId: command.id, content: 'eyes' });
+    const second = await addReaction(octokit, { owner, repo, commentId: command.id, content: 'eyes' });
+
+    expect(gh.comments(fullName, issueNumber).map((comment) => [comment.id, comment.user.login])).toEqual([
+      [command.id, 'alice'],
+      [replyId, 'opsbox-canary[bot]'],
+    ]);
+    expect(first.created).toBe(true);
+    expect(second).toEqual({ id: first.id, created: false });
+    expect(gh.reactions(command.id).map((reaction) => reaction.content)).toEqual(['eyes']);
+  });
+});

@@ -1,0 +1,47 @@
+/** A fake GitHub with one manifests repository and an app client pointed at it. */
+import { Octokit } from '@octokit/rest';
+import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
+
+export const owner = 'acme';
+export const repo = 'manifests';
+export const fullName = `${owner}/${repo}`;
+
+export const CANARY = 'apps/api/canary.yaml';
+export const VIRTUAL_SERVICE = 'apps/api/virtualservice.yaml';
+
+export function virtualService(canaryWeight: number): string {
+  return [
+    'apiVersion: networking.istio.io/v1',
+    'kind: VirtualService',
+    'metadata:',
+    '  name: api',
+    'spec:',
+    '  http:',
+    '    - route:',
+    '        - destination: { host: api-stable }',
+    `          weight: ${100 - canaryWeight}`,
+    '        - destination: { host: api-canary }',
+    `          weight: ${canaryWeight}`,
+    '',
+  ].join('\n');
+}
+
+export interface Fixture {
+  gh: FakeGitHub;
+  octokit: Octokit;
+}
+
+export async function startFixture(): Promise<Fixture> {
+  const gh = await startFakeGitHub();
+  gh.createRepo(owner, repo, {
+    files: { [CANARY]: 'image: ghcr.io/acme/api:v2\n', [VIRTUAL_SERVICE]: virtualService(0), 'README.md': '# manifests\n' },
+  });
+  const octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 'installation-token', log: silentLog });
+  return { gh, octokit };
+}
+
+/** Sleeps that return at once, recording what was asked. */
+export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms: number) => void waits.push(ms) };
+}
