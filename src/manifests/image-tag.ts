@@ -72,8 +72,8 @@ function readVersion(file: YamlFile, location: ImageLocation, image: string): st
 
 function locateImage(file: YamlFile, location: ImageLocation, image: string): ImageSite[] {
   if (location.path !== undefined) return [pathSite(file, location.path, location.name, image)];
-  const kustomization = kustomizationDocument(file);
-  if (kustomization) return kustomizationSites(file, kustomization, image);
+  const overrides = kustomizationImages(file);
+  if (overrides) return kustomizationSites(file, overrides, image);
   return workloadSites(file, location.name, image);
 }
 
@@ -102,17 +102,28 @@ function workloadSites(file: YamlFile, name: string | undefined, image: string):
   return sites;
 }
 
-function kustomizationDocument(file: YamlFile): YamlDocument | undefined {
-  const declared = file.documents.find((doc) => doc.kind === 'Kustomization' && (doc.apiVersion ?? '').startsWith('kustomize.config.k8s.io/'));
-  if (declared) return declared;
-  const basename = file.path.split('/').at(-1) ?? '';
-  return /^(kustomization\.ya?ml|Kustomization)$/.test(basename) ? file.documents[0] : undefined;
+interface ImageOverrides {
+  readonly doc: YamlDocument;
+  /** `images` in a kustomization, `spec.images` in a Flux Kustomization. */
+  readonly path: readonly PathSegment[];
 }
 
-function kustomizationSites(file: YamlFile, doc: YamlDocument, image: string): ImageSite[] {
-  const images = file.lookup(doc, ['images']);
+function kustomizationImages(file: YamlFile): ImageOverrides | undefined {
+  for (const doc of file.documents) {
+    if (doc.kind !== 'Kustomization') continue;
+    if (doc.apiVersion?.startsWith('kustomize.config.k8s.io/')) return { doc, path: ['images'] };
+    if (doc.apiVersion?.startsWith('kustomize.toolkit.fluxcd.io/')) return { doc, path: ['spec', 'images'] };
+  }
+  const basename = file.path.split('/').at(-1) ?? '';
+  const first = file.documents[0];
+  return first && /^(kustomization\.ya?ml|Kustomization)$/.test(basename) ? { doc: first, path: ['images'] } : undefined;
+}
+
+function kustomizationSites(file: YamlFile, overrides: ImageOverrides, image: string): ImageSite[] {
+  const listKey = formatPath(overrides.path);
+  const images = file.lookup(overrides.doc, overrides.path);
   if (!images.found || !isSeq(images.node) || images.node.items.length === 0) {
-    throw file.error('image-not-found', `the kustomization has no images: entries; add one with name: ${image} and newTag: <version>.`);
+    throw file.error('image-not-found', `the kustomization has no ${listKey}: entries; add one with name: ${image} and newTag: <version>.`);
   }
   const sites: ImageSite[] = [];
   const found: string[] = [];
@@ -120,21 +131,23 @@ function kustomizationSites(file: YamlFile, doc: YamlDocument, image: string): I
     if (!isMap(item)) return;
     const name = stringField(file, item, 'name');
     const newName = stringField(file, item, 'newName');
-    found.push(newName ? `${name} → ${newName}` : (name ?? `images[${index}]`));
+    found.push(newName ? `${name} → ${newName}` : (name ?? `${listKey}[${index}]`));
     if (!(name && sameRepository(name, image)) && !(newName && sameRepository(newName, image))) return;
-    sites.push(kustomizationSite(file, doc, item, index));
+    sites.push(kustomizationSite(file, overrides, item, index));
   });
   if (sites.length === 0) {
-    throw file.error('image-not-found', `no images: entry has name or newName ${image}; found: ${found.join(', ')}. Check the service's \`image\`.`, {
+    throw file.error('image-not-found', `no ${listKey}: entry has name or newName ${image}; found: ${found.join(', ')}. Check the service's \`image\`.`, {
       node: images.node,
-      key: 'images',
+      key: listKey,
     });
   }
   return sites;
 }
 
-function kustomizationSite(file: YamlFile, doc: YamlDocument, entry: YAMLMap, index: number): ImageSite {
-  const key = `images[${index}]`;
+function kustomizationSite(file: YamlFile, overrides: ImageOverrides, entry: YAMLMap, index: number): ImageSite {
+  const { doc } = overrides;
+  const entryPath = [...overrides.path, index];
+  const key = formatPath(entryPath);
   const fields = { tag: 'newTag', digest: 'digest' } as const;
   const version: ImageVersion = { tag: stringField(file, entry, fields.tag), digest: stringField(file, entry, fields.digest) };
   return {
@@ -147,7 +160,7 @@ function kustomizationSite(file: YamlFile, doc: YamlDocument, entry: YAMLMap, in
       for (const part of ['tag', 'digest'] as const) {
         const field = fields[part];
         const wanted = target[part];
-        const fieldPath: PathSegment[] = ['images', index, field];
+        const fieldPath: PathSegment[] = [...entryPath, field];
         const exists = file.lookup(doc, fieldPath).found;
         const fieldKey = formatPath(fieldPath);
         if (wanted === undefined) {

@@ -8,7 +8,7 @@ import type { TrafficProviderName } from '../config/opsbox.schema.js';
 import { applyEditsChecked, insertPair, type TextEdit } from '../manifests/yaml-edit.js';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
-import { TrafficError, trafficError } from './errors.js';
+import { trafficError } from './errors.js';
 import type { FileSet, TrafficProvider } from './provider.js';
 import { parseFileFrom, requireWeight, weightEdit, weightOf } from './weights.js';
 
@@ -17,7 +17,8 @@ export interface Backend {
   readonly label: string;
   /** The names it answers to (host, short host, subset; service name). */
   readonly names: readonly string[];
-  /** Path of the map that holds (or will hold) its `weight`. */
+  /** The map that holds (or will hold) its `weight`, and its path. */
+  readonly entry: YAMLMap;
   readonly path: readonly PathSegment[];
 }
 
@@ -174,9 +175,7 @@ function setBackendWeight(file: YamlFile, doc: YamlDocument, backend: Backend, v
   const path = [...backend.path, 'weight'];
   const key = formatPath(path);
   if (file.lookup(doc, path).found) return weightEdit(file, file.editableScalarAt(doc, path, 'weight'), value, key);
-  const entry = file.nodeAt(doc, backend.path);
-  if (!isMap(entry)) throw new TrafficError('invalid-weight', file.where({ node: entry, key }), 'expected a map for this backend.');
-  return insertPair(file, entry as YAMLMap, 'weight', value, { key });
+  return insertPair(file, backend.entry, 'weight', value, { key });
 }
 
 /** Helpers for providers: the items of a list at `path`, with their paths. */

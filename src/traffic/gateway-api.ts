@@ -16,7 +16,7 @@ export const gatewayApi: BackendSplitKind = {
         label: `rules[${index}]${ruleName ? ` (${ruleName})` : ''}`,
         backends: listItems(file, doc, [...rule.path, 'backendRefs']).flatMap((ref) => {
           const name = stringAt(ref.node, 'name');
-          return name === undefined ? [] : [{ label: name, names: [name], path: ref.path }];
+          return name === undefined ? [] : [{ label: name, names: [name], entry: ref.node, path: ref.path }];
         }),
       };
     }),

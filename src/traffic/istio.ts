@@ -26,7 +26,7 @@ export const istio: BackendSplitKind = {
             {
               label: subset ? `${host} subset ${subset}` : host,
               names: [host, shortHost, ...(subset ? [subset] : [])],
-              path: destination.path,
+              entry: destination.node, path: destination.path,
             },
           ];
         });

@@ -13,7 +13,7 @@ export const smi: BackendSplitKind = {
       label: 'spec.backends',
       backends: listItems(file, doc, ['spec', 'backends']).flatMap((backend) => {
         const service = stringAt(backend.node, 'service');
-        return service === undefined ? [] : [{ label: service, names: [service], path: backend.path }];
+        return service === undefined ? [] : [{ label: service, names: [service], entry: backend.node, path: backend.path }];
       }),
     },
   ],

@@ -14,7 +14,7 @@ export const traefik: BackendSplitKind = {
       label: 'spec.weighted.services',
       backends: listItems(file, doc, ['spec', 'weighted', 'services']).flatMap((service) => {
         const name = stringAt(service.node, 'name');
-        return name === undefined ? [] : [{ label: name, names: [name], path: service.path }];
+        return name === undefined ? [] : [{ label: name, names: [name], entry: service.node, path: service.path }];
       }),
     },
   ],

@@ -245,6 +245,14 @@ describe('kustomization images', () => {
     expect(changedLines(before, web)).toEqual(['-  - {name: ghcr.io/acme/web, newTag: v5}', `+  - {name: ghcr.io/acme/web, newTag: v6, digest: ${DIGEST_B}}`]);
   });
 
+  it('uses spec.images of a Flux Kustomization', () => {
+    const before = manifestFixture('flux-kustomization.yaml');
+    const flux = { file: 'clusters/prod/api-canary.yaml' };
+    expect(readImageVersion(before, flux, API)).toBe('v1');
+    const after = setImageVersion(before, flux, API, `v2@${DIGEST_B}`);
+    expect(changedLines(before, after)).toEqual(['-      newTag: v1 # canary', '+      newTag: v2 # canary', `+      digest: ${DIGEST_B}`]);
+  });
+
   it('lists the images entries when the image is not there', () => {
     const error = thrown(() => readImageVersion(manifestFixture('kustomization.yaml'), location, 'ghcr.io/acme/web'));
     expect(error.code).toBe('image-not-found');
