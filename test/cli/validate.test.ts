@@ -1,0 +1,219 @@
+import { describe, it, expect, afterEach } from '@jest/globals';
+import { validateCommand } from '../../src/cli/validate.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from '../../src/cli/io.js';
+import { copyFixtureRepo, FIXTURE_REPO, snapshotTree, type FixtureEdit, type FixtureRepo } from '../support/fixture-repo.js';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** Non-empty stdout lines. */
+  lines: string[];
+}
+
+async function validate(argv: string[]): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIO = {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    env: {},
+  };
+  const code = await validateCommand(argv, io);
+  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
+}
+
+const CONFIG = '.github/opsbox.yml';
+
+let repos: FixtureRepo[] = [];
+
+async function variant(...edits: FixtureEdit[]): Promise<FixtureRepo> {
+  const repo = await copyFixtureRepo(...edits);
+  repos.push(repo);
+  return repo;
+}
+
+afterEach(async () => {
+  await Promise.all(repos.map((repo) => repo.cleanup()));
+  repos = [];
+});
+
+describe('opsbox validate on the fixture repository', () => {
+  it('exits 0 with an ok line per service', async () => {
+    const before = await snapshotTree(FIXTURE_REPO);
+    const run = await validate([FIXTURE_REPO]);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.stderr).toBe('');
+    expect(run.lines).toEqual([
+      'ok  api: canary v1, stable v1, canary weight 0%, 2 analyses',
+      'ok  web: canary 2.3.0, stable 2.3.0, canary weight 0%, 0 analyses',
+      'valid: 2 service(s), 1 template(s)',
+    ]);
+    expect(await snapshotTree(FIXTURE_REPO)).toEqual(before);
+  });
+
+  it('reports the weight and versions it read from the files', async () => {
+    const repo = await variant(
+      { file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/api:v2' },
+      { file: 'apps/api/virtualservice.yaml', replace: 'weight: 100 # stable', with: 'weight: 75 # stable' },
+      { file: 'apps/api/virtualservice.yaml', replace: 'weight: 0 # canary', with: 'weight: 25 # canary' },
+    );
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.lines[0]).toBe('ok  api: canary v2, stable v1, canary weight 25%, 2 analyses');
+  });
+});
+
+describe('opsbox validate on broken variants', () => {
+  it('names the line, column and key of an unknown traffic provider', async () => {
+    const repo = await variant({ file: CONFIG, replace: 'provider: istio', with: 'provider: istioo' });
+    const at = await repo.position(CONFIG, 'istioo');
+    expect(at).toEqual({ line: 11, column: 17 });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toEqual([
+      `${CONFIG}:11:17: services.api.traffic.provider: expected one of istio, gateway-api, smi, nginx, traefik, replicas, yaml-path`,
+    ]);
+  });
+
+  it('names the traffic file and the backends it found when a backend is missing', async () => {
+    const repo = await variant({ file: 'apps/api/virtualservice.yaml', replace: 'host: api-canary', with: 'host: api-preview' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    const [problem, summary] = run.lines;
+    expect(problem.startsWith('apps/api/virtualservice.yaml')).toBe(true);
+    expect(problem).toContain('"api-canary"');
+    expect(problem).toContain('found: api-stable, api-preview');
+    expect(summary).toBe('1 problem found');
+  });
+
+  it('names the config key of a file that does not exist', async () => {
+    const repo = await variant({ file: CONFIG, replace: 'apps/api/canary.yaml', with: 'apps/api/nope.yaml' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toEqual([
+      `${CONFIG}: services.api.canary.file: file "apps/api/nope.yaml" does not exist in the repository; fix the path`,
+      '1 problem found',
+    ]);
+  });
+
+  it('names the config key of a traffic file that does not exist', async () => {
+    const repo = await variant({ file: 'apps/web/ingress.yaml', remove: true });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines[0]).toMatch(/^\.github\/opsbox\.yml: services\.web\.traffic\.file: .*"apps\/web\/ingress\.yaml"/);
+    expect(run.lines.at(-1)).toBe('1 problem found');
+  });
+
+  it('names the file, line and column of malformed YAML in a manifest', async () => {
+    const repo = await variant({ file: 'apps/api/canary.yaml', replace: '  replicas: 2\n', with: '  replicas: 2: 3\n' });
+    const at = await repo.position('apps/api/canary.yaml', '2: 3');
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    expect(run.lines[0]).toMatch(new RegExp(`^apps/api/canary\\.yaml:${at.line}:\\d+: services\\.api\\.canary: invalid YAML: `));
+    expect(run.lines[1]).toBe('1 problem found');
+  });
+
+  it('names the line and column of malformed YAML in the config', async () => {
+    const repo = await variant({ file: CONFIG, replace: '      delay: 30s\n', with: '      delay: 30s: x\n' });
+    const at = await repo.position(CONFIG, '30s: x');
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines.length).toBeGreaterThan(0);
+    expect(run.lines[0]).toMatch(new RegExp(`^\\.github/opsbox\\.yml:${at.line}:\\d+: invalid YAML: `));
+    for (const line of run.lines) expect(line).toMatch(/^\.github\/opsbox\.yml:\d+:\d+: invalid YAML: /);
+  });
+
+  it('names an unknown template and the config key that uses it', async () => {
+    const repo = await variant({ file: CONFIG, replace: 'templateName: error-rate', with: 'templateName: error-rat' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    expect(run.lines[0].startsWith(`${CONFIG}`)).toBe(true);
+    expect(run.lines[0]).toContain('services.api.steps[1].analysis');
+    expect(run.lines[0]).toContain('"error-rat"');
+    expect(run.lines[0]).toContain('found "error-rate"');
+  });
+
+  it('names the canary file and the image when the canary image is not found', async () => {
+    const repo = await variant({ file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/apii:v1' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    expect(run.lines[0]).toMatch(/^apps\/api\/canary\.yaml(:\d+(:\d+)?)?: services\.api\.canary: /);
+    expect(run.lines[0]).toContain('ghcr.io/acme/api');
+    expect(run.lines[0]).toContain('ghcr.io/acme/apii:v1');
+  });
+
+  it('names the stable document when its image is not found in a shared file', async () => {
+    const repo = await variant({ file: 'apps/web/deployments.yaml', replace: 'ghcr.io/acme/web:2.3.0', with: 'ghcr.io/acme/other:2.3.0' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    expect(run.lines[0]).toMatch(/^apps\/web\/deployments\.yaml(:\d+(:\d+)?)?: services\.web\.stable: /);
+    expect(run.lines[0]).toContain('ghcr.io/acme/web');
+  });
+
+  it('prints several problems each on its own line', async () => {
+    const repo = await variant(
+      { file: CONFIG, replace: 'apps/api/canary.yaml', with: 'apps/api/nope.yaml' },
+      { file: CONFIG, replace: 'templateName: error-rate', with: 'templateName: error-rat' },
+      { file: 'apps/api/virtualservice.yaml', replace: 'host: api-canary', with: 'host: api-preview' },
+      { file: 'apps/web/ingress.yaml', replace: '  ingressClassName: nginx\n', with: '  ingressClassName: [nginx\n' },
+    );
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.stdout.endsWith('\n')).toBe(true);
+    expect(run.lines).toHaveLength(5);
+    const expected = [
+      /^\.github\/opsbox\.yml: services\.api\.canary\.file: .*apps\/api\/nope\.yaml/,
+      /^apps\/api\/virtualservice\.yaml.*found: api-stable, api-preview/,
+      /^\.github\/opsbox\.yml: services\.api\.steps\[1\]\.analysis: .*"error-rat"/,
+      /^apps\/web\/ingress\.yaml:\d+:\d+: services\.web\.traffic: invalid YAML: /,
+    ];
+    for (const pattern of expected) expect(run.lines.filter((line) => pattern.test(line))).toHaveLength(1);
+    expect(run.lines[4]).toBe('4 problems found');
+  });
+
+  it('prints several config problems each on its own line', async () => {
+    const repo = await variant(
+      { file: CONFIG, replace: 'provider: istio', with: 'provider: istioo' },
+      { file: CONFIG, replace: '    sync:\n', with: '    synk:\n' },
+    );
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toHaveLength(2);
+    expect(run.lines.filter((line) => line.startsWith(`${CONFIG}:11:17: services.api.traffic.provider: expected one of`))).toHaveLength(1);
+    expect(run.lines.filter((line) => /^\.github\/opsbox\.yml:\d+:\d+: services\.api\.synk: unknown key "synk"/.test(line))).toHaveLength(1);
+  });
+});
+
+describe('opsbox validate: arguments', () => {
+  it('prints its usage for --help and exits 0', async () => {
+    for (const flag of ['--help', '-h']) {
+      const run = await validate([flag]);
+      expect(run.code).toBe(EXIT_OK);
+      expect(run.stdout).toContain('Usage: opsbox validate [DIR]');
+      expect(run.stderr).toBe('');
+    }
+  });
+
+  it('exits 1 with a clear message in a folder without .github/opsbox.yml', async () => {
+    const repo = await variant({ file: CONFIG, remove: true });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.stderr).toContain(`${CONFIG}: not found in ${repo.dir}`);
+    expect(run.stdout).toBe('');
+  });
+
+  it('exits 4 on an unknown option or two folders', async () => {
+    for (const argv of [['--bogus', FIXTURE_REPO], [FIXTURE_REPO, FIXTURE_REPO]]) {
+      const run = await validate(argv);
+      expect([argv, run.code]).toEqual([argv, EXIT_USAGE]);
+      expect(run.stderr).toContain('Usage: opsbox validate');
+      expect(run.stdout).toBe('');
+    }
+  });
+});
