@@ -4,14 +4,15 @@
  * `@octokit/rest` and a hand-written test double all fit.
  */
 
-interface RepoParams {
+// parameter shapes are type literals, not interfaces: only those fit Octokit's index-signed RequestParameters
+type RepoParams = {
   owner: string;
   repo: string;
-}
+};
 
 export type TreeMode = '100644' | '100755' | '040000' | '160000' | '120000';
 
-export interface TreeEntryInput {
+export type TreeEntryInput = {
   path: string;
   mode: TreeMode;
   type: 'blob' | 'tree' | 'commit';
@@ -19,7 +20,7 @@ export interface TreeEntryInput {
   sha?: string | null;
   /** Inline file content (instead of a separately created blob). */
   content?: string;
-}
+};
 
 export interface GitApi {
   getRef(params: RepoParams & { ref: string }): Promise<{ data: { object: { sha: string } } }>;
@@ -92,7 +93,7 @@ export type CheckRunConclusion =
   | 'skipped'
   | 'timed_out';
 
-export interface CheckRunFields {
+export type CheckRunFields = {
   name?: string;
   status?: CheckRunStatus;
   conclusion?: CheckRunConclusion;
@@ -100,7 +101,7 @@ export interface CheckRunFields {
   details_url?: string;
   external_id?: string;
   output?: { title: string; summary: string; text?: string };
-}
+};
 
 export interface ChecksApi {
   create(params: RepoParams & CheckRunFields & { name: string; head_sha: string }): Promise<{ data: { id: number } }>;
