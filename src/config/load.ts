@@ -2,7 +2,7 @@
  * Turns `.github/opsbox.yml` into a validated config, with every problem located by key path and,
  * when the source text is at hand, by line.
  */
-import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CONFIG_PATH, configSchema, type OpsboxConfig } from './opsbox.schema.js';
 import { ConfigError, formatKeyPath, type ConfigProblem } from './problems.js';
@@ -44,7 +44,7 @@ export function parseConfigOrThrow(text: string, file: string = CONFIG_PATH): Op
   return result.config;
 }
 
-function toProblem(issue: z.core.$ZodIssue, file: string, locate?: (path: PropertyKey[]) => Position | undefined): ConfigProblem {
+function toProblem(issue: z.core.$ZodIssue, file: string, locate?: Locate): ConfigProblem {
   let path = [...issue.path];
   let message = issue.message;
   if (issue.code === 'unrecognized_keys') {
@@ -53,7 +53,8 @@ function toProblem(issue: z.core.$ZodIssue, file: string, locate?: (path: Proper
   } else if (issue.code === 'invalid_type' && issue.input === undefined) {
     message = `is required (${issue.expected})`;
   }
-  const pos = locate?.(path);
+  // For an unknown key, point at the key itself, not at its value.
+  const pos = locate?.(path, issue.code === 'unrecognized_keys' && issue.keys.length === 1);
   return { file, key: formatKeyPath(path), message, ...(pos ?? {}) };
 }
 
@@ -62,11 +63,23 @@ interface Position {
   column: number;
 }
 
-/** Finds the line of the deepest existing node along a key path. */
-function locator(text: string): (path: PropertyKey[]) => Position | undefined {
+type Locate = (path: PropertyKey[], atKey?: boolean) => Position | undefined;
+
+/** Finds the line of the deepest existing node along a key path (or of the last key itself). */
+function locator(text: string): Locate {
   const lineCounter = new LineCounter();
   const doc: Document = parseDocument(text, { lineCounter });
-  return (path) => {
+  return (path, atKey) => {
+    if (atKey && path.length > 0) {
+      const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
+      if (isMap(parent)) {
+        const pair = parent.items.find((item) => isScalar(item.key) && item.key.value === path[path.length - 1]);
+        if (pair && isNode(pair.key) && pair.key.range) {
+          const pos = lineCounter.linePos(pair.key.range[0]);
+          return { line: pos.line, column: pos.col };
+        }
+      }
+    }
     for (let depth = path.length; depth >= 0; depth--) {
       const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth) as unknown[], true);
       if (isNode(node) && node.range) {
