@@ -4,7 +4,6 @@
  * and a clock the test moves forward.
  */
 import { createHmac, randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import { createOpsboxApp } from '../../src/index.js';
 import type { Runtime } from '../../src/runtime.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github/index.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
+import { freePort } from './free-port.js';
 
 export const OWNER = 'acme';
 export const REPO = 'manifests';
@@ -178,15 +178,4 @@ export class AppHarness {
 /** The canary Deployment with another image tag: the bump a person or Renovate would merge. */
 export function bumpApi(harnessFiles: string, to: string): string {
   return harnessFiles.replace(/ghcr\.io\/acme\/api:[^\s#]+/, `ghcr.io/acme/api:${to}`);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 }
