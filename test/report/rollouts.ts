@@ -3,7 +3,7 @@
  * with fake analysis runs that carry their snapshot so `analysisOf` is a plain lookup.
  */
 import type { ServiceConfig } from '../../src/config/opsbox.schema.js';
-import type { AnalysisRun, ResolvedAnalysis } from '../../src/rollout/analysis-port.js';
+import type { AnalysisRun, PlannedAnalysis } from '../../src/rollout/analysis-port.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import type { AnalysisSnapshot, MeasurementSnapshot, MetricSnapshot, ViewContext } from '../../src/report/view.js';
 
@@ -85,7 +85,7 @@ export function latencyMetric(overrides: Partial<MetricSnapshot> = {}): MetricSn
   };
 }
 
-function resolved(key: string, template: string): ResolvedAnalysis {
+function planned(key: string, template: string): PlannedAnalysis {
   return { key, templates: [template], args: [{ name: 'service', value: 'api' }], metrics: [] };
 }
 
@@ -105,10 +105,11 @@ function base(): RolloutState {
       author: 'renovate[bot]',
     },
     analyses: {
-      'step:1': resolved('step:1', 'error-rate'),
-      'step:5': resolved('step:5', 'error-rate'),
-      background: resolved('background', 'latency'),
+      'step:1': planned('step:1', 'error-rate'),
+      'step:5': planned('step:5', 'error-rate'),
+      background: planned('background', 'latency'),
     },
+    templatePaths: ['analysis/'],
     phase: 'Progressing',
     stepIndex: 0,
     weight: 0,
