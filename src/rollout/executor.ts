@@ -14,6 +14,7 @@ import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
 import { commitChange } from '../github/commit.js';
 import { ensureRevertPullRequest } from '../github/revert-pr.js';
+import { RevisionCache } from '../github/revision-cache.js';
 import { RepoSnapshot } from '../github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
 import { renderCheckRun, renderFailureComment, renderRevertPrBody, renderStatusComment, statusMarker } from '../report/render.js';
@@ -42,6 +43,8 @@ export interface GitHubExecutorOptions {
 
 export class GitHubEffectExecutor implements EffectExecutor {
   private readonly metrics = new Map<string, Promise<ResolvedMetric[]>>();
+  /** File contents by commit: the next commit on top of the app's own needs no reads. */
+  private readonly revisions = new RevisionCache();
   private readonly clock: () => number;
 
   constructor(private readonly options: GitHubExecutorOptions) {
@@ -70,6 +73,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         repo,
         branch: defaultBranch,
         message: effect.message,
+        cache: this.revisions,
         build: (read) => buildRolloutChange(state.serviceConfig, effect.kind, effect.weight, state.to, read),
       });
       return { type: 'commit', sha: result.sha };
@@ -123,6 +127,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         title: `Revert ${state.service} to ${state.from} (canary ${state.to} failed)`,
         body: renderRevertPrBody(view),
         message: `revert(${state.service}): canary back to ${state.from}\n\nOpsBox-Rollout: ${state.id}\nOpsBox-Source: #${state.source.number}`,
+        cache: this.revisions,
         build: (read) => buildRevertChange(state.serviceConfig, state.from, read),
       });
       return { type: 'openRevertPr', number: pr.number, url: pr.url };
