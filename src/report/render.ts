@@ -53,6 +53,7 @@ const DETAIL_LEVELS: readonly DetailLevel[] = [
 ];
 
 const TRUNCATION_NOTE = '\n\n_This report was cut to fit GitHub’s size limit._\n';
+const CLOSING_FENCE = '\n```````';
 
 /** The hidden first line that identifies a rollout's status comment, to edit it in place. */
 export function statusMarker(rolloutId: string): string {
@@ -76,7 +77,8 @@ export function createReportRenderer(options: { templateDir?: URL } = {}): Repor
     fitWithin(limit, (detail) => tidy(templates[name]({ ...context, limits: detail })));
 
   return {
-    statusComment: (view) => fill('status-comment', { ...view, marker: statusMarker(view.id) }, BODY_LIMIT),
+    // GitHub alerts (`> [!CAUTION]`) are for comments; check runs get a plain quote.
+    statusComment: (view) => fill('status-comment', { ...view, marker: statusMarker(view.id), alerts: true }, BODY_LIMIT),
     checkRun: (view) => {
       const output: CheckRunOutput = {
         title: checkRunTitle(view),
@@ -166,8 +168,12 @@ function fitWithin(limit: number, render: (detail: DetailLevel) => string): stri
     text = render(detail);
     if (text.length <= limit) return text;
   }
-  const cut = text.lastIndexOf('\n', limit - TRUNCATION_NOTE.length);
-  return text.slice(0, cut > 0 ? cut : limit - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
+  const room = limit - TRUNCATION_NOTE.length - CLOSING_FENCE.length;
+  const cut = text.lastIndexOf('\n', room);
+  const kept = text.slice(0, cut > 0 ? cut : room);
+  // A cut inside a code block would swallow the note; close the block first.
+  const openFences = kept.split('\n').filter((line) => /^`{3,}/.test(line)).length;
+  return kept + (openFences % 2 === 1 ? CLOSING_FENCE : '') + TRUNCATION_NOTE;
 }
 
 /** Conditional sections leave runs of blank lines; one blank line is all Markdown needs. */

@@ -78,7 +78,9 @@ describe('check run summary and text', () => {
 
   it('shows the failure with its evidence in the summary', () => {
     const { summary } = checkRun(abortedAfterFailingMetric());
-    expect(summary).toContain('> **Step 2 analysis failed** at +2m36s');
+    // a plain quote: alert syntax is for comments
+    expect(summary).toContain('> ❌ **Step 2 analysis failed** at +2m36s');
+    expect(summary).not.toContain('[!CAUTION]');
     expect(summary).toContain('`error-rate` ❌ Failed, last value `0.2`, success when `result[0] < 0.05`');
   });
 });

@@ -238,6 +238,20 @@ describe('status comment size', () => {
     const body = render(state);
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(body.trimEnd().endsWith('_This report was cut to fit GitHub’s size limit._')).toBe(true);
+    // the note is not swallowed by a code block left open by the cut
+    const fences = body.split('\n').filter((line) => line.startsWith('```'));
+    expect(fences.length % 2).toBe(0);
+  });
+
+  it('closes the code block a cut falls into, so the note stays visible', () => {
+    const state = progressingAtAnalysis();
+    const query = Array.from({ length: 4000 }, (_, i) => `sum(rate(http_requests_total{shard="${i}"}[1m])) +`).join('\n');
+    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics: [errorRateMetric({ query })] }) };
+    const body = render(state);
+    expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
+    const lines = body.trimEnd().split('\n');
+    expect(lines.at(-1)).toBe('_This report was cut to fit GitHub’s size limit._');
+    expect(lines.at(-3)).toBe('```````');
   });
 
   it('shows the most recent measurements and says how many are left out', () => {
