@@ -3,7 +3,7 @@
  * out), output not HTML-escaped (the output is Markdown; escaping is explicit, per context,
  * through the helpers below), and the Markdown templates of `templates/` compiled once.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { cellText, codeCell, codeSpan, commentSafe, blockText, fenceFor, inlineText } from './markdown.js';
 
@@ -21,7 +21,11 @@ export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 /** Templates included by others as `{{> name}}`; their files start with `_`. */
 export const PARTIAL_NAMES = ['steps', 'analyses', 'metric', 'chart', 'commits', 'commands', 'history', 'failure'] as const;
 
-export const DEFAULT_TEMPLATE_DIR = new URL('../../templates/', import.meta.url);
+/** The package's `templates/`: two levels above src/report, three above a compiled dist/src/report. */
+export const DEFAULT_TEMPLATE_DIR =
+  [new URL('../../templates/', import.meta.url), new URL('../../../templates/', import.meta.url)].find((dir) =>
+    existsSync(new URL('status-comment.md.hbs', dir)),
+  ) ?? new URL('../../templates/', import.meta.url);
 
 export class ReportTemplateError extends Error {
   constructor(
