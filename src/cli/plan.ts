@@ -1,14 +1,10 @@
 /** `opsbox plan [DIR] --service NAME --to TAG`: the diffs a rollout would commit, offline. */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
-import { parseConfigText } from '../config/load.js';
-import { CONFIG_PATH, type Step } from '../config/opsbox.schema.js';
-import { formatProblem } from '../config/problems.js';
-import { DiskRepoFiles } from '../repo/files.js';
+import type { Step } from '../config/opsbox.schema.js';
 import { buildRolloutChange } from '../rollout/changes.js';
 import { commitMessage } from '../rollout/messages.js';
-import { preflight } from '../rollout/preflight.js';
+import { checkCheckout, printProblems } from './checkout.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 
@@ -41,23 +37,17 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`opsbox plan: --service and --to are required\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const files = new DiskRepoFiles(path.resolve(parsed.positionals[0] ?? '.'));
-  const text = await files.readOptional(CONFIG_PATH);
-  if (text === null) {
-    io.stderr.write(`${CONFIG_PATH}: not found; run opsbox plan in a manifests checkout or pass its folder\n`);
+  const checkout = await checkCheckout(parsed.positionals[0] ?? '.', [name]);
+  if (checkout.kind === 'no-config') {
+    io.stderr.write(`${checkout.message}\n`);
     return EXIT_INVALID;
   }
-  const config = parseConfigText(text);
-  if (!config.ok) {
-    for (const problem of config.problems) io.stderr.write(`${formatProblem(problem)}\n`);
+  if (checkout.kind === 'invalid') {
+    printProblems(io.stderr, checkout.problems);
     return EXIT_INVALID;
   }
-  const check = await preflight(files, config.config, { services: [name] });
-  if (check.problems.length > 0) {
-    for (const problem of check.problems) io.stderr.write(`${formatProblem(problem)}\n`);
-    return EXIT_INVALID;
-  }
-  const service = config.config.services[name];
+  const { files, config, check } = checkout;
+  const service = config.services[name];
   const from = check.services.get(name)?.canaryVersion ?? '';
 
   // Work on an in-memory copy: each step's diff is against the state the previous step left.

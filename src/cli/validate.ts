@@ -1,11 +1,7 @@
 /** `opsbox validate [DIR]`: checks a manifests checkout the way the app checks a merge commit. */
-import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConfigText } from '../config/load.js';
 import { CONFIG_PATH } from '../config/opsbox.schema.js';
-import { formatProblem } from '../config/problems.js';
-import { DiskRepoFiles } from '../repo/files.js';
-import { preflight } from '../rollout/preflight.js';
+import { checkCheckout, printProblems } from './checkout.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 
 const USAGE = `Usage: opsbox validate [DIR]
@@ -33,29 +29,21 @@ export async function validateCommand(argv: string[], io: CliIO): Promise<number
     io.stderr.write(`opsbox validate: expected at most one folder\n\n${USAGE}`);
     return EXIT_USAGE;
   }
-  const dir = path.resolve(parsed.positionals[0] ?? '.');
-  const files = new DiskRepoFiles(dir);
-  const text = await files.readOptional(CONFIG_PATH);
-  if (text === null) {
-    io.stderr.write(`${CONFIG_PATH}: not found in ${dir}; create it (see the config reference in README.md)\n`);
+  const result = await checkCheckout(parsed.positionals[0] ?? '.');
+  if (result.kind === 'no-config') {
+    io.stderr.write(`${result.message}\n`);
     return EXIT_INVALID;
   }
-  const config = parseConfigText(text, CONFIG_PATH);
-  if (!config.ok) {
-    for (const problem of config.problems) io.stdout.write(`${formatProblem(problem)}\n`);
+  if (result.kind === 'invalid') {
+    printProblems(io.stdout, result.problems);
+    if (result.stage === 'checks') io.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found\n`);
     return EXIT_INVALID;
   }
-  const result = await preflight(files, config.config, { configFile: CONFIG_PATH });
-  if (result.problems.length > 0) {
-    for (const problem of result.problems) io.stdout.write(`${formatProblem(problem)}\n`);
-    io.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found\n`);
-    return EXIT_INVALID;
-  }
-  for (const check of result.services.values()) {
+  for (const check of result.check.services.values()) {
     io.stdout.write(
       `ok  ${check.service}: canary ${check.canaryVersion}, stable ${check.stableVersion}, canary weight ${check.weight}%, ${Object.keys(check.analyses).length} analyses\n`,
     );
   }
-  io.stdout.write(`valid: ${result.services.size} service(s), ${result.templateCount} template(s)\n`);
+  io.stdout.write(`valid: ${result.check.services.size} service(s), ${result.check.templateCount} template(s)\n`);
   return EXIT_OK;
 }

@@ -6,8 +6,7 @@ export async function onPullRequestClosed(runtime: Runtime, context: Context<'pu
   const { pull_request: pr, repository, installation } = context.payload;
   if (!pr.merged || !pr.merge_commit_sha || !installation) return;
   if (pr.base.ref !== repository.default_branch) return;
-  // A redelivery (same delivery id) or a second event for the same merge commit starts nothing.
-  if (!(await runtime.store.claimOnce(`delivery:${context.id}`))) return;
+  // A redelivery carries the same merge commit: claiming the commit makes every repeat start nothing.
   if (!(await runtime.store.claimOnce(`merge:${repository.full_name}:${pr.merge_commit_sha}`))) return;
   runtime.startForMerge({
     repo: { installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch },

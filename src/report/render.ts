@@ -66,8 +66,9 @@ export function revertMarker(rolloutId: string): string {
 }
 
 /** The hidden first line of a rollout's failure comment. */
-export function failureMarker(rolloutId: string): string {
-  return `<!-- opsbox:failure rollout=${commentSafe(rolloutId)} -->`;
+/** One failure comment per failure: a rollout that fails again after /retry gets a new one. */
+export function failureMarker(rolloutId: string, failedAt?: number): string {
+  return `<!-- opsbox:failure rollout=${commentSafe(rolloutId)}${failedAt === undefined ? '' : ` at=${failedAt}`} -->`;
 }
 
 /** A renderer over the templates of `templateDir` (default: the package's `templates/`). */
@@ -92,7 +93,7 @@ export function createReportRenderer(options: { templateDir?: URL } = {}): Repor
       return output;
     },
     revertPrBody: (view) => fill('revert-pr-body', { ...view, marker: revertMarker(view.id) }, BODY_LIMIT),
-    failureComment: (view) => fill('failure-comment', { ...view, marker: failureMarker(view.id) }, BODY_LIMIT),
+    failureComment: (view) => fill('failure-comment', { ...view, marker: failureMarker(view.id, view.failure?.at) }, BODY_LIMIT),
     configProblems: (problems, problemOptions = {}) =>
       fill('config-problems', { problems: problemRows(problems, problemOptions.blobUrl) }, BODY_LIMIT),
   };

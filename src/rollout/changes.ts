@@ -3,17 +3,13 @@
  * `opsbox plan` all build their changes here, so what plan prints is what the app commits.
  */
 import type { ServiceConfig } from '../config/opsbox.schema.js';
+import type { FileChange, ReadFile } from '../github/commit.js';
 import { setImageVersion } from '../manifests/image-tag.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import type { CommitKind } from './types.js';
 
-export interface FileChange {
-  path: string;
-  content: string;
-}
-
-/** Reads a file at the revision being edited; null when it does not exist. */
-export type ReadFile = (path: string) => Promise<string | null>;
+/** A rollout edits files and never deletes one. */
+export type EditedFile = FileChange & { content: string };
 
 export class MissingFileError extends Error {
   readonly code = 'file-missing';
@@ -30,7 +26,7 @@ export async function buildRolloutChange(
   weight: number,
   to: string,
   read: ReadFile,
-): Promise<FileChange[]> {
+): Promise<EditedFile[]> {
   const working = new WorkingCopy(read);
   if (kind === 'promote') {
     const stable = await working.read(service.stable.file);
@@ -44,7 +40,7 @@ export async function buildRolloutChange(
 }
 
 /** The revert PR's change: the canary tag back to the version it had before the bump. */
-export async function buildRevertChange(service: ServiceConfig, from: string, read: ReadFile): Promise<FileChange[]> {
+export async function buildRevertChange(service: ServiceConfig, from: string, read: ReadFile): Promise<EditedFile[]> {
   const working = new WorkingCopy(read);
   const canary = await working.read(service.canary.file);
   working.write(service.canary.file, setImageVersion(canary, service.canary, service.image, from));
@@ -72,7 +68,7 @@ class WorkingCopy {
     this.current.set(file, content);
   }
 
-  changes(): FileChange[] {
+  changes(): EditedFile[] {
     return [...this.current]
       .filter(([file, content]) => this.original.get(file) !== content)
       .map(([path, content]) => ({ path, content }));

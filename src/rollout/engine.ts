@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { RolloutStore } from '../state/store.js';
-import { isTerminal, transition, type MachineDeps } from './machine.js';
+import { transition, type MachineDeps } from './machine.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
 
 /** Carries out one effect at the edges (GitHub, Prometheus). Must be idempotent. */
@@ -112,7 +112,6 @@ export class RolloutEngine {
       const next = transition(state, outcome, this.clock(), this.options.machine);
       version = await this.options.store.put(next.state, version);
       state = next.state;
-      if (isTerminal(state) && state.outbox.length === 0) break;
     }
     return { ...result, state };
   }

@@ -17,7 +17,14 @@ import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
 import { RepoSnapshot } from '../github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
-import { renderCheckRun, renderFailureComment, renderRevertPrBody, renderStatusComment, statusMarker } from '../report/render.js';
+import {
+  failureMarker,
+  renderCheckRun,
+  renderFailureComment,
+  renderRevertPrBody,
+  renderStatusComment,
+  statusMarker,
+} from '../report/render.js';
 import { snapshotOf } from './analysis-snapshot.js';
 import { buildRevertChange, buildRolloutChange } from './changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
@@ -167,7 +174,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         repo,
         issueNumber: state.source.number,
         body: renderFailureComment(view),
-        marker: `<!-- opsbox:failure rollout=${state.id} attempt=${state.commits.filter((c) => c.kind === 'rollback').length} -->`,
+        marker: failureMarker(state.id, state.failure?.at),
       });
     }
     return { type: 'report', statusCommentId, checkRunId };

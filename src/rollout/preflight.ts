@@ -9,6 +9,7 @@ import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templ
 import { toRunMetricSpec } from '../analysis/run.js';
 import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { ManifestError } from '../manifests/errors.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import { readFiles, type RepoFiles } from '../repo/files.js';
 import { createTrafficProvider } from '../traffic/index.js';
@@ -145,8 +146,12 @@ function templateProblem(error: unknown, configFile: string, key: string): Confi
   return { file: configFile, key, message: (error as Error).message };
 }
 
-/** Turns a manifest/traffic error into a problem; their messages already carry file and line. */
+/**
+ * A manifest or traffic error as a problem: the manifest's file and line, the config key that
+ * points at it, and what the manifest says about itself (its object or YAML path) in the message.
+ */
 function located(error: unknown, file: string, key: string): ConfigProblem {
-  const e = error as { file?: string; line?: number; column?: number; key?: string; message: string; detail?: string };
-  return { file: e.file ?? file, line: e.line, column: e.column, key: e.key ?? key, message: e.detail ?? e.message };
+  if (!(error instanceof ManifestError)) return { file, key, message: (error as Error).message };
+  const where = error.key ? `${error.key}: ` : '';
+  return { file: error.file, line: error.line, column: error.column, key, message: `${where}${error.detail}` };
 }

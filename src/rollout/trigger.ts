@@ -7,6 +7,7 @@ import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { RepoSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
+import { newRollout } from './new-rollout.js';
 import { preflight } from './preflight.js';
 import type { RepoRef, RolloutState, SourcePullRequest } from './types.js';
 
@@ -86,7 +87,7 @@ export async function planRollouts(
     // A merged revert brings the canary back to stable: nothing to roll out.
     if (bump.to === check.stableVersion) continue;
     const from = bump.from || check.stableVersion || '';
-    rollouts.push({
+    rollouts.push(newRollout({
       id: rolloutId(pr, bump.service),
       repo: pr.repo,
       service: bump.service,
@@ -97,17 +98,8 @@ export async function planRollouts(
       analyses: check.analyses,
       templatePaths: config.analysisTemplates,
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
-      phase: 'Progressing',
-      stepIndex: 0,
-      weight: check.weight ?? 0,
-      finishedRuns: {},
-      startedAt: now,
-      updatedAt: now,
-      commits: [],
-      history: [],
-      outbox: [],
-      effectSeq: 0,
-    });
+      weight: check.weight,
+    }, now));
   }
   const allProblems = [...problems, ...checked.problems];
   if (rollouts.length === 0 && allProblems.length > 0) {

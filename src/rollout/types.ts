@@ -82,7 +82,7 @@ export interface RolloutState {
   pauseReason?: PauseReason;
   stepIndex: number;
   step?: StepProgress;
-  /** Phase to come back to after a `/pause` + `/resume` of a running step. */
+  /** Canary weight of the last confirmed commit. */
   weight: number;
   background?: AnalysisRun;
   /** Finished analysis runs, kept for the evidence in comments and the revert PR. */

@@ -10,7 +10,8 @@ describe('failure comment', () => {
   const body = render(abortedAfterFailingMetric());
 
   it('starts with a marker naming the rollout', () => {
-    expect(body.split('\n')[0]).toBe(failureMarker('api-v2-7f3a'));
+    expect(body.split('\n')[0]).toBe(failureMarker('api-v2-7f3a', abortedAfterFailingMetric().failure?.at));
+    expect(body.split('\n')[0]).toMatch(/^<!-- opsbox:failure rollout=api-v2-7f3a at=\d+ -->$/);
   });
 
   it('says the canary was rolled back and why', () => {

@@ -4,6 +4,7 @@
  */
 import type { ServiceConfig } from '../../src/config/opsbox.schema.js';
 import type { AnalysisRun, PlannedAnalysis } from '../../src/rollout/analysis-port.js';
+import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import type { AnalysisSnapshot, MeasurementSnapshot, MetricSnapshot, ViewContext } from '../../src/report/view.js';
 
@@ -90,7 +91,7 @@ function planned(key: string, template: string): PlannedAnalysis {
 }
 
 function base(): RolloutState {
-  return {
+  const state = newRollout({
     id: 'api-v2-7f3a',
     repo: { installationId: 42, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
     service: 'api',
@@ -110,17 +111,8 @@ function base(): RolloutState {
       background: planned('background', 'latency'),
     },
     templatePaths: ['analysis/'],
-    phase: 'Progressing',
-    stepIndex: 0,
-    weight: 0,
-    finishedRuns: {},
-    startedAt: T0,
-    updatedAt: T0,
-    commits: [],
-    history: [{ at: T0, message: 'rollout v1.4.0 → v1.5.0 started' }],
-    outbox: [],
-    effectSeq: 0,
-  };
+  }, T0);
+  return { ...state, history: [{ at: T0, message: 'rollout v1.4.0 → v1.5.0 started' }] };
 }
 
 /** Step 2's analysis is measuring at 10%; background latency runs beside it. */

@@ -3,6 +3,7 @@ import type { RunMetricSpec } from '../../src/analysis/types.js';
 import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schema.js';
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
 import { stepKey, transition } from '../../src/rollout/machine.js';
+import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
@@ -46,7 +47,7 @@ function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [
   config.steps.forEach((step, index) => {
     if ('analysis' in step) analyses[stepKey(index)] = { key: stepKey(index), templates: ['error-rate'], args: [], metrics };
   });
-  return {
+  return newRollout({
     id: 'acme/manifests#7/api',
     repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
     service: 'api',
@@ -56,17 +57,7 @@ function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [
     source: { number: 7, title: 'Bump api to v2', url: 'https://github.com/acme/manifests/pull/7', mergeSha: 'abc' },
     analyses,
     templatePaths: ['analysis/'],
-    phase: 'Progressing',
-    stepIndex: 0,
-    weight: 0,
-    finishedRuns: {},
-    startedAt: T0,
-    updatedAt: T0,
-    commits: [],
-    history: [],
-    outbox: [],
-    effectSeq: 0,
-  };
+  }, T0);
 }
 
 /** Drives the machine like the engine does: events in, effects confirmed with the given results. */
