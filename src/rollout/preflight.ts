@@ -60,6 +60,7 @@ export async function preflight(
     check.canaryVersion = await readVersion(files, service.canary, service.image, `${key}.canary`, configFile, problems);
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems);
+    problems.push(...unsupportedSyncGates(service, key, configFile));
     if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
   }
   return { problems, services, templateCount: catalog?.templates.length ?? 0 };
@@ -108,6 +109,21 @@ async function readWeight(
     problems.push(located(error, provider.files[0], key));
     return undefined;
   }
+}
+
+/**
+ * Sync gates other than `delay` are accepted by the schema (SPEC §1) but not waited on yet.
+ * Measuring before Argo CD or Flux applied a commit would judge the old version, so a config that
+ * asks for a gate is refused rather than silently ignored.
+ */
+function unsupportedSyncGates(service: ServiceConfig, key: string, configFile: string): ConfigProblem[] {
+  return (['commitStatus', 'argocd', 'flux'] as const)
+    .filter((gate) => service.sync[gate] !== undefined)
+    .map((gate) => ({
+      file: configFile,
+      key: `${key}.sync.${gate}`,
+      message: `this sync gate is not supported yet, so the rollout would not wait for it; remove it and set sync.delay to how long your GitOps controller takes to apply a commit`,
+    }));
 }
 
 function resolveServiceAnalyses(

@@ -65,6 +65,14 @@ describe('opsbox validate on the fixture repository', () => {
 });
 
 describe('opsbox validate on broken variants', () => {
+  it('refuses a sync gate it cannot wait on yet, naming the key', async () => {
+    const repo = await variant({ file: CONFIG, replace: '      delay: 30s', with: '      delay: 30s\n      commitStatus: argocd/api' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines[0]).toMatch(/^\.github\/opsbox\.yml: services\.api\.sync\.commitStatus: this sync gate is not supported yet/);
+    expect(run.lines).toContain('1 problem found');
+  });
+
   it('names the line, column and key of an unknown traffic provider', async () => {
     const repo = await variant({ file: CONFIG, replace: 'provider: istio', with: 'provider: istioo' });
     const at = await repo.position(CONFIG, 'istioo');
