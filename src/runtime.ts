@@ -48,6 +48,7 @@ export class Runtime {
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options);
+    await runtime.resumeClaimedWork();
     if (options.schedule !== false) scheduler.start();
     return runtime;
   }
@@ -61,9 +62,10 @@ export class Runtime {
     this.inFlight.add(task);
   }
 
-  startForMerge(pr: MergedPullRequest): void {
-    this.background(`starting rollouts for #${pr.number}`, () =>
-      startRolloutsForMerge(
+  /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
+  startForMerge(claim: string, pr: MergedPullRequest): void {
+    this.background(`starting rollouts for #${pr.number}`, async () => {
+      await startRolloutsForMerge(
         {
           engine: this.engine,
           auth: this.options.auth,
@@ -72,8 +74,16 @@ export class Runtime {
           log: this.options.log,
         },
         pr,
-      ),
-    );
+      );
+      await this.store.finishWork(claim);
+    });
+  }
+
+  /** Merges accepted before a restart whose rollouts were not stored yet. */
+  private async resumeClaimedWork(): Promise<void> {
+    for (const { key, work } of await this.store.unfinishedWork()) {
+      if (key.startsWith('merge:')) this.startForMerge(key, work as MergedPullRequest);
+    }
   }
 
   /** Waits for background work and queued rollout events (bounded). */

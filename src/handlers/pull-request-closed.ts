@@ -6,14 +6,17 @@ export async function onPullRequestClosed(runtime: Runtime, context: Context<'pu
   const { pull_request: pr, repository, installation } = context.payload;
   if (!pr.merged || !pr.merge_commit_sha || !installation) return;
   if (pr.base.ref !== repository.default_branch) return;
-  // A redelivery carries the same merge commit: claiming the commit makes every repeat start nothing.
-  if (!(await runtime.store.claimOnce(`merge:${repository.full_name}:${pr.merge_commit_sha}`))) return;
-  runtime.startForMerge({
+  const merged = {
     repo: { installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch },
     number: pr.number,
     title: pr.title,
     url: pr.html_url,
     mergeSha: pr.merge_commit_sha,
     author: pr.user?.login,
-  });
+  };
+  // A redelivery carries the same merge commit: claiming the commit makes every repeat start nothing.
+  // The claim keeps the pull request until its rollouts exist, so a crash in between loses nothing.
+  const key = `merge:${repository.full_name}:${pr.merge_commit_sha}`;
+  if (!(await runtime.store.claimOnce(key, merged))) return;
+  runtime.startForMerge(key, merged);
 }

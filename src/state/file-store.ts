@@ -4,7 +4,7 @@
  * times so an idle scheduler tick touches no file.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutState } from '../rollout/types.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
@@ -12,20 +12,23 @@ import { VersionConflictError, type RolloutStore, type StoredRollout } from './s
 export class FileRolloutStore implements RolloutStore {
   private readonly rollouts = new Map<string, StoredRollout>();
   private readonly rolloutDir: string;
+  /** Open claims (with the work they stand for); finished ones move to `doneDir`. */
   private readonly claimDir: string;
+  private readonly doneDir: string;
   /** Writes of one rollout happen in order, so an older version never lands after a newer one. */
   private readonly writes = new Map<string, Promise<void>>();
 
   private constructor(readonly dataDir: string) {
     this.rolloutDir = path.join(dataDir, 'rollouts');
     this.claimDir = path.join(dataDir, 'claims');
+    this.doneDir = path.join(dataDir, 'claims', 'done');
   }
 
   /** Opens (creating if needed) a data dir and loads every rollout in it. */
   static async open(dataDir: string): Promise<FileRolloutStore> {
     const store = new FileRolloutStore(dataDir);
     await mkdir(store.rolloutDir, { recursive: true });
-    await mkdir(store.claimDir, { recursive: true });
+    await mkdir(store.doneDir, { recursive: true });
     for (const name of await readdir(store.rolloutDir)) {
       if (!name.endsWith('.json')) continue; // leftovers of an interrupted write end in .tmp
       const stored = JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')) as StoredRollout;
@@ -70,22 +73,39 @@ export class FileRolloutStore implements RolloutStore {
     return due;
   }
 
-  async claimOnce(key: string): Promise<boolean> {
-    const file = path.join(this.claimDir, `${sha(key)}.json`);
+  async claimOnce(key: string, work?: unknown): Promise<boolean> {
+    const name = `${sha(key)}.json`;
+    if (await exists(path.join(this.doneDir, name))) return false;
+    // Written whole to a temp file, then linked into place: `link` fails if the claim exists, so
+    // the file system decides who claimed first and nobody ever sees a half-written claim.
+    const temp = path.join(this.claimDir, `${name}.${process.pid}.${Date.now()}.tmp`);
+    await writeSynced(temp, JSON.stringify({ key, at: new Date().toISOString(), work }));
     try {
-      // `wx` fails if the file exists: the file system decides who claimed first.
-      const handle = await open(file, 'wx');
-      try {
-        await handle.writeFile(JSON.stringify({ key, at: new Date().toISOString() }));
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+      await link(temp, path.join(this.claimDir, name));
       return true;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw error;
+    } finally {
+      await unlink(temp).catch(() => undefined);
     }
+  }
+
+  async unfinishedWork(): Promise<{ key: string; work: unknown }[]> {
+    const pending: { key: string; work: unknown }[] = [];
+    for (const name of await readdir(this.claimDir)) {
+      if (!name.endsWith('.json')) continue;
+      const claim = JSON.parse(await readFile(path.join(this.claimDir, name), 'utf8')) as { key: string; work?: unknown };
+      if (claim.work !== undefined) pending.push({ key: claim.key, work: claim.work });
+    }
+    return pending;
+  }
+
+  async finishWork(key: string): Promise<void> {
+    const name = `${sha(key)}.json`;
+    await rename(path.join(this.claimDir, name), path.join(this.doneDir, name)).catch((error: NodeJS.ErrnoException) => {
+      if (error.code !== 'ENOENT') throw error;
+    });
   }
 }
 
@@ -98,15 +118,26 @@ function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  const handle = await open(temp, 'w');
+async function writeSynced(file: string, content: string): Promise<void> {
+  const handle = await open(file, 'w');
   try {
     await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return stat(file).then(
+    () => true,
+    () => false,
+  );
+}
+
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await writeSynced(temp, content);
   try {
     await rename(temp, file);
   } catch (error) {

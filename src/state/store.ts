@@ -27,8 +27,12 @@ export interface RolloutStore {
   /** Ids of rollouts that want to be woken at or before `now`. */
   dueIds(now: number): string[];
   /**
-   * Records a key (a webhook delivery, a merge commit, a comment id) once: true the first time,
-   * false for every repeat. Used to make redeliveries do nothing.
+   * Records a key (a merge commit, a comment id) once: true the first time, false for every
+   * repeat, so redeliveries do nothing. `work` is kept with the claim until `finishWork`, so work
+   * accepted by a webhook survives a crash before it is done.
    */
-  claimOnce(key: string): Promise<boolean>;
+  claimOnce(key: string, work?: unknown): Promise<boolean>;
+  /** Claimed work not finished yet (after a restart: what was accepted but not done). */
+  unfinishedWork(): Promise<{ key: string; work: unknown }[]>;
+  finishWork(key: string): Promise<void>;
 }

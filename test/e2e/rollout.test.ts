@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { FileRolloutStore } from '../../src/state/file-store.js';
 import { AppHarness, FULL_NAME, bumpApi } from '../support/app-harness.js';
 
 const CANARY = 'apps/api/canary.yaml';
@@ -126,6 +127,31 @@ describe('rollout end to end', () => {
       'canary(api): weight 50% → v2',
       'canary(api): promote v2 to stable, weight 0%',
     ]);
+  });
+
+  it('a merge accepted just before a crash is started by the next process', async () => {
+    await h.stopApp();
+    // What the webhook handler leaves when the process dies before the rollouts are stored.
+    const opened = h.github.openPullRequest(FULL_NAME, { head: 'bump-crash', files: { [CANARY]: bumpApi(h.file(CANARY), 'v2') } });
+    const merged = h.github.mergePullRequest(FULL_NAME, opened.number);
+    const store = await FileRolloutStore.open(h.dataDir);
+    const key = `merge:${FULL_NAME}:${merged.mergeCommitSha}`;
+    await store.claimOnce(key, {
+      repo: { installationId: h.github.app.installationId, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      number: opened.number,
+      title: 'Bump api to v2',
+      url: `https://github.com/${FULL_NAME}/pull/${opened.number}`,
+      mergeSha: merged.mergeCommitSha,
+    });
+
+    await h.startApp();
+    await h.runtime.idle();
+    expect((await h.rollouts()).map((r) => `${r.service}:${r.to}:${r.phase}`)).toEqual(['api:v2:Progressing']);
+    expect(h.appCommits().map((c) => c.message.split('\n')[0])).toEqual(['canary(api): weight 10% → v2']);
+    expect(await h.runtime.store.unfinishedWork()).toEqual([]);
+    // The webhook, delivered late, starts nothing more.
+    await h.deliver('pull_request', merged.payload);
+    expect(await h.rollouts()).toHaveLength(1);
   });
 
   it('the same delivery twice starts one rollout; two services in one PR start two', async () => {

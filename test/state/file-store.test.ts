@@ -1,0 +1,104 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serviceSchema } from '../../src/config/opsbox.schema.js';
+import { newRollout } from '../../src/rollout/new-rollout.js';
+import { FileRolloutStore } from '../../src/state/file-store.js';
+import { VersionConflictError } from '../../src/state/store.js';
+
+const serviceConfig = serviceSchema.parse({
+  image: 'ghcr.io/acme/api',
+  canary: { file: 'canary.yaml' },
+  stable: { file: 'stable.yaml' },
+  traffic: { provider: 'smi', file: 'split.yaml', stable: 'api-stable', canary: 'api-canary' },
+  steps: [{ setWeight: 10 }],
+});
+
+function rollout(id: string, startedAt = 1000) {
+  return newRollout(
+    {
+      id,
+      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      service: 'api',
+      serviceConfig,
+      from: 'v1',
+      to: 'v2',
+      source: { number: 7, title: 'Bump', url: 'https://github.com/acme/manifests/pull/7', mergeSha: 'abc' },
+      analyses: {},
+      templatePaths: [],
+    },
+    startedAt,
+  );
+}
+
+describe('file rollout store', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'opsbox-store-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes versions, refuses a stale write, and reloads what it wrote', async () => {
+    const store = await FileRolloutStore.open(dir);
+    const state = rollout('acme/manifests#7/api');
+    expect(await store.put(state, 0)).toBe(1);
+    expect(await store.put({ ...state, weight: 10, wakeAt: 5000 }, 1)).toBe(2);
+    await expect(store.put({ ...state, weight: 50 }, 1)).rejects.toBeInstanceOf(VersionConflictError);
+
+    const reopened = await FileRolloutStore.open(dir);
+    const stored = await reopened.get('acme/manifests#7/api');
+    expect(stored?.version).toBe(2);
+    expect(stored?.state.weight).toBe(10);
+    expect(reopened.dueIds(4999)).toEqual([]);
+    expect(reopened.dueIds(5000)).toEqual(['acme/manifests#7/api']);
+  });
+
+  it('hands out copies, so a caller cannot change stored state without a write', async () => {
+    const store = await FileRolloutStore.open(dir);
+    await store.put(rollout('a'), 0);
+    const copy = await store.get('a');
+    copy!.state.weight = 99;
+    expect((await store.get('a'))?.state.weight).toBe(0);
+  });
+
+  it('ignores the temp file of a write interrupted before its rename', async () => {
+    const store = await FileRolloutStore.open(dir);
+    await store.put(rollout('a'), 0);
+    await writeFile(path.join(dir, 'rollouts', 'a-0123.json.99.1.tmp'), '{"half":');
+    const reopened = await FileRolloutStore.open(dir);
+    expect((await reopened.list()).map((r) => r.id)).toEqual(['a']);
+  });
+
+  it('lists newest first', async () => {
+    const store = await FileRolloutStore.open(dir);
+    await store.put(rollout('old', 1000), 0);
+    await store.put(rollout('new', 2000), 0);
+    expect((await store.list()).map((r) => r.id)).toEqual(['new', 'old']);
+  });
+
+  it('claims a key once, even when two claims race', async () => {
+    const store = await FileRolloutStore.open(dir);
+    const results = await Promise.all([store.claimOnce('merge:acme/manifests:abc'), store.claimOnce('merge:acme/manifests:abc')]);
+    expect(results.sort()).toEqual([false, true]);
+    expect(await store.claimOnce('merge:acme/manifests:abc')).toBe(false);
+    expect(await store.claimOnce('merge:acme/manifests:def')).toBe(true);
+    expect((await readdir(path.join(dir, 'claims'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('keeps claimed work across a restart until it is finished, and still refuses repeats after', async () => {
+    const store = await FileRolloutStore.open(dir);
+    await store.claimOnce('merge:acme/manifests:abc', { number: 7 });
+    await store.claimOnce('merge:acme/manifests:def');
+
+    const reopened = await FileRolloutStore.open(dir);
+    expect(await reopened.unfinishedWork()).toEqual([{ key: 'merge:acme/manifests:abc', work: { number: 7 } }]);
+    await reopened.finishWork('merge:acme/manifests:abc');
+    expect(await reopened.unfinishedWork()).toEqual([]);
+    expect(await reopened.claimOnce('merge:acme/manifests:abc', { number: 7 })).toBe(false);
+  });
+});
