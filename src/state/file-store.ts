@@ -3,7 +3,7 @@
  * atomically (temp file, fsync, rename, fsync of the folder), and an in-memory index of wake
  * times so an idle scheduler tick touches no file.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutState } from '../rollout/types.js';
@@ -78,7 +78,7 @@ export class FileRolloutStore implements RolloutStore {
     if (await exists(path.join(this.doneDir, name))) return false;
     // Written whole to a temp file, then linked into place: `link` fails if the claim exists, so
     // the file system decides who claimed first and nobody ever sees a half-written claim.
-    const temp = path.join(this.claimDir, `${name}.${process.pid}.${Date.now()}.tmp`);
+    const temp = path.join(this.claimDir, `${name}.${randomUUID()}.tmp`);
     await writeSynced(temp, JSON.stringify({ key, at: new Date().toISOString(), work }));
     try {
       await link(temp, path.join(this.claimDir, name));
@@ -136,7 +136,7 @@ async function exists(file: string): Promise<boolean> {
 }
 
 async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const temp = `${file}.${randomUUID()}.tmp`;
   await writeSynced(temp, content);
   try {
     await rename(temp, file);
