@@ -61,6 +61,8 @@ function purposeOf(traced: TracedEffect): string {
       return 'analysis templates';
     case 'openRevertPr':
       return 'revert pull request';
+    default:
+      return effect.type;
   }
 }
 
