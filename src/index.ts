@@ -1,6 +1,7 @@
 /** The Probot app: thin handlers that hand work to the runtime. */
 import path from 'node:path';
 import type { ApplicationFunction, Probot } from 'probot';
+import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { ConfigOctokit } from './rollout/start.js';
@@ -22,6 +23,7 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
     });
     options.onRuntime?.(runtime);
     app.on('pull_request.closed', (context) => onPullRequestClosed(runtime, context));
+    app.on('issue_comment.created', (context) => onIssueCommentCreated(runtime, context));
   };
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { MetricProvider } from './analysis/types.js';
+import { runCommand, type ChatOctokit, type CommandRequest } from './chatops/run-command.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
 import { RolloutEngine } from './rollout/engine.js';
 import { GitHubEffectExecutor } from './rollout/executor.js';
@@ -22,10 +23,19 @@ export interface RuntimeOptions {
   provider?: (defaultAddress: string | undefined) => MetricProvider;
   /** Start the cron scheduler (default true). */
   schedule?: boolean;
+  /** How often accepted work that failed (GitHub down, say) is tried again; default one minute. */
+  retryWorkEveryMs?: number;
 }
+
+/** Accepted work that keeps failing is given up after this many tries (and logged). */
+export const MAX_WORK_ATTEMPTS = 10;
 
 export class Runtime {
   private readonly inFlight = new Set<Promise<unknown>>();
+  /** Claims being worked on now, and how often each was tried. */
+  private readonly claimsRunning = new Set<string>();
+  private readonly claimAttempts = new Map<string, number>();
+  private retryTimer: NodeJS.Timeout | undefined;
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -48,8 +58,12 @@ export class Runtime {
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options);
-    await runtime.resumeClaimedWork();
-    if (options.schedule !== false) scheduler.start();
+    await runtime.retryUnfinishedWork();
+    if (options.schedule !== false) {
+      scheduler.start();
+      runtime.retryTimer = setInterval(() => void runtime.retryUnfinishedWork(), options.retryWorkEveryMs ?? 60_000);
+      runtime.retryTimer.unref();
+    }
     return runtime;
   }
 
@@ -62,9 +76,34 @@ export class Runtime {
     this.inFlight.add(task);
   }
 
+  /** Runs a claimed piece of work once at a time; the claim is finished when the work succeeds. */
+  private claimed(claim: string, what: string, work: () => Promise<unknown>): void {
+    if (this.claimsRunning.has(claim)) return;
+    this.claimsRunning.add(claim);
+    this.background(what, async () => {
+      try {
+        await work();
+        await this.store.finishWork(claim);
+        this.claimAttempts.delete(claim);
+      } catch (error) {
+        const attempts = (this.claimAttempts.get(claim) ?? 0) + 1;
+        this.claimAttempts.set(claim, attempts);
+        if (attempts >= MAX_WORK_ATTEMPTS) {
+          this.options.log.error({ err: error, claim, attempts }, `${what}: giving up`);
+          this.claimAttempts.delete(claim);
+          await this.store.finishWork(claim);
+          return;
+        }
+        throw error;
+      } finally {
+        this.claimsRunning.delete(claim);
+      }
+    });
+  }
+
   /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
   startForMerge(claim: string, pr: MergedPullRequest): void {
-    this.background(`starting rollouts for #${pr.number}`, async () => {
+    this.claimed(claim, `starting rollouts for #${pr.number}`, async () => {
       await startRolloutsForMerge(
         {
           engine: this.engine,
@@ -75,14 +114,30 @@ export class Runtime {
         },
         pr,
       );
-      await this.store.finishWork(claim);
     });
   }
 
-  /** Merges accepted before a restart whose rollouts were not stored yet. */
-  private async resumeClaimedWork(): Promise<void> {
+  /** Carries out a claimed command comment. */
+  runCommand(claim: string, request: CommandRequest): void {
+    this.claimed(claim, `running ${request.parsed.kind === 'unknown' ? `/${request.parsed.word}` : `/${request.parsed.name}`} from comment ${request.commentId}`, () =>
+      runCommand(
+        {
+          forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
+          dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
+          auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
+          serverUrl: serverUrl(this.options.env),
+          log: this.options.log,
+        },
+        request,
+      ),
+    );
+  }
+
+  /** Work accepted but not done: after a restart, or after a failure (GitHub down). */
+  async retryUnfinishedWork(): Promise<void> {
     for (const { key, work } of await this.store.unfinishedWork()) {
       if (key.startsWith('merge:')) this.startForMerge(key, work as MergedPullRequest);
+      else if (key.startsWith('comment:')) this.runCommand(key, work as CommandRequest);
     }
   }
 
@@ -93,6 +148,7 @@ export class Runtime {
   }
 
   async stop(): Promise<void> {
+    if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
   }

@@ -58,7 +58,17 @@ export interface PullsApi {
     params: RepoParams & { head?: string; base?: string; state?: 'open' | 'closed' | 'all'; per_page?: number },
   ): Promise<{ data: PullRequestSummary[] }>;
   create(params: RepoParams & { title: string; head: string; base: string; body?: string }): Promise<{ data: PullRequestSummary }>;
-  update(params: RepoParams & { pull_number: number; body?: string; title?: string }): Promise<{ data: PullRequestSummary }>;
+  update(
+    params: RepoParams & { pull_number: number; body?: string; title?: string; state?: 'open' | 'closed' },
+  ): Promise<{ data: PullRequestSummary }>;
+  get(params: RepoParams & { pull_number: number }): Promise<{ data: PullRequestState }>;
+}
+
+export interface PullRequestState {
+  number: number;
+  state: string;
+  merged?: boolean | null;
+  merged_at?: string | null;
 }
 
 export interface IssueComment {

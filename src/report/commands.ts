@@ -1,5 +1,5 @@
 /** The chat commands that do something in the rollout's current phase, with what each would do now. */
-import type { PauseReason, RolloutPhase } from '../rollout/types.js';
+import type { PauseReason, RolloutPhase, RolloutState } from '../rollout/types.js';
 
 export interface CommandHelp {
   command: string;
@@ -9,12 +9,32 @@ export interface CommandHelp {
 export interface CommandContext {
   phase: RolloutPhase;
   pauseReason?: PauseReason;
+  /** Kind of the current step; a weight step being applied cannot be ended by hand. */
+  stepKind?: 'setWeight' | 'pause' | 'analysis';
   /** 1-based number of the current step and the number of steps. */
   stepNumber: number;
   totalSteps: number;
   weight: number;
   from: string;
   to: string;
+}
+
+/** The 1-based step a rollout is at (the last one once all steps are done), and the number of steps. */
+export function stepPosition(state: Pick<RolloutState, 'stepIndex' | 'serviceConfig'>): { stepNumber: number; totalSteps: number } {
+  const totalSteps = state.serviceConfig.steps.length;
+  return { stepNumber: Math.min(state.stepIndex, Math.max(totalSteps - 1, 0)) + 1, totalSteps };
+}
+
+export function commandContextOf(state: RolloutState): CommandContext {
+  return {
+    phase: state.phase,
+    pauseReason: state.pauseReason,
+    stepKind: state.step?.kind,
+    ...stepPosition(state),
+    weight: state.weight,
+    from: state.from,
+    to: state.to,
+  };
 }
 
 export function availableCommands(c: CommandContext): CommandHelp[] {
@@ -25,8 +45,10 @@ export function availableCommands(c: CommandContext): CommandHelp[] {
   const status = { command: '/status', description: 'refresh this status' };
   const help = { command: '/help', description: 'list every command' };
   switch (c.phase) {
-    case 'Progressing':
-      return [{ command: '/pause', description: `hold the canary at ${c.weight}%` }, promote, promoteFull, abort, status];
+    case 'Progressing': {
+      const pause = { command: '/pause', description: `hold the canary at ${c.weight}%` };
+      return c.stepKind === 'setWeight' ? [pause, promoteFull, abort, status] : [pause, promote, promoteFull, abort, status];
+    }
     case 'Paused':
       return [{ command: '/resume', description: resumeDescription(c, next) }, promote, promoteFull, abort, status];
     case 'Aborted':

@@ -3,6 +3,7 @@
  * the status comment on the bump PR, the `opsbox/canary` check run, the revert PR body, the
  * failure comment, and the list of config problems. Pure: view in, text out.
  */
+import type { CommandReplyView, HelpView } from '../chatops/reply-views.js';
 import type { RolloutView } from './view.js';
 import { commentSafe } from './markdown.js';
 import { compileTemplates, type CompiledTemplates, type TemplateName } from './templates.js';
@@ -12,7 +13,7 @@ export interface CheckRunOutput {
   summary: string;
   text?: string;
   conclusion?: 'success' | 'failure' | 'neutral' | 'action_required';
-  status: 'in_progress' | 'completed';
+  status: 'queued' | 'in_progress' | 'completed';
 }
 
 export interface ConfigProblemInput {
@@ -33,6 +34,8 @@ export interface ReportRenderer {
   revertPrBody(view: RolloutView): string;
   failureComment(view: RolloutView): string;
   configProblems(problems: readonly ConfigProblemInput[], options?: ConfigProblemsOptions): string;
+  commandReply(view: CommandReplyView): string;
+  commandHelp(view: HelpView): string;
 }
 
 /** GitHub refuses comment and PR bodies longer than this. */
@@ -84,7 +87,8 @@ export function createReportRenderer(options: { templateDir?: URL } = {}): Repor
       const output: CheckRunOutput = {
         title: checkRunTitle(view),
         summary: fill('check-run-summary', view, CHECK_RUN_LIMIT),
-        status: view.terminal ? 'completed' : 'in_progress',
+        // Queued until the first change is committed, as GitHub's own checks wait before they run.
+        status: view.terminal ? 'completed' : view.commits.length === 0 ? 'queued' : 'in_progress',
       };
       const text = fill('check-run-text', view, CHECK_RUN_LIMIT);
       if (text.trim() !== '') output.text = text;
@@ -96,6 +100,8 @@ export function createReportRenderer(options: { templateDir?: URL } = {}): Repor
     failureComment: (view) => fill('failure-comment', { ...view, marker: failureMarker(view.id, view.failure?.at) }, BODY_LIMIT),
     configProblems: (problems, problemOptions = {}) =>
       fill('config-problems', { problems: problemRows(problems, problemOptions.blobUrl) }, BODY_LIMIT),
+    commandReply: (view) => fill('command-reply', view, BODY_LIMIT),
+    commandHelp: (view) => fill('command-help', view, BODY_LIMIT),
   };
 }
 

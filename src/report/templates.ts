@@ -15,6 +15,8 @@ export const TEMPLATE_NAMES = [
   'revert-pr-body',
   'failure-comment',
   'config-problems',
+  'command-reply',
+  'command-help',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

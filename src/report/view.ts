@@ -9,7 +9,7 @@ import type { PauseReason, RolloutPhase, RolloutState } from '../rollout/types.j
 import { TERMINAL_PHASES } from '../rollout/types.js';
 import { parseDuration } from '../util/duration.js';
 import { metricChart, type ChartSeries } from './chart.js';
-import { availableCommands, type CommandHelp } from './commands.js';
+import { availableCommands, commandContextOf, stepPosition, type CommandHelp } from './commands.js';
 import { commitLink, currentAttempt, type CommitLink } from './commit-links.js';
 import { phaseBadge, phaseDetail } from './phase.js';
 import { displayAddress, redactCredentials } from './redact.js';
@@ -192,8 +192,7 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
   const origin = state.startedAt;
   const repoRef = { serverUrl: ctx.serverUrl, owner: state.repo.owner, repo: state.repo.repo };
   const steps = state.serviceConfig.steps;
-  const totalSteps = steps.length;
-  const stepNumber = Math.min(state.stepIndex, Math.max(totalSteps - 1, 0)) + 1;
+  const { stepNumber, totalSteps } = stepPosition(state);
 
   const commits = state.commits.map((record) => commitLink(record, repoRef, origin));
   const attempt = currentAttempt(commits, state.failure?.at);
@@ -270,15 +269,7 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
     analyses,
     history: state.history.slice(-HISTORY_LIMIT).map((entry) => historyRow(entry, origin)),
     historyOmitted: Math.max(0, state.history.length - HISTORY_LIMIT),
-    commands: availableCommands({
-      phase: state.phase,
-      pauseReason: state.pauseReason,
-      stepNumber,
-      totalSteps,
-      weight: state.weight,
-      from: state.from,
-      to: state.to,
-    }),
+    commands: availableCommands(commandContextOf(state)),
   };
   if (state.source.author) view.source.author = state.source.author;
   if (state.pauseReason) view.pauseReason = state.pauseReason;

@@ -62,9 +62,12 @@ export class RolloutEngine {
     });
   }
 
-  /** Applies one event to one rollout, then runs what it decided. */
-  async dispatch(id: string, event: RolloutEvent): Promise<Transition | undefined> {
-    return this.withLock(id, () => this.apply(id, event));
+  /**
+   * Applies one event to one rollout, then runs what it decided. `onDecided` sees the stored
+   * decision before its effects run (to acknowledge a command before slow commits).
+   */
+  async dispatch(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined> {
+    return this.withLock(id, () => this.apply(id, event, onDecided));
   }
 
   /** Wakes every rollout that is due. Overlapping calls share one pass. */
@@ -97,12 +100,15 @@ export class RolloutEngine {
     }
   }
 
-  private async apply(id: string, event: RolloutEvent): Promise<Transition | undefined> {
+  private async apply(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined> {
     const stored = await this.options.store.get(id);
     if (!stored) return undefined;
     const result = transition(stored.state, event, this.clock(), this.options.machine);
     let version = await this.options.store.put(result.state, stored.version);
     let state = result.state;
+    if (onDecided) {
+      await onDecided(result).catch((error) => this.options.log?.warn({ err: error, rollout: id }, 'acknowledging an event failed'));
+    }
     // Run the outbox: each result goes back through the machine and is stored before the next effect.
     for (let n = 0; n < this.maxEffects; n++) {
       const now = this.clock();

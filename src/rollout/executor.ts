@@ -13,6 +13,7 @@ import type { RolloutAnalysis } from '../config/opsbox.schema.js';
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
 import { commitChange } from '../github/commit.js';
+import { closePullRequest } from '../github/pull-request.js';
 import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
 import { RepoSnapshot } from '../github/snapshot.js';
@@ -35,6 +36,7 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
   Parameters<typeof upsertComment>[0] &
   Parameters<typeof upsertCheckRun>[0] &
   Parameters<typeof ensureRevertPullRequest>[0] &
+  Parameters<typeof closePullRequest>[0] &
   ConstructorParameters<typeof RepoSnapshot>[0];
 
 export interface GitHubExecutorOptions {
@@ -67,6 +69,8 @@ export class GitHubEffectExecutor implements EffectExecutor {
         return this.measure(octokit, state, effect);
       case 'openRevertPr':
         return this.openRevertPr(octokit, state);
+      case 'closeRevertPr':
+        return this.closeRevertPr(octokit, state, effect);
       case 'report':
         return this.report(octokit, state, effect.final);
     }
@@ -138,6 +142,20 @@ export class GitHubEffectExecutor implements EffectExecutor {
         build: (read) => buildRevertChange(state.serviceConfig, state.from, read),
       });
       return { type: 'openRevertPr', number: pr.number, url: pr.url };
+    } catch (error) {
+      throw asEffectError(error);
+    }
+  }
+
+  private async closeRevertPr(
+    octokit: InstallationOctokit,
+    state: RolloutState,
+    effect: Extract<Effect, { type: 'closeRevertPr' }>,
+  ): Promise<EffectResult> {
+    const { owner, repo } = state.repo;
+    try {
+      await closePullRequest(octokit, { owner, repo, number: effect.number, comment: `Closed: ${effect.reason}.` });
+      return { type: 'closeRevertPr' };
     } catch (error) {
       throw asEffectError(error);
     }

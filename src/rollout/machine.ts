@@ -30,7 +30,7 @@ export const EFFECT_RETRY_MS = 15_000;
 /** Effects that keep failing are given up after this many attempts. */
 export const MAX_EFFECT_ATTEMPTS = 5;
 
-type Draft = { s: RolloutState; effects: Effect[]; rejected?: string };
+type Draft = { s: RolloutState; effects: Effect[]; rejected?: string; duplicate?: boolean };
 
 export function transition(state: RolloutState, event: RolloutEvent, now: number, deps: MachineDeps): Transition {
   const draft: Draft = { s: structuredClone(state), effects: [] };
@@ -49,14 +49,17 @@ export function transition(state: RolloutState, event: RolloutEvent, now: number
       onEffectFailed(draft, event.effectId, event.error, event.retryable, now, deps);
       break;
     case 'command':
-      onCommand(draft, event.command, event.actor, now, deps);
+      onCommand(draft, event, now, deps);
       break;
     case 'supersede':
       onSupersede(draft, event, now, deps);
       break;
   }
   scheduleWake(draft.s, now, deps);
-  return { state: draft.s, effects: draft.effects, rejected: draft.rejected };
+  const result: Transition = { state: draft.s, effects: draft.effects };
+  if (draft.rejected !== undefined) result.rejected = draft.rejected;
+  if (draft.duplicate) result.duplicate = true;
+  return result;
 }
 
 export function isTerminal(state: Pick<RolloutState, 'phase'>): boolean {
@@ -137,6 +140,12 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       s.finishedAt = now;
       report(d, true);
       break;
+    case 'closeRevertPr':
+      if (d.s.revertPr?.number === effect.number) {
+        log(d, now, `revert pull request #${effect.number} closed`);
+        d.s.revertPr = undefined;
+      }
+      break;
     case 'report':
       if (result.type === 'report') {
         s.statusCommentId = result.statusCommentId ?? s.statusCommentId;
@@ -169,12 +178,23 @@ function onEffectFailed(d: Draft, effectId: number, error: string, retryable: bo
   }
 }
 
-function onCommand(d: Draft, command: RolloutCommand, actor: string, now: number, deps: MachineDeps): void {
+/** How many applied command ids a rollout remembers; replays come soon after the original. */
+const REMEMBERED_COMMANDS = 50;
+
+function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, now: number, deps: MachineDeps): void {
   const s = d.s;
+  const { command, actor, commandId } = event;
+  if (commandId !== undefined && s.commandIds?.includes(commandId)) {
+    d.duplicate = true;
+    return;
+  }
   const reject = (why: string) => {
     d.rejected = why;
   };
-  const accept = (what: string) => log(d, now, what, actor);
+  const accept = (what: string) => {
+    log(d, now, what, actor);
+    if (commandId !== undefined) s.commandIds = [...(s.commandIds ?? []), commandId].slice(-REMEMBERED_COMMANDS);
+  };
   switch (command.name) {
     case 'promote': {
       if (isTerminal(s) || s.phase === 'Promoting' || s.phase === 'Aborting') return reject(`the rollout is ${s.phase}`);
@@ -183,6 +203,11 @@ function onCommand(d: Draft, command: RolloutCommand, actor: string, now: number
         stopRun(d, stepKey(s.stepIndex), now, deps);
         promote(d, now, deps);
       } else {
+        // A weight step ends on its own once applied; ending it by hand would let two /promote
+        // sent together skip two steps.
+        if (s.phase === 'Progressing' && s.step?.kind === 'setWeight') {
+          return reject(`step ${s.stepIndex + 1} (weight ${s.step.weight}%) is being applied; /promote ends a pause or an analysis, /promote --full skips to promotion`);
+        }
         accept(`/promote: step ${s.stepIndex + 1} ended by hand`);
         s.phase = 'Progressing';
         s.pauseReason = undefined;
@@ -230,7 +255,14 @@ function onCommand(d: Draft, command: RolloutCommand, actor: string, now: number
     }
     case 'retry': {
       if (s.phase !== 'Aborted') return reject(`/retry applies to an aborted rollout; this one is ${s.phase}`);
+      if (command.revertMerged) {
+        const pr = s.revertPr ? `revert pull request #${s.revertPr.number}` : 'revert pull request';
+        return reject(`the ${pr} was merged, so the canary runs ${s.from} again; merge a new bump to try ${s.to} again`);
+      }
       accept('/retry: starting again from the first step');
+      if (s.revertPr) {
+        addEffect(d, { type: 'closeRevertPr', number: s.revertPr.number, reason: `/retry by @${actor} runs the canary of ${s.to} again` });
+      }
       s.phase = 'Progressing';
       s.pauseReason = undefined;
       s.failure = undefined;
@@ -239,6 +271,11 @@ function onCommand(d: Draft, command: RolloutCommand, actor: string, now: number
       s.finishedRuns = {};
       report(d);
       enterStep(d, 0, now, deps);
+      return;
+    }
+    case 'status': {
+      accept('/status');
+      report(d, isTerminal(s));
       return;
     }
   }
@@ -309,7 +346,8 @@ function promote(d: Draft, now: number, deps: MachineDeps): void {
   s.step = undefined;
   s.phase = 'Promoting';
   s.pauseReason = undefined;
-  s.outbox = s.outbox.filter((e) => e.type !== 'measure');
+  // A weight commit not made yet would only be undone by the promotion.
+  s.outbox = s.outbox.filter((e) => e.type !== 'measure' && !(e.type === 'commit' && e.kind === 'weight'));
   addCommit(d, 'promote', 0, null);
 }
 
@@ -478,6 +516,8 @@ function describeEffect(effect: Effect): string {
       return effect.kind === 'weight' ? `the weight ${effect.weight}% commit` : `the ${effect.kind} commit`;
     case 'openRevertPr':
       return 'opening the revert pull request';
+    case 'closeRevertPr':
+      return `closing revert pull request #${effect.number}`;
     case 'measure':
       return `measuring ${effect.metrics.join(', ')}`;
     case 'report':

@@ -100,6 +100,8 @@ export interface RolloutState {
   revertPr?: { number: number; url: string };
   statusCommentId?: number;
   checkRunId?: number;
+  /** Ids of the last commands applied (comment ids), so a command replayed after a crash does nothing. */
+  commandIds?: string[];
 
   /** Effects decided but not yet confirmed done; replayed after a restart (each is idempotent). */
   outbox: Effect[];
@@ -119,6 +121,7 @@ export type Effect = EffectBase &
     | { type: 'commit'; kind: CommitKind; weight: number; step: number | null; message: string }
     | { type: 'measure'; analysis: string; metrics: string[] }
     | { type: 'openRevertPr' }
+    | { type: 'closeRevertPr'; number: number; reason: string }
     | { type: 'report'; final: boolean }
   );
 
@@ -126,6 +129,7 @@ export type EffectResult =
   | { type: 'commit'; sha: string | null }
   | { type: 'measure'; measurements: { metric: string; measurement: MeasurementInput }[] }
   | { type: 'openRevertPr'; number: number; url: string }
+  | { type: 'closeRevertPr' }
   | { type: 'report'; statusCommentId?: number; checkRunId?: number };
 
 export type RolloutCommand =
@@ -133,14 +137,18 @@ export type RolloutCommand =
   | { name: 'pause' }
   | { name: 'resume' }
   | { name: 'abort' }
-  | { name: 'retry' };
+  /** `revertMerged`: the revert pull request was merged meanwhile (the edge looks it up). */
+  | { name: 'retry'; revertMerged?: boolean }
+  /** Refreshes the status comment. */
+  | { name: 'status' };
 
 export type RolloutEvent =
   | { type: 'start' }
   | { type: 'tick' }
   | { type: 'effectDone'; effectId: number; result: EffectResult }
   | { type: 'effectFailed'; effectId: number; error: string; retryable: boolean }
-  | { type: 'command'; command: RolloutCommand; actor: string }
+  /** `commandId` (the comment's id) makes a repeated command a no-op. */
+  | { type: 'command'; command: RolloutCommand; actor: string; commandId?: string }
   | { type: 'supersede'; by: string; to: string; sourceNumber: number };
 
 export interface Transition {
@@ -149,6 +157,8 @@ export interface Transition {
   effects: Effect[];
   /** Set when the event does not apply (e.g. a command in the wrong phase): why, for a reply. */
   rejected?: string;
+  /** Set when the command was applied before (same `commandId`): nothing changed. */
+  duplicate?: boolean;
 }
 
 export type { Step };

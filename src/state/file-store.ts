@@ -64,6 +64,15 @@ export class FileRolloutStore implements RolloutStore {
       .sort((a, b) => b.startedAt - a.startedAt);
   }
 
+  async forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]> {
+    const found: RolloutState[] = [];
+    for (const { state } of this.rollouts.values()) {
+      if (state.repo.owner !== owner || state.repo.repo !== repo) continue;
+      if (state.source.number === number || state.revertPr?.number === number) found.push(structuredClone(state));
+    }
+    return found.sort((a, b) => b.startedAt - a.startedAt);
+  }
+
   dueIds(now: number): string[] {
     const due: string[] = [];
     for (const [id, stored] of this.rollouts) {

@@ -24,6 +24,8 @@ export interface RolloutStore {
   put(state: RolloutState, expectedVersion: number): Promise<number>;
   /** Every rollout the store holds, newest first. */
   list(): Promise<RolloutState[]>;
+  /** Rollouts started by a pull request or rolled back by it (its revert pull request), newest first. */
+  forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
   /** Ids of rollouts that want to be woken at or before `now`. */
   dueIds(now: number): string[];
   /**

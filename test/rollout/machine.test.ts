@@ -64,6 +64,7 @@ function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [
 class Driver {
   now = T0;
   committed: { kind: string; weight: number; message: string }[] = [];
+  closedPulls: number[] = [];
   constructor(public state: RolloutState, private readonly measure: (metric: string) => EffectResult | undefined = () => undefined) {}
 
   send(event: RolloutEvent) {
@@ -94,6 +95,9 @@ class Driver {
         return this.measure(effect.metrics[0]);
       case 'openRevertPr':
         return { type: 'openRevertPr', number: 8, url: 'https://github.com/acme/manifests/pull/8' };
+      case 'closeRevertPr':
+        this.closedPulls.push(effect.number);
+        return { type: 'closeRevertPr' };
       case 'report':
         return { type: 'report', statusCommentId: 100, checkRunId: 200 };
     }
@@ -248,6 +252,71 @@ describe('rollout state machine', () => {
     driver.runUntil((s) => s.phase === 'Succeeded');
     expect(driver.state.phase).toBe('Succeeded');
     expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10', 'rollback:0', 'weight:10', 'weight:50', 'promote:0']);
+  });
+
+  it('/retry closes the open revert pull request; after a merged one it does nothing', () => {
+    const driver = new Driver(rollout(), () => value([0.01]));
+    driver.send({ type: 'start' });
+    driver.send({ type: 'command', command: { name: 'abort' }, actor: 'octocat' });
+    expect(driver.state.revertPr?.number).toBe(8);
+
+    const refused = driver.send({ type: 'command', command: { name: 'retry', revertMerged: true }, actor: 'octocat' });
+    expect(refused.rejected).toBe('the revert pull request #8 was merged, so the canary runs v1 again; merge a new bump to try v2 again');
+    expect(driver.state.phase).toBe('Aborted');
+    expect(driver.committed).toHaveLength(2);
+
+    driver.send({ type: 'command', command: { name: 'retry', revertMerged: false }, actor: 'octocat' });
+    expect(driver.closedPulls).toEqual([8]);
+    expect(driver.state.revertPr).toBeUndefined();
+    expect(driver.state.history.map((e) => e.message)).toContain('revert pull request #8 closed');
+  });
+
+  it('/promote does not end a weight step being applied, so two at once move one step', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    const early = driver.send({ type: 'command', command: { name: 'promote', full: false }, actor: 'octocat' });
+    expect(early.rejected).toMatch(/^step 1 \(weight 10%\) is being applied/);
+    driver.now += 30_000;
+    driver.send({ type: 'tick' });
+    expect(driver.state.step?.kind).toBe('analysis');
+
+    const first = driver.send({ type: 'command', command: { name: 'promote', full: false }, actor: 'a' });
+    const second = driver.send({ type: 'command', command: { name: 'promote', full: false }, actor: 'b' });
+    expect(first.rejected).toBeUndefined();
+    expect(second.rejected).toBeDefined();
+    expect(driver.state.stepIndex).toBe(2);
+    expect(driver.committed.map((c) => c.weight)).toEqual([10, 50]);
+  });
+
+  it('a command with an id it has applied before changes nothing', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    driver.send({ type: 'command', command: { name: 'pause' }, actor: 'octocat', commandId: '77' });
+    driver.send({ type: 'command', command: { name: 'resume' }, actor: 'octocat', commandId: '78' });
+    const again = driver.send({ type: 'command', command: { name: 'pause' }, actor: 'octocat', commandId: '77' });
+    expect(again.duplicate).toBe(true);
+    expect(again.rejected).toBeUndefined();
+    expect(driver.state.phase).toBe('Progressing');
+    expect(driver.state.commandIds).toEqual(['77', '78']);
+  });
+
+  it('/status refreshes the report in any phase and is recorded', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    driver.send({ type: 'command', command: { name: 'promote', full: true }, actor: 'octocat' });
+    expect(driver.state.phase).toBe('Succeeded');
+    const status = transition(driver.state, { type: 'command', command: { name: 'status' }, actor: 'rita' }, driver.now, deps);
+    expect(status.rejected).toBeUndefined();
+    expect(status.effects).toEqual([expect.objectContaining({ type: 'report', final: true })]);
+    expect(status.state.history.at(-1)).toMatchObject({ actor: 'rita', message: '/status' });
+  });
+
+  it('/promote --full drops a weight commit not made yet: one promotion commit', () => {
+    const started = transition(rollout(), { type: 'start' }, T0, deps);
+    expect(started.state.outbox.map((e) => e.type)).toEqual(['report', 'commit']);
+    const full = transition(started.state, { type: 'command', command: { name: 'promote', full: true }, actor: 'octocat' }, T0, deps);
+    const commits = full.state.outbox.filter((e) => e.type === 'commit');
+    expect(commits).toEqual([expect.objectContaining({ kind: 'promote', weight: 0 })]);
   });
 
   it('rejects commands that do not apply to the phase, changing nothing', () => {

@@ -139,6 +139,13 @@ export class AppHarness {
     return { number: opened.number as number, mergeSha: merged.mergeCommitSha, payload: merged.payload, status };
   }
 
+  /** A person comments on a pull request; the `issue_comment.created` webhook is delivered. */
+  async comment(number: number, body: string, options: { user?: string; deliveryId?: string } = {}) {
+    const created = this.github.createComment(FULL_NAME, number, body, { user: options.user ?? 'alice' });
+    const status = await this.deliver('issue_comment', created.payload, options.deliveryId);
+    return { id: created.id, payload: created.payload, status };
+  }
+
   /** Moves the clock forward and lets due rollouts act, until `until` holds (bounded). */
   async advance(ms: number, rounds = 1): Promise<void> {
     for (let i = 0; i < rounds; i++) {

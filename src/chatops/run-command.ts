@@ -1,0 +1,167 @@
+/**
+ * Carries out a command read from a comment: finds the rollouts of the pull request, checks the
+ * author's permission, hands the command to the rollout state machine, acknowledges it with 👀
+ * and answers what needs an answer. Runs after the webhook has been acknowledged.
+ */
+import type { Logger } from 'pino';
+import { addReaction, postComment, type PostCommentOctokit, type ReactionOctokit } from '../github/comment.js';
+import { canWrite, getRepoPermission, type PermissionOctokit } from '../github/permissions.js';
+import { pullRequestStatus, type PullStateOctokit } from '../github/pull-request.js';
+import { availableCommands, commandContextOf, stepPosition } from '../report/commands.js';
+import { reportRenderer } from '../report/render.js';
+import type { RolloutCommand, RolloutEvent, RolloutState, Transition } from '../rollout/types.js';
+import { CHAT_COMMANDS, changesRollout, type ChatCommandName } from './commands.js';
+import type { ParsedComment } from './parse.js';
+import type { CommandLine, CommandReplyView, HelpView } from './reply-views.js';
+
+export type ChatOctokit = PermissionOctokit & PostCommentOctokit & ReactionOctokit & PullStateOctokit;
+
+/** A command comment as the webhook saw it; kept with its claim until it has been carried out. */
+export interface CommandRequest {
+  installationId: number;
+  owner: string;
+  repo: string;
+  issueNumber: number;
+  commentId: number;
+  author: string;
+  parsed: Exclude<ParsedComment, { kind: 'none' }>;
+}
+
+export interface ChatOpsDeps {
+  forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
+  dispatch(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined>;
+  auth(installationId: number): Promise<ChatOctokit>;
+  serverUrl: string;
+  log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
+}
+
+export type CommandOutcome =
+  | { kind: 'ignored'; reason: string }
+  | { kind: 'answered'; reply: CommandReplyView['kind'] | 'help' }
+  | { kind: 'applied'; accepted: string[]; rejected: string[] };
+
+export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Promise<CommandOutcome> {
+  const { owner, repo, issueNumber, parsed, author: user } = request;
+  const rollouts = latestPerService(await deps.forPullRequest(owner, repo, issueNumber));
+  // Pull requests without a rollout are none of the app's business: it stays silent there.
+  if (rollouts.length === 0) return { kind: 'ignored', reason: `#${issueNumber} has no rollout` };
+
+  const octokit = await deps.auth(request.installationId);
+  const reply = async (view: CommandReplyView): Promise<CommandOutcome> => {
+    await postComment(octokit, { owner, repo, issueNumber, body: reportRenderer().commandReply(view) });
+    return { kind: 'answered', reply: view.kind };
+  };
+  const acknowledge = () => addReaction(octokit, { owner, repo, commentId: request.commentId, content: 'eyes' });
+
+  if (parsed.kind === 'unknown') {
+    return reply({ kind: 'unknown', user, word: parsed.word, suggestion: parsed.suggestion, commands: commandLines() });
+  }
+  const command = commandText(parsed.name, parsed.kind === 'command' && parsed.full);
+  if (parsed.kind === 'invalid') return reply({ kind: 'invalid', user, command, problem: parsed.problem });
+
+  const targets = parsed.service ? rollouts.filter((r) => r.service === parsed.service) : rollouts;
+  if (parsed.service && targets.length === 0) {
+    return reply({ kind: 'no-service', user, command, service: parsed.service, services: rollouts.map((r) => r.service) });
+  }
+
+  if (parsed.name === 'help') {
+    await acknowledge();
+    const body = reportRenderer().commandHelp(helpView(user, targets));
+    await postComment(octokit, { owner, repo, issueNumber, body });
+    return { kind: 'answered', reply: 'help' };
+  }
+
+  if (changesRollout(parsed.name)) {
+    const role = await getRepoPermission(octokit, { owner, repo, username: user });
+    if (!canWrite(role)) return reply({ kind: 'refused', user, command, role });
+  }
+
+  const accepted: RolloutState[] = [];
+  const rejected: { service: string; reason: string }[] = [];
+  let acknowledged = false;
+  for (const target of targets) {
+    const event: RolloutEvent = {
+      type: 'command',
+      command: await rolloutCommand(parsed.name, parsed.full, target, octokit),
+      actor: user,
+      commandId: String(request.commentId),
+    };
+    const decision = await deps.dispatch(target.id, event, async (decided) => {
+      if (decided.rejected !== undefined || acknowledged) return;
+      acknowledged = true;
+      await acknowledge();
+    });
+    if (!decision) continue;
+    if (decision.rejected !== undefined) rejected.push({ service: target.service, reason: decision.rejected });
+    else accepted.push(decision.state);
+  }
+  deps.log?.info({ command, user, pullRequest: issueNumber, accepted: accepted.map((s) => s.id), rejected }, 'command handled');
+
+  if (rejected.length > 0) {
+    const several = targets.length > 1;
+    await reply({ kind: 'rejected', user, command, reasons: rejected.map((r) => (several ? r : { reason: r.reason })) });
+  }
+  if (parsed.name === 'status' && accepted.length > 0) {
+    const links = accepted.map((state) => ({ service: state.service, phase: state.phase, url: statusUrl(deps.serverUrl, state) }));
+    await reply({ kind: 'status', user, links });
+  }
+  return { kind: 'applied', accepted: accepted.map((s) => s.id), rejected: rejected.map((r) => r.service) };
+}
+
+/** The newest rollout of each service: older ones of the same pull request were retried or superseded. */
+function latestPerService(rollouts: RolloutState[]): RolloutState[] {
+  const seen = new Set<string>();
+  return [...rollouts]
+    .sort((a, b) => b.startedAt - a.startedAt)
+    .filter((r) => !seen.has(r.service) && seen.add(r.service));
+}
+
+async function rolloutCommand(name: ChatCommandName, full: boolean, state: RolloutState, octokit: ChatOctokit): Promise<RolloutCommand> {
+  switch (name) {
+    case 'promote':
+      return { name, full };
+    case 'retry': {
+      // A merged revert PR put the old version back: retrying would fight it.
+      if (state.phase !== 'Aborted' || !state.revertPr) return { name };
+      const status = await pullRequestStatus(octokit, { owner: state.repo.owner, repo: state.repo.repo, number: state.revertPr.number });
+      return { name, revertMerged: status === 'merged' };
+    }
+    case 'pause':
+    case 'resume':
+    case 'abort':
+    case 'status':
+      return { name };
+    case 'help':
+      throw new Error('/help does not reach the rollout');
+  }
+}
+
+function commandText(name: ChatCommandName, full: boolean): string {
+  return full ? '/promote --full' : `/${name}`;
+}
+
+function commandLines(): CommandLine[] {
+  return CHAT_COMMANDS.map((c) => ({
+    usage: c.usage,
+    summary: c.summary,
+    who: c.changes ? 'write, maintain or admin' : 'anyone who can comment',
+  }));
+}
+
+function helpView(user: string, rollouts: RolloutState[]): HelpView {
+  return {
+    user,
+    commands: commandLines(),
+    several: rollouts.length > 1,
+    rollouts: rollouts.map((state) => {
+      const { stepNumber, totalSteps } = stepPosition(state);
+      const now = availableCommands(commandContextOf(state)).filter((c) => c.command !== '/help');
+      return { service: state.service, from: state.from, to: state.to, phase: state.phase, stepNumber, totalSteps, now };
+    }),
+  };
+}
+
+function statusUrl(serverUrl: string, state: RolloutState): string {
+  const pull = `${serverUrl}/${state.repo.owner}/${state.repo.repo}/pull/${state.source.number}`;
+  return state.statusCommentId ? `${pull}#issuecomment-${state.statusCommentId}` : pull;
+}

@@ -1,0 +1,27 @@
+/** `issue_comment.created`: a command on a pull request. Records it and returns at once. */
+import type { Context } from 'probot';
+import { parseComment } from '../chatops/parse.js';
+import type { CommandRequest } from '../chatops/run-command.js';
+import type { Runtime } from '../runtime.js';
+
+export async function onIssueCommentCreated(runtime: Runtime, context: Context<'issue_comment.created'>): Promise<void> {
+  const { comment, issue, repository, installation } = context.payload;
+  if (!issue.pull_request || !installation) return;
+  // Bots, the app itself included, never command a rollout.
+  if (comment.user?.type === 'Bot' || !comment.user) return;
+  const parsed = parseComment(comment.body);
+  if (parsed.kind === 'none') return;
+  const request: CommandRequest = {
+    installationId: installation.id,
+    owner: repository.owner.login,
+    repo: repository.name,
+    issueNumber: issue.number,
+    commentId: comment.id,
+    author: comment.user.login,
+    parsed,
+  };
+  // The comment id makes a redelivered webhook a no-op; the claim keeps the command until it is done.
+  const key = `comment:${repository.full_name}:${comment.id}`;
+  if (!(await runtime.store.claimOnce(key, request))) return;
+  runtime.runCommand(key, request);
+}
