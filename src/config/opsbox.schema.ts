@@ -106,11 +106,13 @@ export const stepSchema = z
 export const syncSchema = z
   .strictObject({
     delay: durationSchema.default('30s'),
+    /** How long the other gates may take to report a commit applied before the step fails. */
+    timeout: durationSchema.default('10m'),
     commitStatus: nonEmpty.optional(),
     argocd: z.strictObject({ application: nonEmpty, namespace: nonEmpty.default('argocd') }).optional(),
     flux: z.strictObject({ kustomization: nonEmpty, namespace: nonEmpty.default('flux-system') }).optional(),
   })
-  .default({ delay: '30s' });
+  .default({ delay: '30s', timeout: '10m' });
 
 export const serviceSchema = z.strictObject({
   image: nonEmpty.refine((image) => !/[:@]/.test(image.slice(image.lastIndexOf('/') + 1)), {

@@ -5,7 +5,7 @@
  */
 
 // parameter shapes are type literals, not interfaces: only those fit Octokit's index-signed RequestParameters
-type RepoParams = {
+export type RepoParams = {
   owner: string;
   repo: string;
 };
@@ -41,6 +41,9 @@ export interface ReposApi {
   compareCommitsWithBasehead(
     params: RepoParams & { basehead: string },
   ): Promise<{ data: { ahead_by: number; behind_by: number; base_commit: { sha: string } } }>;
+  getCombinedStatusForRef(
+    params: RepoParams & { ref: string; per_page?: number },
+  ): Promise<{ data: { state: string; statuses: Array<{ context: string; state: string; description?: string | null }> } }>;
   getCollaboratorPermissionLevel(
     params: RepoParams & { username: string },
   ): Promise<{ data: { permission: string; role_name?: string | null } }>;
@@ -116,4 +119,9 @@ export type CheckRunFields = {
 export interface ChecksApi {
   create(params: RepoParams & CheckRunFields & { name: string; head_sha: string }): Promise<{ data: { id: number } }>;
   update(params: RepoParams & CheckRunFields & { check_run_id: number }): Promise<{ data: { id: number } }>;
+  listForRef(
+    params: RepoParams & { ref: string; check_name?: string; filter?: 'latest' | 'all'; per_page?: number },
+  ): Promise<{
+    data: { check_runs: Array<{ id: number; external_id: string | null; status: string; conclusion: string | null }> };
+  }>;
 }

@@ -26,6 +26,9 @@ import {
   renderStatusComment,
   statusMarker,
 } from '../report/render.js';
+import { BUILT_IN_SYNC_GATES } from '../sync/registry.js';
+import type { CommitStatusOctokit } from '../sync/commit-status.js';
+import { checkGates, configuredGates, type SyncGate, type SyncGateName } from '../sync/gate.js';
 import { snapshotOf } from './analysis-snapshot.js';
 import { buildRevertChange, buildRolloutChange } from './changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
@@ -37,6 +40,7 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
   Parameters<typeof upsertCheckRun>[0] &
   Parameters<typeof ensureRevertPullRequest>[0] &
   Parameters<typeof closePullRequest>[0] &
+  CommitStatusOctokit &
   ConstructorParameters<typeof RepoSnapshot>[0];
 
 export interface GitHubExecutorOptions {
@@ -48,7 +52,11 @@ export interface GitHubExecutorOptions {
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Replaces the Prometheus provider (tests, benchmarks). */
   provider?: (defaultAddress: string | undefined) => MetricProvider;
+  /** Sync gates beside the built-in ones (e.g. ones that read the cluster). */
+  syncGates?: Partial<Record<SyncGateName, SyncGateFactory>>;
 }
+
+export type SyncGateFactory = (octokit: InstallationOctokit) => SyncGate;
 
 export class GitHubEffectExecutor implements EffectExecutor {
   private readonly metrics = new Map<string, Promise<ResolvedMetric[]>>();
@@ -71,6 +79,8 @@ export class GitHubEffectExecutor implements EffectExecutor {
         return this.openRevertPr(octokit, state);
       case 'closeRevertPr':
         return this.closeRevertPr(octokit, state, effect);
+      case 'checkSync':
+        return this.checkSync(octokit, state, effect);
       case 'report':
         return this.report(octokit, state, effect.final);
     }
@@ -147,6 +157,21 @@ export class GitHubEffectExecutor implements EffectExecutor {
     }
   }
 
+  private async checkSync(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'checkSync' }>): Promise<EffectResult> {
+    const gates = configuredGates(state.serviceConfig.sync).map((name) => {
+      const make = this.options.syncGates?.[name] ?? BUILT_IN_SYNC_GATES[name];
+      if (!make) throw new EffectError(`the sync gate ${name} is not available in this installation`, false);
+      return make(octokit);
+    });
+    const { owner, repo, defaultBranch: branch } = state.repo;
+    try {
+      const verdict = await checkGates(gates, { owner, repo, branch, sha: effect.sha, sync: state.serviceConfig.sync });
+      return { type: 'checkSync', ...verdict };
+    } catch (error) {
+      throw asEffectError(error);
+    }
+  }
+
   private async closeRevertPr(
     octokit: InstallationOctokit,
     state: RolloutState,
@@ -178,6 +203,8 @@ export class GitHubEffectExecutor implements EffectExecutor {
       repo,
       headSha: state.source.mergeSha,
       checkRunId: state.checkRunId,
+      // found again by the rollout id when a crash lost the saved checkRunId
+      externalId: state.id,
       name: 'opsbox/canary',
       status: check.status,
       conclusion: check.conclusion,

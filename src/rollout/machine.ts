@@ -7,6 +7,7 @@
  * idempotent at its edge (a commit whose files already match is skipped, the revert PR and the
  * status comment are found again), which is what makes the replay safe.
  */
+import { configuredGates } from '../sync/gate.js';
 import { parseDuration } from '../util/duration.js';
 import type { AnalysisPort } from './analysis-port.js';
 import { commitMessage } from './messages.js';
@@ -18,6 +19,7 @@ import {
   type RolloutCommand,
   type RolloutEvent,
   type RolloutState,
+  type StepProgress,
   type Transition,
 } from './types.js';
 
@@ -84,7 +86,7 @@ function onTick(d: Draft, now: number, deps: MachineDeps): void {
   if (s.phase !== 'Progressing' || !s.step) return;
   const step = s.step;
   if (step.kind === 'setWeight') {
-    if (step.committed && step.appliedAt !== undefined && now >= step.appliedAt) enterStep(d, s.stepIndex + 1, now, deps);
+    if (step.committed && step.appliedAt !== undefined && now >= step.appliedAt) awaitSync(d, step, now, deps);
   } else if (step.kind === 'pause') {
     if (step.until !== undefined && now >= step.until) {
       log(d, now, `pause of step ${s.stepIndex + 1} ended`);
@@ -108,6 +110,7 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       if (effect.kind === 'weight') {
         if (s.step?.kind === 'setWeight' && s.stepIndex === effect.step) {
           s.step.committed = true;
+          s.step.sha = sha;
           s.step.appliedAt = now + parseDuration(s.serviceConfig.sync.delay);
         }
         report(d);
@@ -139,6 +142,9 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       s.phase = 'Aborted';
       s.finishedAt = now;
       report(d, true);
+      break;
+    case 'checkSync':
+      if (result.type === 'checkSync') onSyncChecked(d, effect.step, result, now, deps);
       break;
     case 'closeRevertPr':
       if (d.s.revertPr?.number === effect.number) {
@@ -333,6 +339,52 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
   }
 }
 
+/** How often sync gates are asked again while a commit is not applied yet. */
+export const SYNC_POLL_MS = 15_000;
+
+/**
+ * After `sync.delay`: the next step, or first the configured sync gates. A commit that changed
+ * nothing (sha null) was applied before, so it waits for nothing more.
+ */
+function awaitSync(d: Draft, step: Extract<StepProgress, { kind: 'setWeight' }>, now: number, deps: MachineDeps): void {
+  const s = d.s;
+  if (configuredGates(s.serviceConfig.sync).length === 0 || !step.sha || step.syncedAt !== undefined) {
+    enterStep(d, s.stepIndex + 1, now, deps);
+    return;
+  }
+  const deadline = syncDeadline(s, step);
+  if (deadline !== undefined && now >= deadline) {
+    fail(d, `commit ${step.sha.slice(0, 7)} was not applied within ${s.serviceConfig.sync.timeout} (${step.syncDetail ?? 'no report yet'})`, now, deps, {
+      forceRollback: false,
+    });
+    return;
+  }
+  if (step.nextSyncCheckAt !== undefined && now < step.nextSyncCheckAt) return;
+  if (d.s.outbox.some((e) => e.type === 'checkSync')) return;
+  addEffect(d, { type: 'checkSync', step: s.stepIndex, sha: step.sha });
+}
+
+function onSyncChecked(d: Draft, index: number, result: Extract<EffectResult, { type: 'checkSync' }>, now: number, deps: MachineDeps): void {
+  const s = d.s;
+  const step = s.step;
+  if (s.stepIndex !== index || step?.kind !== 'setWeight' || isTerminal(s)) return; // the rollout moved on meanwhile
+  step.syncDetail = result.detail;
+  if (result.state === 'failed') {
+    fail(d, `the weight ${step.weight}% commit was not applied: ${result.detail}`, now, deps, { forceRollback: false });
+  } else if (result.state === 'applied') {
+    log(d, now, `weight ${step.weight}% applied: ${result.detail}`);
+    step.syncedAt = now;
+    if (s.phase === 'Progressing') enterStep(d, s.stepIndex + 1, now, deps);
+  } else {
+    step.nextSyncCheckAt = now + SYNC_POLL_MS;
+  }
+}
+
+function syncDeadline(s: RolloutState, step: Extract<StepProgress, { kind: 'setWeight' }>): number | undefined {
+  if (step.appliedAt === undefined) return undefined;
+  return step.appliedAt - parseDuration(s.serviceConfig.sync.delay) + parseDuration(s.serviceConfig.sync.timeout);
+}
+
 function startBackground(d: Draft, now: number, deps: MachineDeps): void {
   const resolved = d.s.analyses.background;
   if (!resolved || d.s.background) return;
@@ -490,7 +542,9 @@ function scheduleWake(s: RolloutState, now: number, deps: MachineDeps): void {
   for (const effect of s.outbox) candidates.push(effect.notBefore ?? now);
   if (s.background) pushDefined(candidates, deps.analysis.nextWakeAt(s.background, now));
   if (s.phase === 'Progressing' && s.step) {
-    if (s.step.kind === 'setWeight' && s.step.appliedAt !== undefined) candidates.push(s.step.appliedAt);
+    if (s.step.kind === 'setWeight' && s.step.appliedAt !== undefined) {
+      candidates.push(Math.max(s.step.appliedAt, s.step.nextSyncCheckAt ?? 0));
+    }
     if (s.step.kind === 'pause' && s.step.until !== undefined) candidates.push(s.step.until);
     if (s.step.kind === 'analysis') pushDefined(candidates, deps.analysis.nextWakeAt(s.step.run, now));
   }
@@ -518,6 +572,8 @@ function describeEffect(effect: Effect): string {
       return 'opening the revert pull request';
     case 'closeRevertPr':
       return `closing revert pull request #${effect.number}`;
+    case 'checkSync':
+      return `checking whether ${effect.sha.slice(0, 7)} was applied`;
     case 'measure':
       return `measuring ${effect.metrics.join(', ')}`;
     case 'report':

@@ -12,6 +12,8 @@ import type { ConfigProblem } from '../config/problems.js';
 import { ManifestError } from '../manifests/errors.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import { readFiles, type RepoFiles } from '../repo/files.js';
+import { configuredGates } from '../sync/gate.js';
+import { isSupportedGate } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import type { PlannedAnalysis } from './analysis-port.js';
 import { stepKey } from './machine.js';
@@ -112,17 +114,16 @@ async function readWeight(
 }
 
 /**
- * Sync gates other than `delay` are accepted by the schema (SPEC §1) but not waited on yet.
  * Measuring before Argo CD or Flux applied a commit would judge the old version, so a config that
- * asks for a gate is refused rather than silently ignored.
+ * asks for a gate this installation cannot wait on is refused rather than silently ignored.
  */
 function unsupportedSyncGates(service: ServiceConfig, key: string, configFile: string): ConfigProblem[] {
-  return (['commitStatus', 'argocd', 'flux'] as const)
-    .filter((gate) => service.sync[gate] !== undefined)
+  return configuredGates(service.sync)
+    .filter((gate) => !isSupportedGate(gate))
     .map((gate) => ({
       file: configFile,
       key: `${key}.sync.${gate}`,
-      message: `this sync gate is not supported yet, so the rollout would not wait for it; remove it and set sync.delay to how long your GitOps controller takes to apply a commit`,
+      message: `this sync gate is not supported yet, so the rollout would not wait for it; use sync.commitStatus with the status your GitOps controller posts (Argo CD and Flux notifications can post one), or remove it and set sync.delay to how long your controller takes to apply a commit`,
     }));
 }
 

@@ -36,7 +36,20 @@ export interface SourcePullRequest {
 
 /** Where the current step stands. */
 export type StepProgress =
-  | { kind: 'setWeight'; weight: number; committed: boolean; appliedAt?: number }
+  | {
+      kind: 'setWeight';
+      weight: number;
+      committed: boolean;
+      /** When `sync.delay` has passed since the commit. */
+      appliedAt?: number;
+      /** The weight commit (null: the files were already in place). */
+      sha?: string | null;
+      /** Sync gates besides the delay: when to ask them next, and what they said last. */
+      nextSyncCheckAt?: number;
+      syncDetail?: string;
+      /** When the gates said applied (a paused rollout goes on from here at /resume). */
+      syncedAt?: number;
+    }
   | { kind: 'pause'; until?: number; remainingMs?: number }
   | { kind: 'analysis'; run: AnalysisRun };
 
@@ -122,6 +135,7 @@ export type Effect = EffectBase &
     | { type: 'measure'; analysis: string; metrics: string[] }
     | { type: 'openRevertPr' }
     | { type: 'closeRevertPr'; number: number; reason: string }
+    | { type: 'checkSync'; step: number; sha: string }
     | { type: 'report'; final: boolean }
   );
 
@@ -130,6 +144,7 @@ export type EffectResult =
   | { type: 'measure'; measurements: { metric: string; measurement: MeasurementInput }[] }
   | { type: 'openRevertPr'; number: number; url: string }
   | { type: 'closeRevertPr' }
+  | { type: 'checkSync'; state: 'applied' | 'pending' | 'failed'; detail: string }
   | { type: 'report'; statusCommentId?: number; checkRunId?: number };
 
 export type RolloutCommand =

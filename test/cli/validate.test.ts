@@ -65,11 +65,16 @@ describe('opsbox validate on the fixture repository', () => {
 });
 
 describe('opsbox validate on broken variants', () => {
-  it('refuses a sync gate it cannot wait on yet, naming the key', async () => {
+  it('accepts the commit status gate', async () => {
     const repo = await variant({ file: CONFIG, replace: '      delay: 30s', with: '      delay: 30s\n      commitStatus: argocd/api' });
+    expect((await validate([repo.dir])).code).toBe(EXIT_OK);
+  });
+
+  it('refuses a sync gate it cannot wait on yet, naming the key', async () => {
+    const repo = await variant({ file: CONFIG, replace: '      delay: 30s', with: '      delay: 30s\n      argocd: { application: api }' });
     const run = await validate([repo.dir]);
     expect(run.code).toBe(EXIT_INVALID);
-    expect(run.lines[0]).toMatch(/^\.github\/opsbox\.yml: services\.api\.sync\.commitStatus: this sync gate is not supported yet/);
+    expect(run.lines[0]).toMatch(/^\.github\/opsbox\.yml: services\.api\.sync\.argocd: this sync gate is not supported yet/);
     expect(run.lines).toContain('1 problem found');
   });
 

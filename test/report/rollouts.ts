@@ -36,7 +36,7 @@ export const serviceConfig: ServiceConfig = {
   ],
   analysis: { templates: [{ templateName: 'latency' }], args: [{ name: 'service', value: 'api' }] },
   onFailure: 'rollback',
-  sync: { delay: '30s' },
+  sync: { delay: '30s', timeout: '10m' },
 };
 
 /** A fake engine run: it only carries the snapshot the report should show. */
