@@ -206,4 +206,35 @@ describe('rollout end to end', () => {
     expect(comment).toContain('services.api.traffic.provider');
     expect(comment).toContain('.github/opsbox.yml');
   });
+
+  it('a merge whose start failed (GitHub down) is tried again without a restart', async () => {
+    h.prometheus.answer([0.01]);
+    h.github.failNext({ method: 'GET', path: /\/contents\/\.github%2Fopsbox\.yml|\/contents\/\.github\/opsbox\.yml/, status: 502, message: 'Bad Gateway', times: 1 });
+    const pr = await bump('v2');
+    expect(pr.status).toBe(200);
+    expect(await h.rollouts()).toHaveLength(0);
+
+    await h.runtime.retryUnfinishedWork();
+    await h.runtime.idle();
+    expect((await h.rollouts()).map((r) => r.to)).toEqual(['v2']);
+    expect(h.appCommits().map((c) => c.message.split('\n')[0])).toEqual(['canary(api): weight 10% → v2']);
+    // done work is not tried again
+    await h.runtime.retryUnfinishedWork();
+    await h.runtime.idle();
+    expect(await h.rollouts()).toHaveLength(1);
+  });
+
+  it('a command racing a timer tick makes one step', async () => {
+    h.prometheus.answer([0.01]);
+    const pr = await bump('v2');
+    // the analysis needs three measurements a minute apart; the third tick would end it
+    await h.advanceUntil(async () => (await h.rollouts())[0].step?.kind === 'analysis', 30_000);
+    await h.advance(60_000);
+    h.github.setPermission(FULL_NAME, 'alice', 'write');
+    h.now += 60_000;
+    await Promise.all([h.runtime.engine.tick(), h.comment(pr.number, '/promote')]);
+    await h.runtime.idle();
+    expect(h.appCommits().map((c) => c.message.split('\n')[0])).toEqual(['canary(api): weight 10% → v2', 'canary(api): weight 50% → v2']);
+    expect((await h.rollouts())[0].stepIndex).toBe(2);
+  });
 });

@@ -29,6 +29,12 @@ describe('check run status and conclusion', () => {
     expect(output.conclusion).toBe(conclusion);
   });
 
+  it('is queued until the first change is committed', () => {
+    const starting: RolloutState = { ...progressingAtAnalysis(), stepIndex: 0, step: { kind: 'setWeight', weight: 10, committed: false }, commits: [], weight: 0 };
+    expect(checkRun(starting)).toMatchObject({ status: 'queued' });
+    expect(checkRun(starting).conclusion).toBeUndefined();
+  });
+
   it('has no conclusion while promoting or rolling back', () => {
     expect(checkRun({ ...progressingAtAnalysis(), phase: 'Promoting' }).conclusion).toBeUndefined();
     expect(checkRun({ ...abortedAfterFailingMetric(), phase: 'Aborting', finishedAt: undefined }).status).toBe('in_progress');
