@@ -1,14 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { AppHarness, FULL_NAME, bumpApi } from '../support/app-harness.js';
+import { AppHarness, FULL_NAME, bumpApi, weights } from '../support/app-harness.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const VS = 'apps/api/virtualservice.yaml';
 const MAINTAINER = 'alice';
 const READER = 'rita';
-
-function weights(text: string): number[] {
-  return [...text.matchAll(/weight: (\d+)/g)].map((m) => Number(m[1]));
-}
 
 describe('ChatOps end to end', () => {
   let h: AppHarness;

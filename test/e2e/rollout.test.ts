@@ -1,15 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FileRolloutStore } from '../../src/state/file-store.js';
-import { AppHarness, FULL_NAME, bumpApi } from '../support/app-harness.js';
+import { AppHarness, FULL_NAME, bumpApi, weights } from '../support/app-harness.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const STABLE = 'apps/api/stable.yaml';
 const VS = 'apps/api/virtualservice.yaml';
-
-/** The weight lines of the VirtualService: [stable, canary]. */
-function weights(text: string): number[] {
-  return [...text.matchAll(/weight: (\d+)/g)].map((m) => Number(m[1]));
-}
 
 describe('rollout end to end', () => {
   let h: AppHarness;

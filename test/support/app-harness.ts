@@ -186,3 +186,8 @@ export class AppHarness {
 export function bumpApi(harnessFiles: string, to: string): string {
   return harnessFiles.replace(/ghcr\.io\/acme\/api:[^\s#]+/, `ghcr.io/acme/api:${to}`);
 }
+
+/** The weight lines of a VirtualService: [stable, canary]. */
+export function weights(text: string): number[] {
+  return [...text.matchAll(/weight: (\d+)/g)].map((m) => Number(m[1]));
+}
