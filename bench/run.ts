@@ -3,11 +3,15 @@
  * one JSON object with every figure instead of tables. Progress goes to stderr so stdout stays clean.
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { conditionsBenchmark } from './conditions.js';
+import { reactionBenchmark } from './reaction.js';
 import { requestsBenchmark } from './requests.js';
+import { schedulerBenchmark } from './scheduler.js';
 import type { Benchmark } from './support/benchmark.js';
 import { renderTable } from './support/table.js';
+import { webhooksBenchmark } from './webhooks.js';
 
-const BENCHMARKS: Benchmark[] = [requestsBenchmark];
+const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark];
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)}${b.description}`).join('\n');

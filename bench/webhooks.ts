@@ -1,0 +1,194 @@
+/**
+ * Figure 2: webhook acknowledgement. The same signed deliveries (merged pull requests, each a new
+ * bump that starts a rollout, and `/status` comments on them, alternating) go to a bare Probot app
+ * registering the same events and doing nothing, then to the OpsBox app: each server in a process
+ * of its own, the fake GitHub in a third, the load from this one over loopback at a fixed number of
+ * concurrent keep-alive connections. Latency is from sending a request to the end of its answer.
+ */
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { freePort } from '../test/support/free-port.js';
+import type { StartArgs } from './support/app-child.js';
+import { appEnv, WEBHOOK_SECRET } from './support/app-env.js';
+import type { Benchmark, BenchmarkResult } from './support/benchmark.js';
+import { Child } from './support/child.js';
+import type { Delivery, FakesInfo } from './support/fakes-child.js';
+import { max, percentile, round } from './support/stats.js';
+
+const DELIVERIES = 2_000;
+const WARMUP = 100;
+const CONNECTIONS = 50;
+const REQUEST_TIMEOUT_MS = 30_000;
+const TARGET_P99_RATIO = 1.5;
+const APP_CHILD = new URL('./support/app-child.ts', import.meta.url);
+const FAKES_CHILD = new URL('./support/fakes-child.ts', import.meta.url);
+
+interface Signed {
+  event: string;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+interface Latency {
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+interface LoadResult extends Latency {
+  deliveries: number;
+  failed: number;
+  seconds: number;
+  perSecond: number;
+  byEvent: Record<string, Latency>;
+  /** CPU time of the server process during the run, over the run's wall time (2 would be both cores). */
+  serverCpuShare?: number;
+}
+
+function latency(samples: readonly number[]): Latency {
+  return { p50Ms: round(percentile(samples, 50), 2), p99Ms: round(percentile(samples, 99), 2), maxMs: round(max(samples), 2) };
+}
+
+/** Signed ahead of time, so signing is not part of what is measured. */
+function sign(delivery: Delivery): Signed {
+  return {
+    event: delivery.event,
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': delivery.event,
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`,
+    },
+    body: Buffer.from(delivery.body),
+  };
+}
+
+function post(agent: Agent, port: number, signed: Signed): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: '127.0.0.1', port, method: 'POST', path: '/api/github/webhooks', agent, headers: { ...signed.headers, 'content-length': String(signed.body.length) }, timeout: REQUEST_TIMEOUT_MS },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+        res.on('error', reject);
+      },
+    );
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(signed.body);
+  });
+}
+
+/** Sends every delivery once over `CONNECTIONS` connections, each taking the next delivery when free. */
+async function load(port: number, deliveries: readonly Signed[]): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const latencies: number[] = [];
+  const byEvent: Record<string, number[]> = {};
+  let failed = 0;
+  let next = 0;
+  const start = performance.now();
+  const connection = async () => {
+    while (next < deliveries.length) {
+      const delivery = deliveries[next++];
+      const sent = performance.now();
+      const status = await post(agent, port, delivery).catch(() => 0);
+      const elapsed = performance.now() - sent;
+      latencies.push(elapsed);
+      (byEvent[delivery.event] ??= []).push(elapsed);
+      if (status < 200 || status >= 300) failed += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: CONNECTIONS }, connection));
+  const seconds = (performance.now() - start) / 1000;
+  agent.destroy();
+  return {
+    deliveries: deliveries.length,
+    failed,
+    seconds: round(seconds, 2),
+    perSecond: Math.round(deliveries.length / seconds),
+    ...latency(latencies),
+    byEvent: Object.fromEntries(Object.entries(byEvent).map(([event, samples]) => [event, latency(samples)])),
+  };
+}
+
+async function measureServer(kind: StartArgs['kind'], fakes: FakesInfo, warmup: Delivery[], measured: Delivery[]): Promise<LoadResult> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), `opsbox-bench-${kind}-`));
+  const child = Child.start(APP_CHILD);
+  try {
+    const env = appEnv({ app: { id: fakes.appId } as never, appPrivateKey: () => fakes.privateKey, host: fakes.host }, fakes.prometheusUrl, dataDir, await freePort());
+    const { port } = await child.call<{ port: number }>('start', { kind, env } satisfies StartArgs);
+    await load(port, warmup.map(sign));
+    const signed = measured.map(sign);
+    const cpuBefore = await child.call<NodeJS.CpuUsage>('cpu');
+    const result = await load(port, signed);
+    const cpuAfter = await child.call<NodeJS.CpuUsage>('cpu');
+    const cpuSeconds = (cpuAfter.user - cpuBefore.user + cpuAfter.system - cpuBefore.system) / 1e6;
+    result.serverCpuShare = round(cpuSeconds / result.seconds, 2);
+    if (process.env.BENCH_CHILD_NODE_ARGS) await child.exit();
+    return result;
+  } finally {
+    await child.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+export const webhooksBenchmark: Benchmark = {
+  name: 'webhooks',
+  description: '2,000 signed deliveries at 50 connections: the app against bare Probot',
+  async run(log): Promise<BenchmarkResult> {
+    const fakes = Child.start(FAKES_CHILD);
+    try {
+      const info = await fakes.call<FakesInfo>('start');
+      log(`webhooks: preparing ${(WARMUP + DELIVERIES).toLocaleString('en-US')} deliveries`);
+      const warmup = await fakes.call<Delivery[]>('prepare', { count: WARMUP / 2 });
+      const measured = await fakes.call<Delivery[]>('prepare', { count: DELIVERIES / 2 });
+      log('webhooks: bare Probot');
+      const bare = await measureServer('bare', info, warmup, measured);
+      const before = await fakes.call<{ requests: number }>('stats');
+      log('webhooks: OpsBox app');
+      const app = await measureServer('opsbox', info, warmup, measured);
+      const after = await fakes.call<{ requests: number; errors: number; byEndpoint: Record<string, number> }>('stats');
+      if (process.env.BENCH_DEBUG) log(JSON.stringify(Object.entries(after.byEndpoint).sort((a, b) => b[1] - a[1]), null, 0));
+      const ratio = { p50: round(app.p50Ms / bare.p50Ms, 2), p99: round(app.p99Ms / bare.p99Ms, 2), max: round(app.maxMs / bare.maxMs, 2) };
+      const figures = {
+        deliveries: DELIVERIES,
+        warmup: WARMUP,
+        connections: CONNECTIONS,
+        events: { pull_request: DELIVERIES / 2, issue_comment: DELIVERIES / 2 },
+        bare,
+        app,
+        ratio,
+        targetP99Ratio: TARGET_P99_RATIO,
+        appGitHubRequestsDuringRun: after.requests - before.requests,
+      };
+      const row = (name: string, r: LoadResult) => [name, r.p50Ms, r.p99Ms, r.maxMs, r.perSecond, r.failed, r.serverCpuShare ?? ''];
+      const eventRows = Object.entries(app.byEvent).map(([event, l]) => [`OpsBox app, ${event}`, l.p50Ms, l.p99Ms, l.maxMs, '', '', '']);
+      return {
+        figures,
+        tables: [
+          {
+            title: `webhooks: ${DELIVERIES.toLocaleString('en-US')} signed deliveries (half pull_request.closed of new merges, half issue_comment.created "/status"), ${CONNECTIONS} connections`,
+            head: ['server', 'p50 ms', 'p99 ms', 'max ms', 'deliveries/s', 'not 2xx', 'server CPU'],
+            rows: [
+              row('bare Probot', bare),
+              row('OpsBox app', app),
+              ['app ÷ bare', ratio.p50, ratio.p99, ratio.max, round(app.perSecond / bare.perSecond, 2), '', ''],
+              ...eventRows,
+            ],
+            notes: [
+              `target: app p99 within ${TARGET_P99_RATIO}× of bare Probot`,
+              `the app made ${figures.appGitHubRequestsDuringRun.toLocaleString('en-US')} GitHub requests in the background while it answered (warm-up included)`,
+              'server CPU: CPU seconds of the server process per second of the run (1 = one core busy)',
+            ],
+          },
+        ],
+      };
+    } finally {
+      await fakes.stop();
+    }
+  },
+};
