@@ -1,9 +1,13 @@
-/** The `opsbox/canary` check run: created once, then updated in place. */
+/**
+ * The `opsbox/canary` check run: created once, then updated in place. A run created with an
+ * `externalId` is found again by it, so a crash between creating it and saving its id does not
+ * lead to a second run.
+ */
 import type { CheckRunConclusion, CheckRunFields, CheckRunStatus, ChecksApi } from './api.js';
 import { attempt, GITHUB_ERROR_CODES, GitHubEditError, isNotFound, requestFailed } from './errors.js';
 
 export interface CheckRunOctokit {
-  rest: { checks: Pick<ChecksApi, 'create' | 'update'> };
+  rest: { checks: Pick<ChecksApi, 'create' | 'update' | 'listForRef'> };
 }
 
 export interface UpsertCheckRunOptions {
@@ -21,6 +25,7 @@ export interface UpsertCheckRunOptions {
   summary: string;
   text?: string;
   detailsUrl?: string;
+  /** Identifies the run among the runs of its name on `headSha` (e.g. the rollout id). */
   externalId?: string;
 }
 
@@ -66,8 +71,25 @@ export async function upsertCheckRun(octokit: CheckRunOctokit, options: UpsertCh
       if (!isNotFound(error)) throw requestFailed(`updating check run ${checkRunId}`, error);
     }
   }
+  const existing = await findByExternalId(octokit, options, body.name ?? CHECK_RUN_NAME);
+  if (existing !== undefined) {
+    const { data } = await attempt(`updating check run ${existing}`, () =>
+      octokit.rest.checks.update({ owner, repo, check_run_id: existing, ...body }),
+    );
+    return data.id;
+  }
   const { data } = await attempt(`creating check run ${body.name}`, () =>
     octokit.rest.checks.create({ owner, repo, head_sha: headSha, ...body, name: body.name ?? CHECK_RUN_NAME }),
   );
   return data.id;
+}
+
+/** The run of this name on the head commit that carries the options' `externalId`. */
+async function findByExternalId(octokit: CheckRunOctokit, options: UpsertCheckRunOptions, name: string): Promise<number | undefined> {
+  const { owner, repo, headSha, externalId } = options;
+  if (!externalId) return undefined;
+  const { data } = await attempt(`listing check runs of ${headSha}`, () =>
+    octokit.rest.checks.listForRef({ owner, repo, ref: headSha, check_name: name, filter: 'all', per_page: 100 }),
+  );
+  return data.check_runs.find((run) => run.external_id === externalId)?.id;
 }

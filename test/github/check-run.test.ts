@@ -49,6 +49,21 @@ describe('upsertCheckRun', () => {
     expect(gh.checkRuns(fullName).map((run) => run.id)).toEqual([id]);
   });
 
+  it('finds the run again by its external id when the saved id was lost (a crash after creating it)', async () => {
+    const { gh, octokit } = fixture;
+    const base = { owner, repo, headSha, title: 't', summary: 's' };
+    const id = await upsertCheckRun(octokit, { ...base, externalId: 'rollout-1', status: 'in_progress' });
+    const other = await upsertCheckRun(octokit, { ...base, externalId: 'rollout-2', status: 'in_progress' });
+    const again = await upsertCheckRun(octokit, { ...base, externalId: 'rollout-1', status: 'completed', conclusion: 'success' });
+
+    expect(again).toBe(id);
+    expect(other).not.toBe(id);
+    expect(gh.checkRuns(fullName, { headSha }).map((run) => [run.id, run.status])).toEqual([
+      [id, 'completed'],
+      [other, 'in_progress'],
+    ]);
+  });
+
   it('cuts output to what GitHub accepts and refuses a completed run without a conclusion', async () => {
     const { gh, octokit } = fixture;
     await upsertCheckRun(octokit, { owner, repo, headSha, status: 'in_progress', title: 't', summary: 'x'.repeat(70000), text: 'y'.repeat(70000) });
