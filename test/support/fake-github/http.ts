@@ -27,6 +27,8 @@ export interface RouteResult {
   /** A raw text body (raw media type); `body` is ignored when set. */
   text?: string;
   headers?: Record<string, string>;
+  /** How the request log counts it when the method alone does not tell (a GraphQL query is a read). */
+  recordAs?: 'read' | 'write';
 }
 
 export type Handler = (ctx: RequestContext) => RouteResult | Promise<RouteResult>;

@@ -9,6 +9,7 @@ import { collaboratorRoutes } from './routes/collaborators.js';
 import { commitRoutes } from './routes/commits.js';
 import { contentsRoutes } from './routes/contents.js';
 import { gitRoutes } from './routes/git.js';
+import { graphqlRoutes } from './routes/graphql.js';
 import { issueRoutes } from './routes/issues.js';
 import { pullRoutes } from './routes/pulls.js';
 import { statusRoutes } from './routes/statuses.js';
@@ -25,6 +26,7 @@ const ROUTES: Route[] = [
   ...pullRoutes,
   ...issueRoutes,
   ...collaboratorRoutes,
+  ...graphqlRoutes,
 ];
 
 export interface RecordedRequest {
@@ -167,6 +169,10 @@ export class FakeServer {
       result = { status: error.status, body: errorBody(error) };
     }
     record.status = result.status;
+    if (result.recordAs) {
+      record.read = result.recordAs === 'read';
+      record.write = result.recordAs === 'write';
+    }
     this.requests.push(record);
     const headers: Record<string, string> = {
       'x-github-request-id': randomUUID(),

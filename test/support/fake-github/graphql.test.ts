@@ -1,0 +1,180 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
+import { silentLog, startFakeGitHub, type FakeGitHub } from './index.js';
+
+const owner = 'acme';
+const repo = 'manifests';
+const fullName = `${owner}/${repo}`;
+
+const COMMIT = `mutation Commit($input: CreateCommitOnBranchInput!) {
+  createCommitOnBranch(input: $input) { commit { oid } }
+}`;
+
+function base64(text: string): string {
+  return Buffer.from(text, 'utf8').toString('base64');
+}
+
+async function failure(promise: Promise<unknown>): Promise<{ errors: Array<Record<string, any>>; data: unknown }> {
+  try {
+    await promise;
+  } catch (error) {
+    const failed = error as { errors?: Array<Record<string, any>>; data?: unknown };
+    if (!failed.errors) throw error;
+    return { errors: failed.errors, data: failed.data };
+  }
+  throw new Error('expected the GraphQL request to fail');
+}
+
+describe('fake GitHub GraphQL', () => {
+  let gh: FakeGitHub;
+  let octokit: Octokit;
+  let head: string;
+
+  beforeEach(async () => {
+    gh = await startFakeGitHub();
+    head = gh.createRepo(owner, repo, { files: { 'a.yaml': 'x: 1\n', 'dir/b.yaml': 'y: 2\n' } }).headSha;
+    octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 'app-installation-token', log: silentLog });
+  });
+
+  afterEach(async () => {
+    await gh.close();
+  });
+
+  function input(overrides: Record<string, unknown> = {}) {
+    return {
+      branch: { repositoryNameWithOwner: fullName, branchName: 'main' },
+      message: { headline: 'canary(api): weight 10%', body: 'OpsBox-Rollout: r1\nOpsBox-Step: 1/4' },
+      expectedHeadOid: head,
+      fileChanges: { additions: [{ path: 'a.yaml', contents: base64('x: 2\n') }], deletions: [{ path: 'dir/b.yaml' }] },
+      ...overrides,
+    };
+  }
+
+  it('createCommitOnBranch makes one verified commit on the expected head and answers only what was asked', async () => {
+    gh.resetRequests();
+    const result = await octokit.graphql<{ createCommitOnBranch: unknown }>(COMMIT, { input: input() });
+
+    const [commit] = gh.log(fullName, 'main', { limit: 1 });
+    expect(result).toEqual({ createCommitOnBranch: { commit: { oid: commit.sha } } });
+    expect(commit.parents).toEqual([head]);
+    expect(commit.verified).toBe(true);
+    expect(commit.author).toBe('opsbox-canary[bot]');
+    expect(commit.message).toBe('canary(api): weight 10%\n\nOpsBox-Rollout: r1\nOpsBox-Step: 1/4');
+    expect(commit.files.map((file) => [file.path, file.status])).toEqual([
+      ['a.yaml', 'modified'],
+      ['dir/b.yaml', 'removed'],
+    ]);
+    expect(gh.readFile(fullName, 'main', 'a.yaml')).toBe('x: 2\n');
+    // GitHub Enterprise Server answers GraphQL at /api/graphql; a mutation is a write
+    expect(gh.requests.map((r) => [r.method, r.path, r.status, r.write])).toEqual([['POST', '/api/graphql', 200, true]]);
+  });
+
+  it('answers at /graphql too, and finds a branch by its ref node id and qualified name', async () => {
+    const plain = new Octokit({ baseUrl: gh.url, auth: 'app-installation-token', log: silentLog });
+    const ref = await octokit.rest.git.getRef({ owner, repo, ref: 'heads/main' });
+    const byId = await plain.graphql<{ createCommitOnBranch: { ref: { name: string; target: { oid: string } } } }>(
+      `mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { ref { name target { oid } } } }`,
+      { input: input({ branch: { id: ref.data.node_id } }) },
+    );
+    expect(byId.createCommitOnBranch.ref).toEqual({ name: 'main', target: { oid: gh.branchSha(fullName, 'main') } });
+    expect(gh.requests.at(-1)?.path).toBe('/graphql');
+
+    const next = gh.branchSha(fullName, 'main')!;
+    await octokit.graphql(COMMIT, {
+      input: input({ expectedHeadOid: next, branch: { repositoryNameWithOwner: fullName, branchName: 'refs/heads/main' }, fileChanges: { additions: [{ path: 'c.yaml', contents: base64('z: 3\n') }] } }),
+    });
+    expect(gh.readFile(fullName, 'main', 'c.yaml')).toBe('z: 3\n');
+  });
+
+  it('refuses with STALE_DATA when the branch is not at expectedHeadOid, and moves nothing', async () => {
+    const moved = gh.commitFiles(fullName, 'main', { 'other.txt': 'someone else\n' });
+    const { errors, data } = await failure(octokit.graphql(COMMIT, { input: input() }));
+
+    expect(data).toEqual({ createCommitOnBranch: null });
+    expect(errors).toEqual([
+      expect.objectContaining({ type: 'STALE_DATA', path: ['createCommitOnBranch'], message: `Expected branch to point to "${head}" but it did not.  Pull and try again.` }),
+    ]);
+    expect(gh.branchSha(fullName, 'main')).toBe(moved);
+  });
+
+  it('runs the ref-update hooks, so a push racing the mutation makes it stale', async () => {
+    const events: Array<{ branch: string; currentSha: string }> = [];
+    gh.onBeforeRefUpdate((event) => {
+      events.push({ branch: event.branch, currentSha: event.currentSha });
+      gh.commitFiles(fullName, 'main', { 'race.txt': 'pushed in between\n' });
+    });
+    const { errors } = await failure(octokit.graphql(COMMIT, { input: input() }));
+
+    expect(events).toEqual([{ branch: 'main', currentSha: head }]);
+    expect(errors[0].type).toBe('STALE_DATA');
+    expect(gh.readFile(fullName, 'main', 'race.txt')).toBe('pushed in between\n');
+    expect(gh.readFile(fullName, 'main', 'a.yaml')).toBe('x: 1\n');
+  });
+
+  it('refuses bad input before anything runs: unknown fields, missing variables, duplicate paths, bad base64, missing deletions', async () => {
+    const unknownField = await failure(
+      octokit.graphql(`mutation($input: CreateCommitOnBranchInput!) { createCommitOnBranch(input: $input) { commit { sha } } }`, { input: input() }),
+    );
+    expect(unknownField.errors[0]).toMatchObject({ message: "Field 'sha' doesn't exist on type 'Commit'", extensions: { code: 'undefinedField' } });
+
+    const missingVariable = await failure(octokit.graphql(COMMIT, {}));
+    expect(missingVariable.errors[0].message).toBe('Variable $input of type CreateCommitOnBranchInput! was provided invalid value');
+
+    const noHead = await failure(octokit.graphql(COMMIT, { input: input({ expectedHeadOid: undefined }) }));
+    expect(noHead.errors[0].message).toContain('expectedHeadOid (Expected value to not be null)');
+
+    const duplicate = await failure(
+      octokit.graphql(COMMIT, { input: input({ fileChanges: { additions: [{ path: 'a.yaml', contents: base64('1') }], deletions: [{ path: 'a.yaml' }] } }) }),
+    );
+    expect(duplicate.errors[0]).toMatchObject({ type: 'UNPROCESSABLE', message: 'path values must be unique across all additions and deletions' });
+
+    const unpadded = await failure(octokit.graphql(COMMIT, { input: input({ fileChanges: { additions: [{ path: 'a.yaml', contents: 'eDogMg' }] } }) }));
+    expect(unpadded.errors[0].type).toBe('UNPROCESSABLE');
+
+    const gone = await failure(octokit.graphql(COMMIT, { input: input({ fileChanges: { deletions: [{ path: 'nope.yaml' }] } }) }));
+    expect(gone.errors[0].message).toBe(`A path was requested for deletion which does not exist as of commit oid \`${head}\``);
+
+    const noBranch = await failure(octokit.graphql(COMMIT, { input: input({ branch: { repositoryNameWithOwner: fullName, branchName: 'nope' } }) }));
+    expect(noBranch.errors[0]).toMatchObject({ type: 'NOT_FOUND', path: ['createCommitOnBranch'] });
+
+    const syntax = await failure(octokit.graphql('mutation { createCommitOnBranch(input: $input) { commit { oid } '));
+    expect(syntax.errors[0].message).toMatch(/^Parse error on end of file/);
+
+    expect(gh.branchSha(fullName, 'main')).toBe(head);
+    expect(gh.log(fullName, 'main')).toHaveLength(1);
+  });
+
+  it('reads a branch head and files at that same commit in one query, recorded as a read', async () => {
+    gh.resetRequests();
+    const result = await octokit.graphql<Record<string, any>>(
+      `query Head($owner: String!, $name: String!, $ref: String!) {
+        repository(owner: $owner, name: $name) {
+          ref(qualifiedName: $ref) {
+            target {
+              __typename
+              oid
+              ... on Commit {
+                f0: file(path: "dir/b.yaml") { object { ... on Blob { text isBinary isTruncated } } }
+                f1: file(path: "missing.yaml") { object { ... on Blob { text } } }
+              }
+            }
+          }
+          other: ref(qualifiedName: "refs/heads/nope") { name }
+        }
+      }`,
+      { owner, name: repo, ref: 'refs/heads/main' },
+    );
+
+    expect(result).toEqual({
+      repository: {
+        ref: { target: { __typename: 'Commit', oid: head, f0: { object: { text: 'y: 2\n', isBinary: false, isTruncated: false } }, f1: null } },
+        other: null,
+      },
+    });
+    expect(gh.requests.map((r) => [r.method, r.read, r.write])).toEqual([['POST', true, false]]);
+
+    const missing = await failure(octokit.graphql(`{ repository(owner: "acme", name: "nope") { name } }`));
+    expect(missing.data).toEqual({ repository: null });
+    expect(missing.errors[0]).toMatchObject({ type: 'NOT_FOUND', path: ['repository'], message: "Could not resolve to a Repository with the name 'acme/nope'." });
+  });
+});
