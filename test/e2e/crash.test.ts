@@ -1,0 +1,274 @@
+/**
+ * Crash safety with a real process: the app runs as a child process (real clock, real scheduler),
+ * is killed with SIGKILL in the middle of an effect, and a new process on the same data dir must
+ * finish the rollout without making any commit, pull request, comment or check run twice.
+ *
+ * The kills happen at the dangerous edges, through a proxy in front of the fake GitHub: just before
+ * a write reaches GitHub, or just after GitHub made it but before the app heard (and stored) it.
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { createHmac, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { StoredRollout } from '../../src/state/store.js';
+import { AppProcess } from '../support/app-process.js';
+import { freePort } from '../support/free-port.js';
+import { bumpApi, fixtureFiles, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
+import { startCutProxy, type CutProxy, type CutRule, type ProxiedRequest } from '../support/cut-proxy.js';
+import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
+import { startFakePrometheus, type FakePrometheus } from '../support/fake-prometheus.js';
+
+const SECRET = 'crash-webhook-secret';
+const CANARY = 'apps/api/canary.yaml';
+const STABLE = 'apps/api/stable.yaml';
+const VS = 'apps/api/virtualservice.yaml';
+const REPO_PATH = `/repos/${OWNER}/${REPO}`;
+const WAIT_MS = 30_000;
+
+const WEIGHT_10 = 'canary(api): weight 10% → v2';
+const WEIGHT_50 = 'canary(api): weight 50% → v2';
+const PROMOTE = 'canary(api): promote v2 to stable, weight 0%';
+const ROLLBACK = 'canary(api): roll back v2, weight 0% (traffic to stable v1)';
+
+describe('kill -9 in the middle of an effect, then restart', () => {
+  let github: FakeGitHub;
+  let prometheus: FakePrometheus;
+  let proxy: CutProxy;
+  let dataDir: string;
+  let app: AppProcess | undefined;
+  const started: AppProcess[] = [];
+
+  beforeEach(async () => {
+    github = await startFakeGitHub();
+    prometheus = await startFakePrometheus();
+    proxy = await startCutProxy(github.url);
+    dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-crash-'));
+    github.createRepo(OWNER, REPO, { files: await fastFixture(prometheus.url) });
+  });
+
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((child) => child.kill()));
+    app = undefined;
+    await proxy.close();
+    await github.close();
+    await prometheus.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  async function startApp(): Promise<AppProcess> {
+    const port = await freePort();
+    app = AppProcess.spawn(
+      {
+        APP_ID: String(github.app.id),
+        PRIVATE_KEY: github.appPrivateKey(),
+        WEBHOOK_SECRET: SECRET,
+        GHE_HOST: proxy.host,
+        GHE_PROTOCOL: 'http',
+        PROMETHEUS_URL: prometheus.url,
+        OPSBOX_PROMETHEUS_ALLOWLIST: prometheus.url,
+        OPSBOX_DATA_DIR: dataDir,
+        LOG_LEVEL: 'info',
+      },
+      port,
+    );
+    started.push(app);
+    return app;
+  }
+
+  /**
+   * Starts the app, merges a bump of api to v2, and kills the process at each cut in turn; after
+   * each kill a new process starts on the same data dir. Each cut is armed before its process runs.
+   */
+  async function mergeBumpAndCrash(cuts: Array<[CutRule, string]>) {
+    let pr: { number: number; mergeSha: string } | undefined;
+    await startApp();
+    for (const [rule, what] of cuts) {
+      const victim = app!;
+      const fired = proxy.cut(rule, () => victim.kill());
+      if (!pr) pr = await mergeBump(victim);
+      await within(fired, `the cut "${what}"`, victim);
+      await startApp();
+    }
+    return pr ?? mergeBump(app!);
+  }
+
+  async function mergeBump(to: AppProcess) {
+    await to.ready();
+    const opened = github.openPullRequest(FULL_NAME, {
+      head: 'bump-api-v2',
+      title: 'Bump api to v2',
+      files: { [CANARY]: bumpApi(github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
+    });
+    const merged = github.mergePullRequest(FULL_NAME, opened.number);
+    expect(await deliver(to.port, 'pull_request', merged.payload)).toBe(200);
+    return { number: opened.number as number, mergeSha: merged.mergeCommitSha as string };
+  }
+
+  /** Waits (bounded) until every stored rollout is finished and has no effect left to run. */
+  async function finished(): Promise<RolloutState[]> {
+    const deadline = Date.now() + WAIT_MS;
+    while (Date.now() < deadline) {
+      const states = await storedRollouts(dataDir);
+      if (states.length > 0 && states.every((s) => ['Succeeded', 'Aborted'].includes(s.phase) && s.outbox.length === 0)) return states;
+      if (app && !app.running) throw new Error(`the app process exited:\n${app.log}`);
+      await sleep(200);
+    }
+    throw new Error(`the rollout did not finish in ${WAIT_MS} ms:\n${JSON.stringify(await storedRollouts(dataDir), null, 1).slice(0, 4000)}\n${app?.log ?? ''}`);
+  }
+
+  function appCommits(): string[] {
+    return github
+      .log(FULL_NAME, 'main')
+      .filter((entry) => entry.verified && entry.message.includes('\nOpsBox-Rollout: '))
+      .map((entry) => entry.message.split('\n')[0])
+      .reverse();
+  }
+
+  /** `PATCH …/git/refs/heads/<branch>` moving the branch to the commit whose subject is `subject`. */
+  function refUpdate(when: CutRule['when'], branch: string, subject: string): CutRule {
+    return {
+      when,
+      match: (r) =>
+        r.method === 'PATCH' &&
+        r.path === `${REPO_PATH}/git/refs/heads/${branch}` &&
+        github.log(FULL_NAME, String(r.body?.sha), { limit: 1 })[0]?.message.split('\n')[0] === subject,
+    };
+  }
+
+  function write(when: CutRule['when'], method: string, pathname: string | RegExp, body?: (r: ProxiedRequest) => boolean): CutRule {
+    return {
+      when,
+      match: (r) =>
+        r.method === method &&
+        (typeof pathname === 'string' ? r.path === pathname : pathname.test(r.path)) &&
+        (body ? body(r) : true),
+    };
+  }
+
+  function expectNothingTwice(pr: { number: number; mergeSha: string }, conclusion: 'success' | 'failure') {
+    const comments = github.comments(FULL_NAME, pr.number).map((c) => String(c.body));
+    expect(comments.filter((b) => b.includes('<!-- opsbox:status '))).toHaveLength(1);
+    const checks = github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
+    expect(checks).toHaveLength(1);
+    expect(checks[0]).toMatchObject({ name: 'opsbox/canary', status: 'completed', conclusion });
+    expect(github.errors).toEqual([]);
+    expect(github.unhandled).toEqual([]);
+    return comments;
+  }
+
+  it('happy path, killed after the check run was created and before the 50% commit moved main', async () => {
+    const pr = await mergeBumpAndCrash([
+      [write('after', 'POST', `${REPO_PATH}/check-runs`), 'check run created, answer lost'],
+      [refUpdate('before', 'main', WEIGHT_50), 'weight 50% commit, before main moves'],
+    ]);
+    const [rollout] = await finished();
+
+    expect(rollout.phase).toBe('Succeeded');
+    expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
+    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
+    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
+    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+  }, 60_000);
+
+  it('happy path, killed after the status comment, the 50% commit and the promotion reached GitHub unheard', async () => {
+    const pr = await mergeBumpAndCrash([
+      [write('after', 'POST', /\/issues\/\d+\/comments$/, (r) => String(r.body?.body).includes('<!-- opsbox:status ')), 'status comment created, answer lost'],
+      [refUpdate('after', 'main', WEIGHT_50), 'weight 50% commit, main moved, answer lost'],
+      [refUpdate('after', 'main', PROMOTE), 'promotion commit, main moved, answer lost'],
+    ]);
+    const [rollout] = await finished();
+
+    expect(rollout.phase).toBe('Succeeded');
+    expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
+    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
+    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
+    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+  }, 60_000);
+
+  it('failing canary, killed after the rollback commit, the revert branch, the revert PR and the failure comment', async () => {
+    prometheus.answer([0.2]);
+    const pr = await mergeBumpAndCrash([
+      [refUpdate('after', 'main', ROLLBACK), 'rollback commit, main moved, answer lost'],
+      [write('after', 'POST', `${REPO_PATH}/git/refs`), 'revert branch created, answer lost'],
+      [write('after', 'POST', `${REPO_PATH}/pulls`), 'revert PR opened, answer lost'],
+      [write('after', 'POST', /\/issues\/\d+\/comments$/, (r) => String(r.body?.body).includes('<!-- opsbox:failure ')), 'failure comment posted, answer lost'],
+    ]);
+    const [rollout] = await finished();
+
+    expect(rollout.phase).toBe('Aborted');
+    expect(appCommits()).toEqual([WEIGHT_10, ROLLBACK]);
+    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    const pulls = github.pullRequests(FULL_NAME).filter((p) => p.number !== pr.number);
+    expect(pulls).toHaveLength(1);
+    expect(pulls[0]).toMatchObject({ state: 'open', head: { ref: 'opsbox/revert/api-v2' } });
+    expect(rollout.revertPr?.number).toBe(pulls[0].number);
+    const revertCommits = github.log(FULL_NAME, 'opsbox/revert/api-v2').filter((c) => c.message.startsWith('revert(api)'));
+    expect(revertCommits).toHaveLength(1);
+    expect(github.readFile(FULL_NAME, 'opsbox/revert/api-v2', CANARY)).toContain('ghcr.io/acme/api:v1');
+
+    const comments = expectNothingTwice(pr, 'failure');
+    expect(comments.filter((b) => b.includes('<!-- opsbox:failure '))).toHaveLength(1);
+    expect(comments).toHaveLength(2);
+  }, 60_000);
+});
+
+type RolloutState = StoredRollout['state'];
+
+/** The fixture repository with durations short enough for a real clock: 1 s sync, two 1 s measurements. */
+async function fastFixture(prometheusUrl: string): Promise<Record<string, string>> {
+  const files = await fixtureFiles();
+  files['.github/opsbox.yml'] = replaceOnce(
+    replaceOnce(files['.github/opsbox.yml'], 'http://127.0.0.1:9090', prometheusUrl),
+    'delay: 30s',
+    'delay: 1s',
+  );
+  files['analysis/error-rate.yaml'] = replaceOnce(replaceOnce(files['analysis/error-rate.yaml'], 'interval: 1m', 'interval: 1s'), 'count: 3', 'count: 2');
+  return files;
+}
+
+function replaceOnce(text: string, from: string, to: string): string {
+  if (!text.includes(from)) throw new Error(`the fixture no longer contains "${from}"`);
+  return text.replace(from, to);
+}
+
+async function storedRollouts(dataDir: string): Promise<RolloutState[]> {
+  const dir = path.join(dataDir, 'rollouts');
+  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json'));
+  return Promise.all(names.map(async (name) => (JSON.parse(await readFile(path.join(dir, name), 'utf8')) as StoredRollout).state));
+}
+
+async function deliver(port: number, event: string, payload: unknown): Promise<number> {
+  const body = JSON.stringify(payload);
+  const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': randomUUID(),
+      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
+    },
+    body,
+  });
+  await response.text();
+  return response.status;
+}
+
+/** A bounded wait that says what it waited for, with the app's output. */
+async function within<T>(promise: Promise<T>, what: string, child: AppProcess): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not happen within ${WAIT_MS} ms:\n${child.log}`)), WAIT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout, child.diedByItself()]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
