@@ -1,21 +1,16 @@
 /**
- * One atomic, verified commit of several files through the Git Data API, with compare-and-swap on
- * the branch head: the ref moves only by fast-forward, and when the branch moved in between, the
- * change is built again on the new head (bounded, with jittered backoff).
+ * One atomic, verified commit of several files with GraphQL `createCommitOnBranch`, whose
+ * `expectedHeadOid` is the compare-and-swap on the branch head: when the branch moved in between,
+ * the change is built again on the new head (bounded, with jittered backoff).
  *
- * Requests per commit: GET ref, one contents read per file the change touches (none when the
- * RevisionCache knows them), GET commit for the base tree (none when cached), POST tree with inline
- * contents, POST commit, PATCH ref. A change that is already in place costs the reads only.
+ * Requests per commit: the mutation alone when the RevisionCache knows the branch head and the
+ * files the change reads (a commit on top of the app's own previous one). Otherwise one GraphQL
+ * query first, reading the head and the `prefetch` files at that commit, plus a contents read for
+ * each other file the change reads. A cached head that turned out stale costs the refused mutation
+ * and those reads. A change already in place costs the reads only.
  */
-import type { GitApi, ReposApi, TreeEntryInput } from './api.js';
-import {
-  attempt,
-  GITHUB_ERROR_CODES,
-  GitHubEditError,
-  isNotFastForward,
-  isNotFound,
-  requestFailed,
-} from './errors.js';
+import type { GitApi, ReposApi } from './api.js';
+import { GITHUB_ERROR_CODES, GitHubEditError, requestFailed, requestStatus } from './errors.js';
 import { readFileAt } from './files.js';
 import type { RevisionCache } from './revision-cache.js';
 
@@ -36,9 +31,10 @@ export type BuildChange = (read: ReadFile) => Promise<readonly FileChange[]> | r
 
 export interface CommitOctokit {
   rest: {
-    git: Pick<GitApi, 'getRef' | 'getCommit' | 'createTree' | 'createCommit' | 'updateRef' | 'getBlob'>;
+    git: Pick<GitApi, 'getBlob'>;
     repos: Pick<ReposApi, 'getContent'>;
   };
+  graphql(query: string, parameters?: Record<string, unknown>): Promise<unknown>;
 }
 
 export interface CommitChangeOptions {
@@ -47,13 +43,15 @@ export interface CommitChangeOptions {
   branch: string;
   message: string;
   build: BuildChange;
+  /** Files the change is likely to read: read with the branch head in the same request when the head is not known. */
+  prefetch?: readonly string[];
   /** Attempts in all, the first included (default 5). */
   maxAttempts?: number;
   /** Waits between attempts (default: a timer); tests pass one that returns at once. */
   sleep?: (ms: number) => Promise<void>;
   /** Source of jitter in [0, 1) (default Math.random). */
   random?: () => number;
-  /** Contents and trees already known, shared between calls. */
+  /** Branch heads and contents already known, shared between calls. */
   cache?: RevisionCache;
 }
 
@@ -92,7 +90,121 @@ function checkChange(changes: readonly FileChange[]): void {
   }
 }
 
-/** File reads at one head, each path read at most once per attempt (and not at all when cached). */
+// ---------------------------------------------------------------------------------------------
+// GraphQL
+
+interface GraphqlErrorEntry {
+  type?: string;
+  message?: string;
+}
+
+/** The errors of a GraphQL answer (Octokit's GraphqlResponseError carries them), or none for other failures. */
+function graphqlErrors(error: unknown): GraphqlErrorEntry[] {
+  const errors = (error as { errors?: unknown } | null)?.errors;
+  return Array.isArray(errors) ? (errors as GraphqlErrorEntry[]) : [];
+}
+
+/** The compare-and-swap failure of `createCommitOnBranch`: the branch is not at `expectedHeadOid`. */
+export function isStaleHead(error: unknown): boolean {
+  return graphqlErrors(error).some((entry) => entry.type === 'STALE_DATA' || /expected branch to point to/i.test(entry.message ?? ''));
+}
+
+function failed(action: string, error: unknown): GitHubEditError {
+  const errors = graphqlErrors(error);
+  if (errors.length === 0 || requestStatus(error) !== undefined) return requestFailed(action, error);
+  return new GitHubEditError(GITHUB_ERROR_CODES.REQUEST_FAILED, `${action} failed: ${errors.map((entry) => entry.message).join('; ')}`, { cause: error });
+}
+
+function branchNotFound(owner: string, repo: string, branch: string, cause?: unknown): GitHubEditError {
+  return new GitHubEditError(GITHUB_ERROR_CODES.BRANCH_NOT_FOUND, `branch ${branch} does not exist in ${owner}/${repo}`, { status: 404, cause });
+}
+
+interface BlobText {
+  __typename?: string;
+  text?: string | null;
+  isBinary?: boolean | null;
+  isTruncated?: boolean;
+}
+
+/** `target` holds `oid` and, per asked file, `f<index>`: a tree entry or null. */
+interface HeadAnswer {
+  repository: { ref: { target: Record<string, unknown> | null } | null } | null;
+}
+
+/**
+ * The branch head and, read at that same commit, the files asked for: known contents (null for a
+ * missing file); a file GraphQL cannot give as text (binary, cut, not a file) is left out, to be
+ * read through the contents API.
+ */
+async function readHead(
+  octokit: CommitOctokit,
+  options: { owner: string; repo: string; branch: string; paths: readonly string[] },
+): Promise<{ head: string; files: Map<string, string | null> }> {
+  const { owner, repo, branch, paths } = options;
+  const variables = paths.map((_, index) => `$p${index}: String!`).join(' ');
+  const files = paths
+    .map((_, index) => `f${index}: file(path: $p${index}) { object { __typename ... on Blob { text isBinary isTruncated } } }`)
+    .join(' ');
+  const query = `query BranchHead($owner: String!, $name: String!, $ref: String! ${variables}) {
+    repository(owner: $owner, name: $name) { ref(qualifiedName: $ref) { target { oid ${files ? `... on Commit { ${files} }` : ''} } } }
+  }`;
+  let answer: HeadAnswer;
+  try {
+    const parameters: Record<string, unknown> = { owner, name: repo, ref: `refs/heads/${branch}` };
+    paths.forEach((path, index) => (parameters[`p${index}`] = path));
+    answer = (await octokit.graphql(query, parameters)) as HeadAnswer;
+  } catch (error) {
+    if (graphqlErrors(error).some((entry) => entry.type === 'NOT_FOUND') || requestStatus(error) === 404) throw branchNotFound(owner, repo, branch, error);
+    throw failed(`reading branch ${branch}`, error);
+  }
+  const target = answer.repository?.ref?.target;
+  if (!target) throw branchNotFound(owner, repo, branch);
+  const known = new Map<string, string | null>();
+  paths.forEach((path, index) => {
+    const entry = target[`f${index}`] as { object: BlobText | null } | null;
+    if (entry === null) {
+      known.set(path, null);
+      return;
+    }
+    const blob = entry.object;
+    if (blob?.__typename === 'Blob' && typeof blob.text === 'string' && !blob.isBinary && !blob.isTruncated) known.set(path, blob.text);
+  });
+  return { head: target.oid as string, files: known };
+}
+
+const CREATE_COMMIT = `mutation CreateCommit($input: CreateCommitOnBranchInput!) {
+  createCommitOnBranch(input: $input) { commit { oid } }
+}`;
+
+async function createCommit(
+  octokit: CommitOctokit,
+  options: { owner: string; repo: string; branch: string; head: string; message: string; changes: readonly FileChange[] },
+): Promise<string> {
+  const { owner, repo, branch, head, message, changes } = options;
+  // the API takes a headline and a body, and joins them with a blank line
+  const [headline, ...rest] = message.split('\n');
+  const body = rest.join('\n').replace(/^\n+/, '');
+  const input = {
+    branch: { repositoryNameWithOwner: `${owner}/${repo}`, branchName: branch },
+    expectedHeadOid: head,
+    message: body ? { headline, body } : { headline },
+    fileChanges: {
+      additions: changes
+        .filter((change) => change.content !== null)
+        .map((change) => ({ path: change.path, contents: Buffer.from(change.content!, 'utf8').toString('base64') })),
+      deletions: changes.filter((change) => change.content === null).map((change) => ({ path: change.path })),
+    },
+  };
+  const answer = (await octokit.graphql(CREATE_COMMIT, { input })) as { createCommitOnBranch: { commit: { oid: string } } | null };
+  const oid = answer.createCommitOnBranch?.commit.oid;
+  if (!oid) throw new GitHubEditError(GITHUB_ERROR_CODES.REQUEST_FAILED, `committing to ${branch} gave no commit`);
+  return oid;
+}
+
+// ---------------------------------------------------------------------------------------------
+// reads at one head
+
+/** File reads at one head, each path read at most once per attempt (and not at all when known). */
 class HeadReader {
   private readonly pending = new Map<string, Promise<string | null>>();
 
@@ -102,7 +214,10 @@ class HeadReader {
     private readonly repo: string,
     readonly head: string,
     private readonly cache: RevisionCache | undefined,
-  ) {}
+    known: ReadonlyMap<string, string | null> = new Map(),
+  ) {
+    for (const [path, content] of known) this.pending.set(path, Promise.resolve(content));
+  }
 
   readonly read: ReadFile = (path) => {
     let content = this.pending.get(path);
@@ -119,37 +234,6 @@ class HeadReader {
     }
     return content;
   };
-
-  /** Everything read at this head, to carry over to a commit made on top of it. */
-  async known(): Promise<Map<string, string | null>> {
-    const entries = await Promise.all([...this.pending].map(async ([path, content]) => [path, await content] as const));
-    return new Map(entries);
-  }
-
-  async treeSha(): Promise<string> {
-    const cached = this.cache?.tree(this.head);
-    if (cached) return cached;
-    const { data } = await attempt(`reading commit ${this.head}`, () =>
-      this.octokit.rest.git.getCommit({ owner: this.owner, repo: this.repo, commit_sha: this.head }),
-    );
-    this.cache?.setTree(this.head, data.tree.sha);
-    return data.tree.sha;
-  }
-}
-
-async function readHead(octokit: CommitOctokit, owner: string, repo: string, branch: string): Promise<string> {
-  try {
-    const { data } = await octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` });
-    return data.object.sha;
-  } catch (error) {
-    if (isNotFound(error)) {
-      throw new GitHubEditError(GITHUB_ERROR_CODES.BRANCH_NOT_FOUND, `branch ${branch} does not exist in ${owner}/${repo}`, {
-        status: 404,
-        cause: error,
-      });
-    }
-    throw requestFailed(`reading branch ${branch}`, error);
-  }
 }
 
 /**
@@ -160,49 +244,56 @@ export async function commitChange(octokit: CommitOctokit, options: CommitChange
   const { owner, repo, branch, message, build, cache } = options;
   const maxAttempts = Math.max(1, options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS);
   const sleep = options.sleep ?? realSleep;
-  for (let attemptNumber = 1; ; attemptNumber += 1) {
-    const head = await readHead(octokit, owner, repo, branch);
-    const reader = new HeadReader(octokit, owner, repo, head, cache);
+  /** Times the branch moved between reading it and committing on it. */
+  let races = 0;
+  let guess = cache?.head(owner, repo, branch);
+  for (;;) {
+    const guessed = guess !== undefined;
+    let head: string;
+    let known = new Map<string, string | null>();
+    if (guess !== undefined) {
+      head = guess;
+      guess = undefined;
+    } else {
+      const read = await readHead(octokit, { owner, repo, branch, paths: options.prefetch ?? [] });
+      head = read.head;
+      known = read.files;
+      cache?.setHead(owner, repo, branch, head);
+      for (const [path, content] of known) cache?.setFile(head, path, content);
+    }
+    const reader = new HeadReader(octokit, owner, repo, head, cache, known);
     const built = await build(reader.read);
     checkChange(built);
     const changed: FileChange[] = [];
     for (const change of built) {
       if ((await reader.read(change.path)) !== change.content) changed.push(change);
     }
-    if (changed.length === 0) return { sha: null, attempts: attemptNumber, skipped: true, headSha: head, files: [] };
+    // In place at a guessed head proves nothing about the branch: look at the real head first.
+    if (changed.length === 0 && guessed) continue;
+    if (changed.length === 0) return { sha: null, attempts: races + 1, skipped: true, headSha: head, files: [] };
 
-    const baseTree = await reader.treeSha();
-    const entries: TreeEntryInput[] = changed.map((change) =>
-      change.content === null
-        ? { path: change.path, mode: '100644', type: 'blob', sha: null }
-        : { path: change.path, mode: '100644', type: 'blob', content: change.content },
-    );
-    const tree = await attempt(`writing the tree for ${branch}`, () =>
-      octokit.rest.git.createTree({ owner, repo, base_tree: baseTree, tree: entries }),
-    );
-    const commit = await attempt(`writing the commit for ${branch}`, () =>
-      octokit.rest.git.createCommit({ owner, repo, message, tree: tree.data.sha, parents: [head] }),
-    );
+    let sha: string;
     try {
-      await octokit.rest.git.updateRef({ owner, repo, ref: `heads/${branch}`, sha: commit.data.sha, force: false });
+      sha = await createCommit(octokit, { owner, repo, branch, head, message, changes: changed });
     } catch (error) {
-      if (!isNotFastForward(error)) throw requestFailed(`moving ${branch} to ${commit.data.sha}`, error);
-      if (attemptNumber >= maxAttempts) {
+      if (!isStaleHead(error)) throw failed(`committing "${message.split('\n')[0]}" to ${branch}`, error);
+      // A stale guess is not a race: read the branch and go again at once.
+      if (guessed) continue;
+      races += 1;
+      if (races >= maxAttempts) {
         throw new GitHubEditError(
           GITHUB_ERROR_CODES.CONFLICT_RETRIES_EXHAUSTED,
           `${branch} in ${owner}/${repo} moved during each of ${maxAttempts} attempts to commit "${message.split('\n')[0]}"`,
           { status: 409, cause: error },
         );
       }
-      await sleep(backoffDelay(attemptNumber, options.random));
+      await sleep(backoffDelay(races, options.random));
       continue;
     }
     if (cache) {
-      const files = await reader.known();
-      for (const change of changed) files.set(change.path, change.content);
-      for (const [path, content] of files) cache.setFile(commit.data.sha, path, content);
-      cache.setTree(commit.data.sha, commit.data.tree.sha);
+      cache.recordCommit(head, sha, changed);
+      cache.setHead(owner, repo, branch, sha);
     }
-    return { sha: commit.data.sha, attempts: attemptNumber, skipped: false, headSha: head, files: changed.map((change) => change.path) };
+    return { sha, attempts: races + 1, skipped: false, headSha: head, files: changed.map((change) => change.path) };
   }
 }

@@ -16,9 +16,9 @@ import {
 } from './errors.js';
 import type { RevisionCache } from './revision-cache.js';
 
-export interface RevertPrOctokit {
+export interface RevertPrOctokit extends Pick<CommitOctokit, 'graphql'> {
   rest: {
-    git: CommitOctokit['rest']['git'] & Pick<GitApi, 'createRef' | 'deleteRef'>;
+    git: CommitOctokit['rest']['git'] & Pick<GitApi, 'getRef' | 'createRef' | 'updateRef' | 'deleteRef'>;
     repos: Pick<ReposApi, 'getContent' | 'compareCommitsWithBasehead'>;
     pulls: Pick<PullsApi, 'list' | 'create' | 'update'>;
   };

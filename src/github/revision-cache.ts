@@ -1,33 +1,58 @@
 /**
- * What the app already knows about commits it has seen: file contents and root trees, keyed by
- * commit sha. A commit never changes, so an entry is never stale; the map is only bounded in size.
- * With it, a commit on top of the app's own previous commit needs no file reads at all.
+ * What the app already knows about the repositories it commits to: file contents by commit (a
+ * commit never changes, so such an entry is never stale) and, per branch, the head it last saw.
+ * The head is only a guess, used as `expectedHeadOid`: when someone else pushed since, the commit
+ * is refused and the branch is read again. With both, a commit on top of the app's own previous
+ * commit needs no reads at all. Both maps are bounded, least recently used first out.
  */
 
-const DEFAULT_MAX_ENTRIES = 2000;
+const DEFAULT_MAX_COMMITS = 500;
+const DEFAULT_MAX_BRANCHES = 1000;
 
 export class RevisionCache {
-  private readonly files = new Map<string, string | null>();
-  private readonly trees = new Map<string, string>();
+  /** Commit sha → path → content (null: the file does not exist at that commit). */
+  private readonly commits = new Map<string, Map<string, string | null>>();
+  private readonly heads = new Map<string, string>();
 
-  constructor(private readonly maxEntries = DEFAULT_MAX_ENTRIES) {}
+  constructor(
+    private readonly maxCommits = DEFAULT_MAX_COMMITS,
+    private readonly maxBranches = DEFAULT_MAX_BRANCHES,
+  ) {}
 
   /** The content of `path` at `commitSha`: a string, null for "no such file", undefined for "not known". */
   file(commitSha: string, path: string): string | null | undefined {
-    return this.files.get(`${commitSha}:${path}`);
+    return this.commits.get(commitSha)?.get(path);
   }
 
   setFile(commitSha: string, path: string, content: string | null): void {
-    remember(this.files, `${commitSha}:${path}`, content, this.maxEntries);
+    const files = this.commits.get(commitSha) ?? new Map<string, string | null>();
+    files.set(path, content);
+    remember(this.commits, commitSha, files, this.maxCommits);
   }
 
-  tree(commitSha: string): string | undefined {
-    return this.trees.get(commitSha);
+  /**
+   * A commit made on top of `parentSha`: every file known at the parent and not touched by the
+   * commit is the same in it, and the touched ones hold their new content.
+   */
+  recordCommit(parentSha: string, commitSha: string, changes: ReadonlyArray<{ path: string; content: string | null }>): void {
+    const files = new Map(this.commits.get(parentSha) ?? []);
+    for (const change of changes) files.set(change.path, change.content);
+    remember(this.commits, commitSha, files, this.maxCommits);
   }
 
-  setTree(commitSha: string, treeSha: string): void {
-    remember(this.trees, commitSha, treeSha, this.maxEntries);
+  /** The head of a branch as the app last saw it (its own commit, or a read), if it saw one. */
+  head(owner: string, repo: string, branch: string): string | undefined {
+    return this.heads.get(branchKey(owner, repo, branch));
   }
+
+  setHead(owner: string, repo: string, branch: string, sha: string): void {
+    remember(this.heads, branchKey(owner, repo, branch), sha, this.maxBranches);
+  }
+}
+
+function branchKey(owner: string, repo: string, branch: string): string {
+  // owner and repo names are case-insensitive on GitHub; branch names are not
+  return `${owner.toLowerCase()}/${repo.toLowerCase()}:${branch}`;
 }
 
 function remember<V>(map: Map<string, V>, key: string, value: V, max: number): void {

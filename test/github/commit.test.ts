@@ -52,16 +52,33 @@ describe('commitChange', () => {
       ['apps/api/stable.yaml', 'added'],
       [VIRTUAL_SERVICE, 'modified'],
     ]);
-    // one ref read, one read per file, base tree, then three writes: no blob uploads
-    expect(gh.requests.map((request) => `${request.method} ${request.path.replace(/[0-9a-f]{40}/, ':sha')}`)).toEqual([
-      'GET /repos/acme/manifests/git/ref/heads/main',
-      `GET /repos/acme/manifests/contents/README.md`,
-      `GET /repos/acme/manifests/contents/${VIRTUAL_SERVICE}`,
-      'GET /repos/acme/manifests/contents/apps/api/stable.yaml',
-      'GET /repos/acme/manifests/git/commits/:sha',
-      'POST /repos/acme/manifests/git/trees',
-      'POST /repos/acme/manifests/git/commits',
-      'PATCH /repos/acme/manifests/git/refs/heads/main',
+    // the head, one read per file the change looks at, then one write: the mutation
+    expect(gh.requests.map((request) => `${request.method} ${request.path} ${request.write ? 'write' : 'read'}`)).toEqual([
+      'POST /api/graphql read',
+      'GET /repos/acme/manifests/contents/README.md read',
+      `GET /repos/acme/manifests/contents/${VIRTUAL_SERVICE} read`,
+      'GET /repos/acme/manifests/contents/apps/api/stable.yaml read',
+      'POST /api/graphql write',
+    ]);
+  });
+
+  it('reads the head and the files it is told to prefetch in one request', async () => {
+    const { gh, octokit } = fixture;
+    gh.resetRequests();
+    const result = await commitChange(octokit, {
+      owner,
+      repo,
+      branch: 'main',
+      message: 'canary(api): weight 10%',
+      build: setWeight(10),
+      prefetch: [VIRTUAL_SERVICE, CANARY, 'apps/api/missing.yaml'],
+    });
+
+    expect(result.skipped).toBe(false);
+    expect(gh.readFile(fullName, 'main', VIRTUAL_SERVICE)).toBe(virtualService(10));
+    expect(gh.requests.map((request) => `${request.method} ${request.path} ${request.write ? 'write' : 'read'}`)).toEqual([
+      'POST /api/graphql read',
+      'POST /api/graphql write',
     ]);
   });
 
@@ -142,11 +159,21 @@ describe('commitChange', () => {
       code: GITHUB_ERROR_CODES.BRANCH_NOT_FOUND,
     });
 
-    gh.failNext({ method: 'POST', path: '/repos/acme/manifests/git/trees', status: 403, message: 'Resource not accessible by integration' });
+    gh.failNext({ method: 'POST', path: '/api/graphql', status: 403, message: 'Resource not accessible by integration' });
     const denied = await commitChange(octokit, { owner, repo, branch: 'main', message: 'x', build: setWeight(5) }).catch((error: unknown) => error);
     expect(denied).toMatchObject({ code: GITHUB_ERROR_CODES.REQUEST_FAILED, status: 403 });
     expect((denied as Error).message).toContain('Resource not accessible by integration');
     expect((denied as Error).message).not.toContain('installation-token');
+
+    // an error in the GraphQL answer itself (HTTP 200) names what was being done and what GitHub said
+    const cache = new RevisionCache();
+    const head = gh.branchSha(fullName, 'main')!;
+    cache.setHead(owner, repo, 'main', head);
+    cache.setFile(head, VIRTUAL_SERVICE, virtualService(0));
+    gh.failNext({ method: 'POST', path: '/api/graphql', status: 200, body: { data: { createCommitOnBranch: null }, errors: [{ type: 'FORBIDDEN', path: ['createCommitOnBranch'], message: 'opsbox-canary[bot] cannot push to main' }] } });
+    const refused = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 5%', build: setWeight(5), cache }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: GITHUB_ERROR_CODES.REQUEST_FAILED });
+    expect((refused as Error).message).toBe('committing "canary(api): weight 5%" to main failed: opsbox-canary[bot] cannot push to main');
 
     const domain = new Error('traffic object has no backend api-canary');
     await expect(commitChange(octokit, { owner, repo, branch: 'main', message: 'x', build: () => Promise.reject(domain) })).rejects.toBe(domain);
@@ -155,21 +182,61 @@ describe('commitChange', () => {
     ).rejects.toMatchObject({ code: GITHUB_ERROR_CODES.INVALID_CHANGE });
   });
 
-  it('reads nothing for a commit on top of its own previous commit when given a cache', async () => {
+  it('makes a commit on top of its own previous commit with one request when given a cache', async () => {
+    const { gh, octokit } = fixture;
+    const cache = new RevisionCache();
+    await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 10%', build: setWeight(10), cache, prefetch: [CANARY] });
+    gh.resetRequests();
+    const second = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 50%', build: setWeight(50), cache });
+    // a file read before the first commit and not changed by it is known at the second
+    const third = await commitChange(octokit, {
+      owner,
+      repo,
+      branch: 'main',
+      message: 'canary(api): promote',
+      cache,
+      build: async (read) => [...(await setWeight(0)(read)), { path: CANARY, content: (await read(CANARY))!.replace('v2', 'v3') }],
+    });
+
+    expect([second.skipped, third.skipped]).toEqual([false, false]);
+    expect(third.headSha).toBe(second.sha);
+    expect(gh.readFile(fullName, 'main', VIRTUAL_SERVICE)).toBe(virtualService(0));
+    expect(gh.readFile(fullName, 'main', CANARY)).toBe('image: ghcr.io/acme/api:v3\n');
+    expect(gh.requests.map((request) => `${request.method} ${request.path} ${request.write ? 'write' : 'read'}`)).toEqual([
+      'POST /api/graphql write',
+      'POST /api/graphql write',
+    ]);
+  });
+
+  it('reads the branch again, without waiting, when the head it knew is stale', async () => {
+    const { gh, octokit } = fixture;
+    const { sleep, waits } = recordingSleep();
+    const cache = new RevisionCache();
+    await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 10%', build: setWeight(10), cache });
+    const theirs = gh.commitFiles(fullName, 'main', { [CANARY]: 'image: ghcr.io/acme/api:v3\n' }, { message: 'bump api to v3' });
+    gh.resetRequests();
+    const result = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 50%', build: setWeight(50), cache, sleep });
+
+    expect(result).toMatchObject({ skipped: false, attempts: 1, headSha: theirs });
+    expect(waits).toEqual([]);
+    expect(gh.log(fullName, 'main', { limit: 1 })[0].parents).toEqual([theirs]);
+    expect(gh.requests.map((request) => `${request.method} ${request.path} ${request.status} ${request.write ? 'write' : 'read'}`)).toEqual([
+      'POST /api/graphql 200 write', // refused: STALE_DATA
+      'POST /api/graphql 200 read',
+      `GET /repos/acme/manifests/contents/${VIRTUAL_SERVICE} 200 read`,
+      'POST /api/graphql 200 write',
+    ]);
+  });
+
+  it('does not trust a stale head for "already in place": a change undone by someone else is made again', async () => {
     const { gh, octokit } = fixture;
     const cache = new RevisionCache();
     await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 10%', build: setWeight(10), cache });
-    gh.resetRequests();
-    const second = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 50%', build: setWeight(50), cache });
+    gh.commitFiles(fullName, 'main', { [VIRTUAL_SERVICE]: virtualService(0) }, { message: 'revert the weight by hand' });
+    const again = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 10%', build: setWeight(10), cache });
 
-    expect(second.skipped).toBe(false);
-    expect(gh.readFile(fullName, 'main', VIRTUAL_SERVICE)).toBe(virtualService(50));
-    expect(gh.requests.map((request) => `${request.method} ${request.path}`)).toEqual([
-      'GET /repos/acme/manifests/git/ref/heads/main',
-      'POST /repos/acme/manifests/git/trees',
-      'POST /repos/acme/manifests/git/commits',
-      'PATCH /repos/acme/manifests/git/refs/heads/main',
-    ]);
+    expect(again.skipped).toBe(false);
+    expect(gh.readFile(fullName, 'main', VIRTUAL_SERVICE)).toBe(virtualService(10));
   });
 
   it('works with Probot’s Octokit', async () => {
