@@ -9,7 +9,7 @@ import { resolveAnalysis } from '../analysis/resolve.js';
 import { takeMeasurement } from '../analysis/runner.js';
 import { loadTemplatesFromSource } from '../analysis/templates.js';
 import type { MetricProvider, ResolvedMetric } from '../analysis/types.js';
-import type { RolloutAnalysis } from '../config/opsbox.schema.js';
+import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
 import { commitChange } from '../github/commit.js';
@@ -18,6 +18,7 @@ import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
 import { RepoSnapshot } from '../github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
+import { createTrafficProvider } from '../traffic/index.js';
 import {
   failureMarker,
   renderCheckRun,
@@ -95,6 +96,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         branch: defaultBranch,
         message: effect.message,
         cache: this.revisions,
+        prefetch: rolloutFiles(state.serviceConfig),
         build: (read) => buildRolloutChange(state.serviceConfig, effect.kind, effect.weight, state.to, read),
       });
       return { type: 'commit', sha: result.sha };
@@ -228,6 +230,15 @@ export class GitHubEffectExecutor implements EffectExecutor {
   private view(state: RolloutState) {
     return buildRolloutView(state, { serverUrl: this.options.serverUrl, analysisOf: snapshotOf, now: this.clock() });
   }
+}
+
+/**
+ * The files a rollout's changes read (traffic objects, the stable and canary manifests): read with
+ * the branch head when the head is not known yet, so later changes (the promotion, the revert) need
+ * no reads of their own.
+ */
+function rolloutFiles(service: ServiceConfig): string[] {
+  return [...new Set([...createTrafficProvider(service).files, service.stable.file, service.canary.file])];
 }
 
 export function revertBranch(state: Pick<RolloutState, 'service' | 'to'>): string {
