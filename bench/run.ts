@@ -15,7 +15,8 @@ const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, scheduler
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)}${b.description}`).join('\n');
-  return `usage: npm run bench -- [--json] [NAME…]\n\n${names}\n`;
+  // npm prints its own banner on stdout: `npm run -s` keeps the JSON alone there
+  return `usage: npm run -s bench -- [--json] [NAME…]\n\n${names}\n`;
 }
 
 function machine() {

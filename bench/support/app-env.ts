@@ -1,9 +1,14 @@
 /** The environment the app gets in a benchmark: `npm start` against the fake GitHub and fake Prometheus. */
-import type { FakeGitHub } from '../../test/support/fake-github/index.js';
-
 export const WEBHOOK_SECRET = 'bench-webhook-secret';
 
-export function appEnv(github: Pick<FakeGitHub, 'app' | 'appPrivateKey' | 'host'>, prometheusUrl: string, dataDir: string, port: number): Record<string, string> {
+/** What the app needs to know of the fake GitHub (a FakeGitHub fits, and so does what another process reports of one). */
+export interface GitHubEndpoint {
+  app: { id: number };
+  appPrivateKey(): string;
+  host: string;
+}
+
+export function appEnv(github: GitHubEndpoint, prometheusUrl: string, dataDir: string, port: number): Record<string, string> {
   return {
     APP_ID: String(github.app.id),
     PRIVATE_KEY: github.appPrivateKey(),
