@@ -12,6 +12,8 @@ import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { FileRolloutStore } from './state/file-store.js';
+import { clusterAccessFromEnv } from './sync/kubernetes.js';
+import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -42,11 +44,16 @@ export class Runtime {
     readonly engine: RolloutEngine,
     readonly scheduler: RolloutScheduler,
     private readonly options: RuntimeOptions,
+    private readonly syncGates: SyncGateCheck,
   ) {}
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const clock = options.clock ?? Date.now;
     const store = await FileRolloutStore.open(options.dataDir);
+    // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
+    const cluster = clusterAccessFromEnv(options.env);
+    if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
+    else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
     const executor = new GitHubEffectExecutor({
       auth: options.auth,
       env: options.env,
@@ -54,10 +61,11 @@ export class Runtime {
       clock,
       log: options.log,
       provider: options.provider,
+      syncGates: cluster.configured ? clusterSyncGates(cluster.objects) : {},
     });
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
     const scheduler = new RolloutScheduler(engine);
-    const runtime = new Runtime(store, engine, scheduler, options);
+    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster));
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
       scheduler.start();
@@ -110,6 +118,7 @@ export class Runtime {
           auth: this.options.auth,
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
+          syncGates: this.syncGates,
           log: this.options.log,
         },
         pr,

@@ -5,6 +5,7 @@ import { CONFIG_PATH, type OpsboxConfig } from '../config/opsbox.schema.js';
 import { formatProblem, type ConfigProblem } from '../config/problems.js';
 import { DiskRepoFiles } from '../repo/files.js';
 import { preflight, type PreflightResult } from '../rollout/preflight.js';
+import { ANY_SYNC_GATE } from '../sync/registry.js';
 
 export type CheckoutResult =
   | { kind: 'ok'; files: DiskRepoFiles; config: OpsboxConfig; check: PreflightResult }
@@ -25,7 +26,8 @@ export async function checkCheckout(dir: string, services?: readonly string[]): 
   }
   const config = parseConfigText(text, CONFIG_PATH);
   if (!config.ok) return { kind: 'invalid', stage: 'config', problems: config.problems };
-  const check = await preflight(files, config.config, { services, configFile: CONFIG_PATH });
+  // Whether the app can read the cluster is a property of where it runs, not of the checkout.
+  const check = await preflight(files, config.config, { services, configFile: CONFIG_PATH, syncGates: ANY_SYNC_GATE });
   if (check.problems.length > 0) return { kind: 'invalid', stage: 'checks', problems: check.problems };
   return { kind: 'ok', files, config: config.config, check };
 }

@@ -259,8 +259,9 @@ function analysisConfig(state: RolloutState, key: string): RolloutAnalysis {
  */
 function asEffectError(error: unknown): Error {
   if (error instanceof EffectError) return error;
-  const status = (error as { status?: number }).status;
+  const { status, retryable: says } = error as { status?: number; retryable?: unknown };
   const message = error instanceof Error ? error.message : String(error);
-  const retryable = status !== undefined && (status >= 500 || status === 429 || status === 403 || status === 409);
+  // An edge that knows better (the cluster reads) says itself whether to try again.
+  const retryable = typeof says === 'boolean' ? says : status !== undefined && (status >= 500 || status === 429 || status === 403 || status === 409);
   return new EffectError(message, retryable);
 }

@@ -13,7 +13,7 @@ import { ManifestError } from '../manifests/errors.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import { readFiles, type RepoFiles } from '../repo/files.js';
 import { configuredGates } from '../sync/gate.js';
-import { isSupportedGate } from '../sync/registry.js';
+import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import type { PlannedAnalysis } from './analysis-port.js';
 import { stepKey } from './machine.js';
@@ -36,9 +36,15 @@ export interface PreflightResult {
 export async function preflight(
   files: RepoFiles,
   config: OpsboxConfig,
-  options: { services?: readonly string[]; configFile?: string } = {},
+  options: {
+    services?: readonly string[];
+    configFile?: string;
+    /** Which sync gates can be waited on (default: those needing nothing but GitHub). */
+    syncGates?: SyncGateCheck;
+  } = {},
 ): Promise<PreflightResult> {
   const configFile = options.configFile ?? '.github/opsbox.yml';
+  const gateProblem = options.syncGates ?? syncGateCheck({ configured: false });
   const problems: ConfigProblem[] = [];
   const services = new Map<string, ServiceCheck>();
 
@@ -62,7 +68,7 @@ export async function preflight(
     check.canaryVersion = await readVersion(files, service.canary, service.image, `${key}.canary`, configFile, problems);
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems);
-    problems.push(...unsupportedSyncGates(service, key, configFile));
+    problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
     if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
   }
   return { problems, services, templateCount: catalog?.templates.length ?? 0 };
@@ -117,14 +123,11 @@ async function readWeight(
  * Measuring before Argo CD or Flux applied a commit would judge the old version, so a config that
  * asks for a gate this installation cannot wait on is refused rather than silently ignored.
  */
-function unsupportedSyncGates(service: ServiceConfig, key: string, configFile: string): ConfigProblem[] {
-  return configuredGates(service.sync)
-    .filter((gate) => !isSupportedGate(gate))
-    .map((gate) => ({
-      file: configFile,
-      key: `${key}.sync.${gate}`,
-      message: `this sync gate is not supported yet, so the rollout would not wait for it; use sync.commitStatus with the status your GitOps controller posts (Argo CD and Flux notifications can post one), or remove it and set sync.delay to how long your controller takes to apply a commit`,
-    }));
+function unsupportedSyncGates(service: ServiceConfig, key: string, configFile: string, gateProblem: SyncGateCheck): ConfigProblem[] {
+  return configuredGates(service.sync).flatMap((gate) => {
+    const message = gateProblem(gate, service.sync);
+    return message ? [{ file: configFile, key: `${key}.sync.${gate}`, message }] : [];
+  });
 }
 
 function resolveServiceAnalyses(

@@ -10,6 +10,7 @@ import type { ConfigProblem } from '../config/problems.js';
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
 import { renderConfigProblems } from '../report/render.js';
+import type { SyncGateCheck } from '../sync/registry.js';
 import type { RolloutEngine } from './engine.js';
 import type { InstallationOctokit } from './executor.js';
 import { isTerminal } from './machine.js';
@@ -24,6 +25,8 @@ export interface StartDeps {
   auth(installationId: number): Promise<ConfigOctokit>;
   clock: () => number;
   defaultPrometheus?: string;
+  /** Which sync gates this installation can wait on. */
+  syncGates?: SyncGateCheck;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -38,7 +41,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     await reportProblems(octokit, pr, validated.problems);
     return [];
   }
-  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), { defaultPrometheus: deps.defaultPrometheus });
+  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), { defaultPrometheus: deps.defaultPrometheus, syncGates: deps.syncGates });
   if (plan.kind === 'none') {
     deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, reason: plan.reason }, 'merged pull request starts no rollout');
     return [];

@@ -7,6 +7,7 @@ import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { RepoSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
+import type { SyncGateCheck } from '../sync/registry.js';
 import { newRollout } from './new-rollout.js';
 import { preflight } from './preflight.js';
 import type { RepoRef, RolloutState, SourcePullRequest } from './types.js';
@@ -36,7 +37,7 @@ export async function planRollouts(
   config: OpsboxConfig,
   pr: MergedPullRequest,
   now: number,
-  options: { defaultPrometheus?: string } = {},
+  options: { defaultPrometheus?: string; syncGates?: SyncGateCheck } = {},
 ): Promise<TriggerPlan> {
   const { owner, repo } = pr.repo;
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
@@ -78,7 +79,7 @@ export async function planRollouts(
   }
   if (bumps.length === 0 && problems.length === 0) return { kind: 'none', reason: 'no canary version changed' };
 
-  const checked = await preflight(after, config, { services: bumps.map((b) => b.service) });
+  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates });
   const rollouts: RolloutState[] = [];
   for (const bump of bumps) {
     const check = checked.services.get(bump.service);

@@ -6,6 +6,7 @@
  */
 import type { ChecksApi, GitApi, ReposApi } from '../github/api.js';
 import { attempt } from '../github/errors.js';
+import { githubContains } from './contains.js';
 import type { SyncGate, SyncTarget, SyncVerdict } from './gate.js';
 
 export interface CommitStatusOctokit {
@@ -20,6 +21,7 @@ const FAILED_STATUS = new Set(['failure', 'error']);
 const FAILED_CHECK = new Set(['failure', 'timed_out', 'cancelled', 'action_required', 'startup_failure']);
 
 export function commitStatusGate(octokit: CommitStatusOctokit): SyncGate {
+  const contains = githubContains(octokit);
   return {
     name: 'commitStatus',
     async check(target: SyncTarget): Promise<SyncVerdict> {
@@ -28,7 +30,7 @@ export function commitStatusGate(octokit: CommitStatusOctokit): SyncGate {
       const own = await reportOn(octokit, target, target.sha, context);
       if (own.state !== 'pending') return own;
       const head = await branchHead(octokit, target);
-      if (head === target.sha || !(await contains(octokit, target, head))) return own;
+      if (head === target.sha || !(await contains(target, head))) return own;
       const later = await reportOn(octokit, target, head, context);
       return later.state === 'applied' ? { state: 'applied', detail: `${later.detail} (on ${head.slice(0, 7)}, which contains ${target.sha.slice(0, 7)})` } : own;
     },
@@ -60,12 +62,4 @@ async function branchHead(octokit: CommitStatusOctokit, target: SyncTarget): Pro
   const { owner, repo, branch } = target;
   const { data } = await attempt(`reading ${branch}`, () => octokit.rest.git.getRef({ owner, repo, ref: `heads/${branch}` }));
   return data.object.sha;
-}
-
-async function contains(octokit: CommitStatusOctokit, target: SyncTarget, head: string): Promise<boolean> {
-  const { owner, repo, sha } = target;
-  const { data } = await attempt(`comparing ${sha.slice(0, 7)} with ${head.slice(0, 7)}`, () =>
-    octokit.rest.repos.compareCommitsWithBasehead({ owner, repo, basehead: `${sha}...${head}` }),
-  );
-  return data.behind_by === 0 && data.ahead_by > 0;
 }

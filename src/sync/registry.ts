@@ -1,6 +1,11 @@
 /** The sync gates this build can wait on, by config key; a config asking for another is refused. */
+import type { SyncConfig } from '../config/opsbox.schema.js';
+import { argoCdGate } from './argocd.js';
 import { commitStatusGate, type CommitStatusOctokit } from './commit-status.js';
+import { githubContains, type CompareOctokit } from './contains.js';
+import { fluxGate } from './flux.js';
 import type { SyncGate, SyncGateName } from './gate.js';
+import type { CustomObjects } from './kubernetes.js';
 
 export type SyncGateFactory<O> = (octokit: O) => SyncGate;
 
@@ -8,6 +13,45 @@ export const BUILT_IN_SYNC_GATES: Partial<Record<SyncGateName, SyncGateFactory<C
   commitStatus: (octokit) => commitStatusGate(octokit),
 };
 
+export type ClusterGateName = 'argocd' | 'flux';
+const CLUSTER_SYNC_GATES: readonly ClusterGateName[] = ['argocd', 'flux'];
+
+/** The gates that read the cluster; GitHub answers whether a later commit contains the one waited for. */
+export function clusterSyncGates(objects: CustomObjects): Record<ClusterGateName, SyncGateFactory<CompareOctokit>> {
+  return {
+    argocd: (octokit) => argoCdGate(objects, githubContains(octokit)),
+    flux: (octokit) => fluxGate(objects, githubContains(octokit)),
+  };
+}
+
 export function isSupportedGate(name: SyncGateName, extra: readonly SyncGateName[] = []): boolean {
   return BUILT_IN_SYNC_GATES[name] !== undefined || extra.includes(name);
+}
+
+/** Why a gate cannot be waited on here, as the message of a config problem; undefined when it can. */
+export type SyncGateCheck = (gate: SyncGateName, sync: SyncConfig) => string | undefined;
+
+/** The check of an app with (or without, and why) access to a cluster. */
+export function syncGateCheck(cluster: { configured: boolean; reason?: string }): SyncGateCheck {
+  const extra = cluster.configured ? CLUSTER_SYNC_GATES : [];
+  return (gate, sync) => (isSupportedGate(gate, extra) ? undefined : refusal(gate, sync, cluster.reason ?? 'it has no cluster access'));
+}
+
+/** Every gate this build knows; for checks of a checkout, where cluster access is the app's business. */
+export const ANY_SYNC_GATE: SyncGateCheck = () => undefined;
+
+const CLUSTER_RESOURCES: Record<ClusterGateName, { resource: string; kind: string; tool: string }> = {
+  argocd: { resource: 'applications.argoproj.io', kind: 'Applications', tool: 'Argo CD' },
+  flux: { resource: 'kustomizations.kustomize.toolkit.fluxcd.io', kind: 'Kustomizations', tool: 'Flux' },
+};
+
+function refusal(gate: SyncGateName, sync: SyncConfig, reason: string): string {
+  if (gate !== 'argocd' && gate !== 'flux') return 'this sync gate is not supported, so the rollout would not wait for it; remove it';
+  const { resource, kind, tool } = CLUSTER_RESOURCES[gate];
+  const namespace = sync[gate]?.namespace;
+  return (
+    `the app cannot read ${tool} ${kind}, so the rollout would not wait for this gate: ${reason}. ` +
+    `Set KUBECONFIG for the app to a kubeconfig file, or run it in the cluster with a service account allowed to get ${resource}` +
+    `${namespace ? ` in namespace ${namespace}` : ''}; or use sync.commitStatus with the status ${tool} notifications post`
+  );
 }

@@ -44,16 +44,18 @@ export class AppHarness {
     readonly github: FakeGitHub,
     readonly prometheus: FakePrometheus,
     readonly dataDir: string,
+    /** Added to the app's environment (KUBECONFIG, say). */
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
-  static async start(options: { files?: Record<string, string> } = {}): Promise<AppHarness> {
+  static async start(options: { files?: Record<string, string>; env?: Record<string, string> } = {}): Promise<AppHarness> {
     const github = await startFakeGitHub();
     const prometheus = await startFakePrometheus();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-e2e-'));
     const files = options.files ?? (await fixtureFiles());
     files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('http://127.0.0.1:9090', prometheus.url);
     github.createRepo(OWNER, REPO, { files });
-    const harness = new AppHarness(github, prometheus, dataDir);
+    const harness = new AppHarness(github, prometheus, dataDir, options.env);
     await harness.startApp();
     return harness;
   }
@@ -73,6 +75,7 @@ export class AppHarness {
       PROMETHEUS_URL: this.prometheus.url,
       OPSBOX_PROMETHEUS_ALLOWLIST: this.prometheus.url,
       OPSBOX_DATA_DIR: this.dataDir,
+      ...this.extraEnv,
     };
     this.server = await run(
       createOpsboxApp({
