@@ -1,22 +1,21 @@
 /**
  * Figure 2: webhook acknowledgement. The same signed deliveries (merged pull requests, each a new
  * bump that starts a rollout, and `/status` comments on them, alternating) go to a bare Probot app
- * registering the same events and doing nothing, then to the OpsBox app: each server in a process
- * of its own, the fake GitHub in a third, the load from this one over loopback at a fixed number of
- * concurrent keep-alive connections. Latency is from sending a request to the end of its answer.
+ * registering the same events and doing nothing, then to the OpsBox app, then to bare Probot again.
+ * Each server runs in a process of its own, the fake GitHub in another, the load generator in a
+ * third, over loopback at a fixed number of concurrent keep-alive connections. Latency is from
+ * sending a request to the end of its answer.
  */
-import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { freePort } from '../test/support/free-port.js';
 import type { StartArgs } from './support/app-child.js';
-import { appEnv, WEBHOOK_SECRET } from './support/app-env.js';
+import { appEnv } from './support/app-env.js';
 import type { Benchmark, BenchmarkResult } from './support/benchmark.js';
 import { Child } from './support/child.js';
 import type { Delivery, FakesInfo } from './support/fakes-child.js';
+import type { LoadRun } from './support/load-child.js';
 import { max, percentile, round } from './support/stats.js';
 
 interface GitHubStats {
@@ -27,16 +26,10 @@ interface GitHubStats {
 const DELIVERIES = 2_000;
 const WARMUP = 100;
 const CONNECTIONS = 50;
-const REQUEST_TIMEOUT_MS = 30_000;
 const TARGET_P99_RATIO = 1.5;
 const APP_CHILD = new URL('./support/app-child.ts', import.meta.url);
 const FAKES_CHILD = new URL('./support/fakes-child.ts', import.meta.url);
-
-interface Signed {
-  event: string;
-  headers: Record<string, string>;
-  body: Buffer;
-}
+const LOAD_CHILD = new URL('./support/load-child.ts', import.meta.url);
 
 interface Latency {
   p50Ms: number;
@@ -44,11 +37,7 @@ interface Latency {
   maxMs: number;
 }
 
-/** What one run of the load measured, before any statistics. */
-interface Run {
-  samples: Array<{ event: string; ms: number }>;
-  failed: number;
-  seconds: number;
+interface Run extends LoadRun {
   /** CPU seconds of the server process during the run. */
   serverCpuSeconds: number;
 }
@@ -84,69 +73,16 @@ function summarize(runs: readonly Run[]): LoadResult {
   };
 }
 
-/** Signed ahead of time, so signing is not part of what is measured. */
-function sign(delivery: Delivery): Signed {
-  return {
-    event: delivery.event,
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': delivery.event,
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': `sha256=${createHmac('sha256', WEBHOOK_SECRET).update(delivery.body).digest('hex')}`,
-    },
-    body: Buffer.from(delivery.body),
-  };
-}
-
-function post(agent: Agent, port: number, signed: Signed): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: 'POST', path: '/api/github/webhooks', agent, headers: { ...signed.headers, 'content-length': String(signed.body.length) }, timeout: REQUEST_TIMEOUT_MS },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(signed.body);
-  });
-}
-
-/** Sends every delivery once over `CONNECTIONS` connections, each taking the next delivery when free. */
-async function load(port: number, deliveries: readonly Signed[]): Promise<Omit<Run, 'serverCpuSeconds'>> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONNECTIONS });
-  const samples: Run['samples'] = [];
-  let failed = 0;
-  let next = 0;
-  const start = performance.now();
-  const connection = async () => {
-    while (next < deliveries.length) {
-      const delivery = deliveries[next++];
-      const sent = performance.now();
-      const status = await post(agent, port, delivery).catch(() => 0);
-      samples.push({ event: delivery.event, ms: performance.now() - sent });
-      if (status < 200 || status >= 300) failed += 1;
-    }
-  };
-  await Promise.all(Array.from({ length: CONNECTIONS }, connection));
-  const seconds = (performance.now() - start) / 1000;
-  agent.destroy();
-  return { samples, failed, seconds };
-}
-
-/** A fresh server process (and data dir): warmed up, then the measured deliveries. */
-async function measureServer(kind: StartArgs['kind'], fakes: FakesInfo, warmup: Delivery[], measured: Delivery[]): Promise<Run> {
+/** A fresh server process (and data dir), the warm-up deliveries, then the measured ones. */
+async function measureServer(kind: StartArgs['kind'], fakes: FakesInfo, loader: Child): Promise<Run> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `opsbox-bench-${kind}-`));
   const child = Child.start(APP_CHILD);
   try {
     const env = appEnv({ app: { id: fakes.appId }, appPrivateKey: () => fakes.privateKey, host: fakes.host }, fakes.prometheusUrl, dataDir, await freePort());
     const { port } = await child.call<{ port: number }>('start', { kind, env } satisfies StartArgs);
-    await load(port, warmup.map(sign));
-    const signed = measured.map(sign);
+    // the CPU share includes the warm-up, which is short beside the measured run
     const cpuBefore = await child.call<NodeJS.CpuUsage>('cpu');
-    const run = await load(port, signed);
+    const run = await loader.call<LoadRun>('run', { warmup: 'warmup', measured: 'measured', port, connections: CONNECTIONS });
     const cpuAfter = await child.call<NodeJS.CpuUsage>('cpu');
     // BENCH_CHILD_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR" profiles the server; the profile is written on a normal exit
     if (process.env.BENCH_CHILD_NODE_ARGS) await child.exit();
@@ -162,20 +98,21 @@ export const webhooksBenchmark: Benchmark = {
   description: '2,000 signed deliveries at 50 connections: the app against bare Probot',
   async run(log): Promise<BenchmarkResult> {
     const fakes = Child.start(FAKES_CHILD);
+    const loader = Child.start(LOAD_CHILD);
     try {
       const info = await fakes.call<FakesInfo>('start');
       log(`webhooks: preparing ${(WARMUP + DELIVERIES).toLocaleString('en-US')} deliveries`);
-      const warmup = await fakes.call<Delivery[]>('prepare', { count: WARMUP / 2 });
-      const measured = await fakes.call<Delivery[]>('prepare', { count: DELIVERIES / 2 });
+      await loader.call('keep', { name: 'warmup', deliveries: await fakes.call<Delivery[]>('prepare', { count: WARMUP / 2 }) });
+      await loader.call('keep', { name: 'measured', deliveries: await fakes.call<Delivery[]>('prepare', { count: DELIVERIES / 2 }) });
       // bare Probot before and after the app, pooled: its tail is short, so one pause moves its p99
       log('webhooks: bare Probot');
-      const bareFirst = await measureServer('bare', info, warmup, measured);
+      const bareFirst = await measureServer('bare', info, loader);
       const before = await fakes.call<GitHubStats>('stats');
       log('webhooks: OpsBox app');
-      const appRun = await measureServer('opsbox', info, warmup, measured);
+      const appRun = await measureServer('opsbox', info, loader);
       const after = await fakes.call<GitHubStats>('stats');
       log('webhooks: bare Probot again');
-      const bareSecond = await measureServer('bare', info, warmup, measured);
+      const bareSecond = await measureServer('bare', info, loader);
       const bare = summarize([bareFirst, bareSecond]);
       const app = summarize([appRun]);
       const ratio = { p50: round(app.p50Ms / bare.p50Ms, 2), p99: round(app.p99Ms / bare.p99Ms, 2), max: round(app.maxMs / bare.maxMs, 2) };
@@ -222,6 +159,7 @@ export const webhooksBenchmark: Benchmark = {
         ],
       };
     } finally {
+      await loader.stop();
       await fakes.stop();
     }
   },
