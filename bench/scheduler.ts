@@ -155,6 +155,7 @@ export const schedulerBenchmark: Benchmark = {
               ['resident memory MiB, 10,000 loaded', figures.memory.rssMiB, `< ${TARGET_MEMORY_MIB}`],
               ['heap used MiB, 10,000 loaded', figures.memory.heapUsedMiB, ''],
               ['resident memory MiB, none loaded', figures.memory.emptyRssMiB, ''],
+              ['heap used MiB, none loaded', figures.memory.emptyHeapUsedMiB, ''],
               ['app start with 10,000 stored, s', figures.startupSeconds, ''],
             ],
           },
