@@ -109,10 +109,18 @@ export function isStaleHead(error: unknown): boolean {
   return graphqlErrors(error).some((entry) => entry.type === 'STALE_DATA' || /expected branch to point to/i.test(entry.message ?? ''));
 }
 
+/**
+ * GraphQL answers its errors with HTTP 200 and a `type`; the REST status of the same failure lets
+ * callers apply one retry policy to both (a rate limit passes, a refusal does not).
+ */
+const STATUS_OF_GRAPHQL_TYPE: Record<string, number> = { RATE_LIMITED: 429, FORBIDDEN: 403, NOT_FOUND: 404, UNPROCESSABLE: 422 };
+
 function failed(action: string, error: unknown): GitHubEditError {
   const errors = graphqlErrors(error);
   if (errors.length === 0 || requestStatus(error) !== undefined) return requestFailed(action, error);
-  return new GitHubEditError(GITHUB_ERROR_CODES.REQUEST_FAILED, `${action} failed: ${errors.map((entry) => entry.message).join('; ')}`, { cause: error });
+  const status = errors.map((entry) => STATUS_OF_GRAPHQL_TYPE[entry.type ?? '']).find((known) => known !== undefined);
+  const text = `${action} failed${status ? ` (${status})` : ''}: ${errors.map((entry) => entry.message).join('; ')}`;
+  return new GitHubEditError(GITHUB_ERROR_CODES.REQUEST_FAILED, text, { status, cause: error });
 }
 
 function branchNotFound(owner: string, repo: string, branch: string, cause?: unknown): GitHubEditError {

@@ -172,8 +172,13 @@ describe('commitChange', () => {
     cache.setFile(head, VIRTUAL_SERVICE, virtualService(0));
     gh.failNext({ method: 'POST', path: '/api/graphql', status: 200, body: { data: { createCommitOnBranch: null }, errors: [{ type: 'FORBIDDEN', path: ['createCommitOnBranch'], message: 'opsbox-canary[bot] cannot push to main' }] } });
     const refused = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 5%', build: setWeight(5), cache }).catch((error: unknown) => error);
-    expect(refused).toMatchObject({ code: GITHUB_ERROR_CODES.REQUEST_FAILED });
-    expect((refused as Error).message).toBe('committing "canary(api): weight 5%" to main failed: opsbox-canary[bot] cannot push to main');
+    expect(refused).toMatchObject({ code: GITHUB_ERROR_CODES.REQUEST_FAILED, status: 403 });
+    expect((refused as Error).message).toBe('committing "canary(api): weight 5%" to main failed (403): opsbox-canary[bot] cannot push to main');
+
+    // a rate limit in a GraphQL answer carries the status a retry policy knows
+    gh.failNext({ method: 'POST', path: '/api/graphql', status: 200, body: { errors: [{ type: 'RATE_LIMITED', message: 'API rate limit exceeded' }] } });
+    const limited = await commitChange(octokit, { owner, repo, branch: 'main', message: 'canary(api): weight 5%', build: setWeight(5), cache }).catch((error: unknown) => error);
+    expect(limited).toMatchObject({ code: GITHUB_ERROR_CODES.REQUEST_FAILED, status: 429 });
 
     const domain = new Error('traffic object has no backend api-canary');
     await expect(commitChange(octokit, { owner, repo, branch: 'main', message: 'x', build: () => Promise.reject(domain) })).rejects.toBe(domain);
