@@ -125,14 +125,15 @@ describe('kill -9 in the middle of an effect, then restart', () => {
       .reverse();
   }
 
-  /** `PATCH …/git/refs/heads/<branch>` moving the branch to the commit whose subject is `subject`. */
+  /** The request that moves `branch` to a commit whose subject is `subject`: GraphQL `createCommitOnBranch`. */
   function refUpdate(when: CutRule['when'], branch: string, subject: string): CutRule {
     return {
       when,
       match: (r) =>
-        r.method === 'PATCH' &&
-        r.path === `${REPO_PATH}/git/refs/heads/${branch}` &&
-        github.log(FULL_NAME, String(r.body?.sha), { limit: 1 })[0]?.message.split('\n')[0] === subject,
+        r.method === 'POST' &&
+        /\/graphql$/.test(r.path) &&
+        r.body?.variables?.input?.branch?.branchName === branch &&
+        r.body?.variables?.input?.message?.headline === subject,
     };
   }
 
