@@ -13,6 +13,7 @@ import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js'
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
 import { commitChange } from '../github/commit.js';
+import { findOwnCommit, type ListCommitsOctokit } from '../github/own-commit.js';
 import { closePullRequest } from '../github/pull-request.js';
 import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
@@ -42,6 +43,7 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
   Parameters<typeof ensureRevertPullRequest>[0] &
   Parameters<typeof closePullRequest>[0] &
   CommitStatusOctokit &
+  ListCommitsOctokit &
   ConstructorParameters<typeof RepoSnapshot>[0];
 
 export interface GitHubExecutorOptions {
@@ -99,7 +101,9 @@ export class GitHubEffectExecutor implements EffectExecutor {
         prefetch: rolloutFiles(state.serviceConfig),
         build: (read) => buildRolloutChange(state.serviceConfig, effect.kind, effect.weight, state.to, read),
       });
-      return { type: 'commit', sha: result.sha };
+      if (!result.skipped) return { type: 'commit', sha: result.sha };
+      // Already in place: made by this very effect before a crash, or by someone else.
+      return { type: 'commit', sha: await findOwnCommit(octokit, { owner, repo, branch: defaultBranch, message: effect.message }) };
     } catch (error) {
       throw asEffectError(error);
     }

@@ -183,6 +183,9 @@ describe('kill -9 in the middle of an effect, then restart', () => {
 
     expect(rollout.phase).toBe('Succeeded');
     expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
+    // the commits that landed unheard are found again, so the record links them
+    const landed = github.log(FULL_NAME, 'main').filter((c) => c.message.includes('\nOpsBox-Rollout: ')).map((c) => c.sha).reverse();
+    expect(rollout.commits.map((c) => c.sha)).toEqual(landed);
     expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
     expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
     expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
