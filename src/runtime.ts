@@ -12,6 +12,7 @@ import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { FileRolloutStore } from './state/file-store.js';
+import { WorkQueue } from './util/work-queue.js';
 import { clusterAccessFromEnv } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
@@ -25,6 +26,8 @@ export interface RuntimeOptions {
   provider?: (defaultAddress: string | undefined) => MetricProvider;
   /** Start the cron scheduler (default true). */
   schedule?: boolean;
+  /** Background tasks (rollout starts, commands) run at once; default 4. */
+  backgroundConcurrency?: number;
   /** How often accepted work that failed (GitHub down, say) is tried again; default one minute. */
   retryWorkEveryMs?: number;
 }
@@ -34,6 +37,7 @@ export const MAX_WORK_ATTEMPTS = 10;
 
 export class Runtime {
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly queue: WorkQueue;
   /** Claims being worked on now, and how often each was tried. */
   private readonly claimsRunning = new Set<string>();
   private readonly claimAttempts = new Map<string, number>();
@@ -45,7 +49,9 @@ export class Runtime {
     readonly scheduler: RolloutScheduler,
     private readonly options: RuntimeOptions,
     private readonly syncGates: SyncGateCheck,
-  ) {}
+  ) {
+    this.queue = new WorkQueue(options.backgroundConcurrency ?? 4);
+  }
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const clock = options.clock ?? Date.now;
@@ -76,8 +82,9 @@ export class Runtime {
   }
 
   /** Runs work after the webhook has been answered; errors are logged, never thrown at GitHub. */
-  background(what: string, work: () => Promise<unknown>): void {
-    const task = work()
+  background(what: string, work: () => Promise<unknown>, options: { urgent?: boolean } = {}): void {
+    const task = this.queue
+      .push(work, options)
       .then(() => this.scheduler.kick())
       .catch((error) => this.options.log.error({ err: error }, `${what} failed`))
       .finally(() => this.inFlight.delete(task));
@@ -85,28 +92,32 @@ export class Runtime {
   }
 
   /** Runs a claimed piece of work once at a time; the claim is finished when the work succeeds. */
-  private claimed(claim: string, what: string, work: () => Promise<unknown>): void {
+  private claimed(claim: string, what: string, work: () => Promise<unknown>, options: { urgent?: boolean } = {}): void {
     if (this.claimsRunning.has(claim)) return;
     this.claimsRunning.add(claim);
-    this.background(what, async () => {
-      try {
-        await work();
-        await this.store.finishWork(claim);
-        this.claimAttempts.delete(claim);
-      } catch (error) {
-        const attempts = (this.claimAttempts.get(claim) ?? 0) + 1;
-        this.claimAttempts.set(claim, attempts);
-        if (attempts >= MAX_WORK_ATTEMPTS) {
-          this.options.log.error({ err: error, claim, attempts }, `${what}: giving up`);
-          this.claimAttempts.delete(claim);
+    this.background(
+      what,
+      async () => {
+        try {
+          await work();
           await this.store.finishWork(claim);
-          return;
+          this.claimAttempts.delete(claim);
+        } catch (error) {
+          const attempts = (this.claimAttempts.get(claim) ?? 0) + 1;
+          this.claimAttempts.set(claim, attempts);
+          if (attempts >= MAX_WORK_ATTEMPTS) {
+            this.options.log.error({ err: error, claim, attempts }, `${what}: giving up`);
+            this.claimAttempts.delete(claim);
+            await this.store.finishWork(claim);
+            return;
+          }
+          throw error;
+        } finally {
+          this.claimsRunning.delete(claim);
         }
-        throw error;
-      } finally {
-        this.claimsRunning.delete(claim);
-      }
-    });
+      },
+      options,
+    );
   }
 
   /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
@@ -139,6 +150,8 @@ export class Runtime {
         },
         request,
       ),
+      // someone is waiting for the answer
+      { urgent: true },
     );
   }
 
@@ -160,6 +173,7 @@ export class Runtime {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
+    await this.store.close();
   }
 }
 

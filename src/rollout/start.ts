@@ -13,7 +13,6 @@ import { renderConfigProblems } from '../report/render.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import type { RolloutEngine } from './engine.js';
 import type { InstallationOctokit } from './executor.js';
-import { isTerminal } from './machine.js';
 import { planRollouts, type MergedPullRequest } from './trigger.js';
 
 export type ConfigOctokit = InstallationOctokit & {
@@ -51,11 +50,8 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     return [];
   }
   const started: string[] = [];
-  const existing = await deps.engine.store.list();
   for (const rollout of plan.rollouts) {
-    const older = existing.filter(
-      (r) => r.id !== rollout.id && !isTerminal(r) && r.service === rollout.service && r.repo.owner === owner && r.repo.repo === repo,
-    );
+    const older = (await deps.engine.store.activeFor(owner, repo, rollout.service)).filter((r) => r.id !== rollout.id);
     for (const old of older) {
       await deps.engine.dispatch(old.id, { type: 'supersede', by: rollout.id, to: rollout.to, sourceNumber: pr.number });
     }

@@ -1,34 +1,31 @@
 /**
  * The embedded store: one JSON file per rollout under `OPSBOX_DATA_DIR/rollouts`, written
- * atomically (temp file, fsync, rename, fsync of the folder), and an in-memory index of wake
- * times so an idle scheduler tick touches no file.
+ * atomically (temp file, fsync, rename, fsync of the folder), an in-memory index of wake
+ * times so an idle scheduler tick touches no file, and claims in a journal (claim-journal.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { link, mkdir, open, readdir, readFile, rename, stat, unlink } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import type { RolloutState } from '../rollout/types.js';
+import { TERMINAL_PHASES, type RolloutState } from '../rollout/types.js';
+import { ClaimJournal } from './claim-journal.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
 
 export class FileRolloutStore implements RolloutStore {
   private readonly rollouts = new Map<string, StoredRollout>();
   private readonly rolloutDir: string;
-  /** Open claims (with the work they stand for); finished ones move to `doneDir`. */
-  private readonly claimDir: string;
-  private readonly doneDir: string;
+  private journal!: ClaimJournal;
   /** Writes of one rollout happen in order, so an older version never lands after a newer one. */
   private readonly writes = new Map<string, Promise<void>>();
 
   private constructor(readonly dataDir: string) {
     this.rolloutDir = path.join(dataDir, 'rollouts');
-    this.claimDir = path.join(dataDir, 'claims');
-    this.doneDir = path.join(dataDir, 'claims', 'done');
   }
 
   /** Opens (creating if needed) a data dir and loads every rollout in it. */
   static async open(dataDir: string): Promise<FileRolloutStore> {
     const store = new FileRolloutStore(dataDir);
     await mkdir(store.rolloutDir, { recursive: true });
-    await mkdir(store.doneDir, { recursive: true });
+    store.journal = await ClaimJournal.open(dataDir);
     for (const name of await readdir(store.rolloutDir)) {
       if (!name.endsWith('.json')) continue; // leftovers of an interrupted write end in .tmp
       const stored = JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')) as StoredRollout;
@@ -73,6 +70,15 @@ export class FileRolloutStore implements RolloutStore {
     return found.sort((a, b) => b.startedAt - a.startedAt);
   }
 
+  async activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]> {
+    const found: RolloutState[] = [];
+    for (const { state } of this.rollouts.values()) {
+      if (state.service !== service || state.repo.owner !== owner || state.repo.repo !== repo) continue;
+      if (!TERMINAL_PHASES.includes(state.phase)) found.push(structuredClone(state));
+    }
+    return found;
+  }
+
   dueIds(now: number): string[] {
     const due: string[] = [];
     for (const [id, stored] of this.rollouts) {
@@ -83,38 +89,21 @@ export class FileRolloutStore implements RolloutStore {
   }
 
   async claimOnce(key: string, work?: unknown): Promise<boolean> {
-    const name = `${sha(key)}.json`;
-    if (await exists(path.join(this.doneDir, name))) return false;
-    // Written whole to a temp file, then linked into place: `link` fails if the claim exists, so
-    // the file system decides who claimed first and nobody ever sees a half-written claim.
-    const temp = path.join(this.claimDir, `${name}.${randomUUID()}.tmp`);
-    await writeSynced(temp, JSON.stringify({ key, at: new Date().toISOString(), work }));
-    try {
-      await link(temp, path.join(this.claimDir, name));
-      return true;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-      throw error;
-    } finally {
-      await unlink(temp).catch(() => undefined);
-    }
+    return this.journal.claim(key, work);
   }
 
   async unfinishedWork(): Promise<{ key: string; work: unknown }[]> {
-    const pending: { key: string; work: unknown }[] = [];
-    for (const name of await readdir(this.claimDir)) {
-      if (!name.endsWith('.json')) continue;
-      const claim = JSON.parse(await readFile(path.join(this.claimDir, name), 'utf8')) as { key: string; work?: unknown };
-      if (claim.work !== undefined) pending.push({ key: claim.key, work: claim.work });
-    }
-    return pending;
+    return this.journal.unfinished();
   }
 
   async finishWork(key: string): Promise<void> {
-    const name = `${sha(key)}.json`;
-    await rename(path.join(this.claimDir, name), path.join(this.doneDir, name)).catch((error: NodeJS.ErrnoException) => {
-      if (error.code !== 'ENOENT') throw error;
-    });
+    await this.journal.finish(key);
+  }
+
+  /** Waits for pending writes and releases the journal (before a restart on the same data dir). */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
+    await this.journal.close();
   }
 }
 
@@ -135,13 +124,6 @@ async function writeSynced(file: string, content: string): Promise<void> {
   } finally {
     await handle.close();
   }
-}
-
-async function exists(file: string): Promise<boolean> {
-  return stat(file).then(
-    () => true,
-    () => false,
-  );
 }
 
 async function writeAtomically(file: string, content: string): Promise<void> {

@@ -26,6 +26,8 @@ export interface RolloutStore {
   list(): Promise<RolloutState[]>;
   /** Rollouts started by a pull request or rolled back by it (its revert pull request), newest first. */
   forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
+  /** Rollouts of one service of a repository that have not ended yet. */
+  activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]>;
   /** Ids of rollouts that want to be woken at or before `now`. */
   dueIds(now: number): string[];
   /**
@@ -37,4 +39,6 @@ export interface RolloutStore {
   /** Claimed work not finished yet (after a restart: what was accepted but not done). */
   unfinishedWork(): Promise<{ key: string; work: unknown }[]>;
   finishWork(key: string): Promise<void>;
+  /** Waits for pending writes and releases what the store holds open. */
+  close(): Promise<void>;
 }

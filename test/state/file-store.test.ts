@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
@@ -87,7 +87,34 @@ describe('file rollout store', () => {
     expect(results.sort()).toEqual([false, true]);
     expect(await store.claimOnce('merge:acme/manifests:abc')).toBe(false);
     expect(await store.claimOnce('merge:acme/manifests:def')).toBe(true);
-    expect((await readdir(path.join(dir, 'claims'))).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+    await store.close();
+  });
+
+  it('syncs claims that arrive together in shared batches, each one durable when it returns', async () => {
+    const store = await FileRolloutStore.open(dir);
+    const keys = Array.from({ length: 50 }, (_, i) => `comment:acme/manifests:${i}`);
+    expect(await Promise.all(keys.map((key) => store.claimOnce(key, { i: key })))).toEqual(keys.map(() => true));
+    const lines = (await readFile(path.join(dir, 'claims.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).claim).sort()).toEqual([...keys].sort());
+    await store.close();
+  });
+
+  it('ignores a journal line cut short by a crash, and forgets old finished claims on open', async () => {
+    const old = Date.now() - 30 * 24 * 3600 * 1000;
+    await writeFile(
+      path.join(dir, 'claims.jsonl'),
+      [
+        JSON.stringify({ claim: 'merge:old', at: old }),
+        JSON.stringify({ done: 'merge:old' }),
+        JSON.stringify({ claim: 'merge:recent', at: Date.now(), work: { n: 1 } }),
+        '{"claim":"merge:cut","at":17',
+      ].join('\n'),
+    );
+    const store = await FileRolloutStore.open(dir);
+    expect(await store.unfinishedWork()).toEqual([{ key: 'merge:recent', work: { n: 1 } }]);
+    expect(await store.claimOnce('merge:cut')).toBe(true);
+    expect(await store.claimOnce('merge:old')).toBe(true); // past the retention: a redelivery this late is not expected
+    await store.close();
   });
 
   it('keeps claimed work across a restart until it is finished, and still refuses repeats after', async () => {
@@ -100,5 +127,7 @@ describe('file rollout store', () => {
     await reopened.finishWork('merge:acme/manifests:abc');
     expect(await reopened.unfinishedWork()).toEqual([]);
     expect(await reopened.claimOnce('merge:acme/manifests:abc', { number: 7 })).toBe(false);
+    await store.close();
+    await reopened.close();
   });
 });
