@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { MetricProvider } from './analysis/types.js';
 import { runCommand, type ChatOctokit, type CommandRequest } from './chatops/run-command.js';
+import { reportRenderer } from './report/render.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
 import { RolloutEngine } from './rollout/engine.js';
 import { GitHubEffectExecutor } from './rollout/executor.js';
@@ -55,6 +56,8 @@ export class Runtime {
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const clock = options.clock ?? Date.now;
+    // Compiled now rather than on the first report, which would stall webhook answers meanwhile.
+    reportRenderer();
     const store = await FileRolloutStore.open(options.dataDir);
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
     const cluster = clusterAccessFromEnv(options.env);
