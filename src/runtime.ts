@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { MetricProvider } from './analysis/types.js';
 import { runCommand, type ChatOctokit, type CommandRequest } from './chatops/run-command.js';
+import { RevisionCache } from './github/revision-cache.js';
 import { reportRenderer } from './report/render.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
 import { RolloutEngine } from './rollout/engine.js';
@@ -50,6 +51,7 @@ export class Runtime {
     readonly scheduler: RolloutScheduler,
     private readonly options: RuntimeOptions,
     private readonly syncGates: SyncGateCheck,
+    private readonly revisions: RevisionCache,
   ) {
     this.queue = new WorkQueue(options.backgroundConcurrency ?? 4);
   }
@@ -63,7 +65,9 @@ export class Runtime {
     const cluster = clusterAccessFromEnv(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
+    const revisions = new RevisionCache();
     const executor = new GitHubEffectExecutor({
+      revisions,
       auth: options.auth,
       env: options.env,
       serverUrl: serverUrl(options.env),
@@ -74,7 +78,7 @@ export class Runtime {
     });
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
     const scheduler = new RolloutScheduler(engine);
-    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster));
+    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
       scheduler.start();
@@ -133,6 +137,7 @@ export class Runtime {
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           syncGates: this.syncGates,
+          revisions: this.revisions,
           log: this.options.log,
         },
         pr,

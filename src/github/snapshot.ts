@@ -17,6 +17,8 @@ interface TreeEntry {
 export class RepoSnapshot implements RepoFiles {
   private tree: Promise<Map<string, string>> | undefined;
   private readonly blobs = new Map<string, Promise<string>>();
+  /** Path → content of every file read so far (null: it does not exist here). */
+  private readonly reads = new Map<string, Promise<string | null>>();
 
   constructor(
     private readonly octokit: SnapshotOctokit,
@@ -27,8 +29,22 @@ export class RepoSnapshot implements RepoFiles {
   ) {}
 
   async readOptional(file: string): Promise<string | null> {
-    const sha = (await this.files()).get(normalize(file));
-    return sha === undefined ? null : this.blob(sha);
+    const path = normalize(file);
+    let text = this.reads.get(path);
+    if (!text) {
+      text = this.files().then((files) => {
+        const sha = files.get(path);
+        return sha === undefined ? null : this.blob(sha);
+      });
+      this.reads.set(path, text);
+    }
+    return text;
+  }
+
+  /** Every file read so far with its content, for a cache of what the app already knows. */
+  async filesRead(): Promise<Array<{ path: string; content: string | null }>> {
+    const settled = await Promise.allSettled([...this.reads].map(async ([path, text]) => ({ path, content: await text })));
+    return settled.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   }
 
   async readFile(file: string): Promise<string> {

@@ -55,6 +55,8 @@ export interface GitHubExecutorOptions {
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
   /** Replaces the Prometheus provider (tests, benchmarks). */
   provider?: (defaultAddress: string | undefined) => MetricProvider;
+  /** Shared with the rollout start, which adds the files it read at the merge commit. */
+  revisions?: RevisionCache;
   /** Sync gates beside the built-in ones (e.g. ones that read the cluster). */
   syncGates?: Partial<Record<SyncGateName, SyncGateFactory>>;
 }
@@ -64,11 +66,12 @@ export type SyncGateFactory = (octokit: InstallationOctokit) => SyncGate;
 export class GitHubEffectExecutor implements EffectExecutor {
   private readonly metrics = new Map<string, Promise<ResolvedMetric[]>>();
   /** File contents by commit: the next commit on top of the app's own needs no reads. */
-  private readonly revisions = new RevisionCache();
+  private readonly revisions: RevisionCache;
   private readonly clock: () => number;
 
   constructor(private readonly options: GitHubExecutorOptions) {
     this.clock = options.clock ?? Date.now;
+    this.revisions = options.revisions ?? new RevisionCache();
   }
 
   async execute(state: RolloutState, effect: Effect): Promise<EffectResult> {

@@ -9,6 +9,7 @@ import { CONFIG_PATH } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
+import type { RevisionCache } from '../github/revision-cache.js';
 import { renderConfigProblems } from '../report/render.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import type { RolloutEngine } from './engine.js';
@@ -26,6 +27,8 @@ export interface StartDeps {
   defaultPrometheus?: string;
   /** Which sync gates this installation can wait on. */
   syncGates?: SyncGateCheck;
+  /** What the executor knows of the repositories; the merge commit's files are added to it. */
+  revisions?: RevisionCache;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
@@ -40,7 +43,11 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     await reportProblems(octokit, pr, validated.problems);
     return [];
   }
-  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), { defaultPrometheus: deps.defaultPrometheus, syncGates: deps.syncGates });
+  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), {
+    defaultPrometheus: deps.defaultPrometheus,
+    syncGates: deps.syncGates,
+    revisions: deps.revisions,
+  });
   if (plan.kind === 'none') {
     deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, reason: plan.reason }, 'merged pull request starts no rollout');
     return [];

@@ -5,6 +5,7 @@
  */
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
+import type { RevisionCache } from '../github/revision-cache.js';
 import { RepoSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import type { SyncGateCheck } from '../sync/registry.js';
@@ -37,7 +38,7 @@ export async function planRollouts(
   config: OpsboxConfig,
   pr: MergedPullRequest,
   now: number,
-  options: { defaultPrometheus?: string; syncGates?: SyncGateCheck } = {},
+  options: { defaultPrometheus?: string; syncGates?: SyncGateCheck; revisions?: RevisionCache } = {},
 ): Promise<TriggerPlan> {
   const { owner, repo } = pr.repo;
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
@@ -101,6 +102,11 @@ export async function planRollouts(
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
       weight: check.weight,
     }, now));
+  }
+  if (options.revisions && rollouts.length > 0) {
+    // The first commit of a rollout edits files just read at the merge commit: it needs no reads.
+    for (const { path, content } of await after.filesRead()) options.revisions.setFile(pr.mergeSha, path, content);
+    options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
   }
   const allProblems = [...problems, ...checked.problems];
   if (rollouts.length === 0 && allProblems.length > 0) {

@@ -1,0 +1,65 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Octokit } from '@octokit/rest';
+import { parseConfigOrThrow } from '../../src/config/load.js';
+import { RevisionCache } from '../../src/github/revision-cache.js';
+import { planRollouts, type MergedPullRequest } from '../../src/rollout/trigger.js';
+import { bumpApi, fixtureFiles } from '../support/app-harness.js';
+import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
+
+const CANARY = 'apps/api/canary.yaml';
+const T0 = Date.parse('2026-11-26T10:00:00Z');
+
+describe('planning rollouts for a merge', () => {
+  let gh: FakeGitHub;
+  let octokit: Octokit;
+  let files: Record<string, string>;
+
+  beforeEach(async () => {
+    gh = await startFakeGitHub();
+    files = await fixtureFiles();
+    gh.createRepo('acme', 'manifests', { files });
+    octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 'installation-token', log: silentLog });
+  });
+
+  afterEach(async () => {
+    await gh.close();
+  });
+
+  function merge(changed: Record<string, string>): MergedPullRequest {
+    const opened = gh.openPullRequest('acme/manifests', { head: `bump-${Math.random().toString(36).slice(2)}`, files: changed, title: 'Bump' });
+    const merged = gh.mergePullRequest('acme/manifests', opened.number);
+    return {
+      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      number: opened.number,
+      title: 'Bump',
+      url: `http://127.0.0.1/acme/manifests/pull/${opened.number}`,
+      mergeSha: merged.mergeCommitSha,
+    };
+  }
+
+  const config = () => parseConfigOrThrow(files['.github/opsbox.yml']);
+
+  it('starts a rollout from the old canary tag to the new one', async () => {
+    const plan = await planRollouts(octokit, config(), merge({ [CANARY]: bumpApi(files[CANARY], 'v2') }), T0);
+    expect(plan.kind).toBe('start');
+    if (plan.kind !== 'start') return;
+    expect(plan.rollouts.map((r) => [r.service, r.from, r.to])).toEqual([['api', 'v1', 'v2']]);
+  });
+
+  it('starts nothing for a merge that brings the canary back to the stable tag', async () => {
+    const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
+    await planRollouts(octokit, config(), pr, T0);
+    const back = merge({ [CANARY]: files[CANARY] });
+    expect(await planRollouts(octokit, config(), back, T0)).toEqual({ kind: 'none', reason: 'the canary was brought back to the stable version' });
+  });
+
+  it('hands the files it read at the merge commit to the commit cache, with the merge as the branch head', async () => {
+    const revisions = new RevisionCache();
+    const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
+    await planRollouts(octokit, config(), pr, T0, { revisions });
+    expect(revisions.head('acme', 'manifests', 'main')).toBe(pr.mergeSha);
+    expect(revisions.file(pr.mergeSha, 'apps/api/virtualservice.yaml')).toBe(files['apps/api/virtualservice.yaml']);
+    expect(revisions.file(pr.mergeSha, CANARY)).toContain('ghcr.io/acme/api:v2');
+    expect(revisions.file(pr.mergeSha, 'apps/api/stable.yaml')).toBe(files['apps/api/stable.yaml']);
+  });
+});
