@@ -60,6 +60,7 @@ async function storeCopies(dataDir: string, sample: RolloutState): Promise<void>
     }
   };
   await Promise.all(Array.from({ length: WRITES_IN_FLIGHT }, writer));
+  await store.close();
 }
 
 async function startApp(harness: AppHarness, dataDir: string, now: number): Promise<Child> {

@@ -25,8 +25,9 @@ export class ClaimJournal {
   private readonly claims = new Map<string, ClaimRecord>();
   private pending: { line: string; settle: (error?: unknown) => void }[] = [];
   private flushing: Promise<void> | undefined;
+  private closed = false;
 
-  private constructor(private handle: FileHandle) {}
+  private constructor(private readonly handle: FileHandle) {}
 
   static async open(dir: string, now = Date.now()): Promise<ClaimJournal> {
     const file = path.join(dir, 'claims.jsonl');
@@ -81,6 +82,8 @@ export class ClaimJournal {
 
   async close(): Promise<void> {
     await this.flushing;
+    if (this.closed) return;
+    this.closed = true;
     await this.handle.close();
   }
 

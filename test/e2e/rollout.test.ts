@@ -138,6 +138,7 @@ describe('rollout end to end', () => {
       url: `https://github.com/${FULL_NAME}/pull/${opened.number}`,
       mergeSha: merged.mergeCommitSha,
     });
+    await store.close();
 
     await h.startApp();
     await h.runtime.idle();

@@ -34,23 +34,31 @@ function rollout(id: string, startedAt = 1000) {
 
 describe('file rollout store', () => {
   let dir: string;
+  let opened: FileRolloutStore[] = [];
+  const openStore = async (where: string) => {
+    const store = await FileRolloutStore.open(where);
+    opened.push(store);
+    return store;
+  };
 
   beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'opsbox-store-'));
   });
 
   afterEach(async () => {
+    await Promise.all(opened.map((store) => store.close()));
+    opened = [];
     await rm(dir, { recursive: true, force: true });
   });
 
   it('writes versions, refuses a stale write, and reloads what it wrote', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     const state = rollout('acme/manifests#7/api');
     expect(await store.put(state, 0)).toBe(1);
     expect(await store.put({ ...state, weight: 10, wakeAt: 5000 }, 1)).toBe(2);
     await expect(store.put({ ...state, weight: 50 }, 1)).rejects.toBeInstanceOf(VersionConflictError);
 
-    const reopened = await FileRolloutStore.open(dir);
+    const reopened = await openStore(dir);
     const stored = await reopened.get('acme/manifests#7/api');
     expect(stored?.version).toBe(2);
     expect(stored?.state.weight).toBe(10);
@@ -59,7 +67,7 @@ describe('file rollout store', () => {
   });
 
   it('hands out copies, so a caller cannot change stored state without a write', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     await store.put(rollout('a'), 0);
     const copy = await store.get('a');
     copy!.state.weight = 99;
@@ -67,36 +75,34 @@ describe('file rollout store', () => {
   });
 
   it('ignores the temp file of a write interrupted before its rename', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     await store.put(rollout('a'), 0);
     await writeFile(path.join(dir, 'rollouts', 'a-0123.json.99.1.tmp'), '{"half":');
-    const reopened = await FileRolloutStore.open(dir);
+    const reopened = await openStore(dir);
     expect((await reopened.list()).map((r) => r.id)).toEqual(['a']);
   });
 
   it('lists newest first', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     await store.put(rollout('old', 1000), 0);
     await store.put(rollout('new', 2000), 0);
     expect((await store.list()).map((r) => r.id)).toEqual(['new', 'old']);
   });
 
   it('claims a key once, even when two claims race', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     const results = await Promise.all([store.claimOnce('merge:acme/manifests:abc'), store.claimOnce('merge:acme/manifests:abc')]);
     expect(results.sort()).toEqual([false, true]);
     expect(await store.claimOnce('merge:acme/manifests:abc')).toBe(false);
     expect(await store.claimOnce('merge:acme/manifests:def')).toBe(true);
-    await store.close();
   });
 
   it('syncs claims that arrive together in shared batches, each one durable when it returns', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     const keys = Array.from({ length: 50 }, (_, i) => `comment:acme/manifests:${i}`);
     expect(await Promise.all(keys.map((key) => store.claimOnce(key, { i: key })))).toEqual(keys.map(() => true));
     const lines = (await readFile(path.join(dir, 'claims.jsonl'), 'utf8')).trim().split('\n');
     expect(lines.map((l) => JSON.parse(l).claim).sort()).toEqual([...keys].sort());
-    await store.close();
   });
 
   it('ignores a journal line cut short by a crash, and forgets old finished claims on open', async () => {
@@ -110,24 +116,21 @@ describe('file rollout store', () => {
         '{"claim":"merge:cut","at":17',
       ].join('\n'),
     );
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     expect(await store.unfinishedWork()).toEqual([{ key: 'merge:recent', work: { n: 1 } }]);
     expect(await store.claimOnce('merge:cut')).toBe(true);
     expect(await store.claimOnce('merge:old')).toBe(true); // past the retention: a redelivery this late is not expected
-    await store.close();
   });
 
   it('keeps claimed work across a restart until it is finished, and still refuses repeats after', async () => {
-    const store = await FileRolloutStore.open(dir);
+    const store = await openStore(dir);
     await store.claimOnce('merge:acme/manifests:abc', { number: 7 });
     await store.claimOnce('merge:acme/manifests:def');
 
-    const reopened = await FileRolloutStore.open(dir);
+    const reopened = await openStore(dir);
     expect(await reopened.unfinishedWork()).toEqual([{ key: 'merge:acme/manifests:abc', work: { number: 7 } }]);
     await reopened.finishWork('merge:acme/manifests:abc');
     expect(await reopened.unfinishedWork()).toEqual([]);
     expect(await reopened.claimOnce('merge:acme/manifests:abc', { number: 7 })).toBe(false);
-    await store.close();
-    await reopened.close();
   });
 });
