@@ -1,14 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { syncSchema } from '../../src/config/opsbox.schema.js';
 import { argoCdGate } from '../../src/sync/argocd.js';
 import type { ContainsCommit } from '../../src/sync/contains.js';
 import type { SyncTarget } from '../../src/sync/gate.js';
-import { clusterAccessFromEnv, KubernetesApiError, type CustomObjects } from '../../src/sync/kubernetes.js';
-import { argoApplication, startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
-
-const SHA = '1a2b3c4d'.repeat(5);
-const LATER = '2b3c4d5e'.repeat(5);
-const OLDER = '0f0f0f0f'.repeat(5);
+import { KubernetesApiError, type CustomObjects } from '../../src/sync/kubernetes.js';
+import { argoApplication, type FakeKubernetes } from '../support/fake-kubernetes.js';
+import { gateTarget, LATER, OLDER, recordingContains, SHA, startCluster } from './cluster-fixture.js';
 
 describe('the Argo CD gate', () => {
   let kube: FakeKubernetes;
@@ -19,20 +15,11 @@ describe('the Argo CD gate', () => {
     asked.push(later);
     return target.sha === SHA && later === LATER;
   };
-  const target = (argocd: Record<string, string> = { application: 'api' }): SyncTarget => ({
-    owner: 'acme',
-    repo: 'manifests',
-    branch: 'main',
-    sha: SHA,
-    sync: syncSchema.parse({ argocd }),
-  });
+  const target = (argocd: Record<string, string> = { application: 'api' }): SyncTarget => gateTarget({ argocd });
   const check = (t = target()) => argoCdGate(objects, contains).check(t);
 
   beforeEach(async () => {
-    kube = await startFakeKubernetes();
-    const access = clusterAccessFromEnv({ KUBECONFIG: kube.kubeconfig });
-    if (!access.configured) throw new Error(access.reason);
-    objects = access.objects;
+    ({ kube, objects } = await startCluster());
     asked = [];
   });
 

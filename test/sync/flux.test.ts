@@ -1,40 +1,23 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { syncSchema } from '../../src/config/opsbox.schema.js';
 import type { ContainsCommit } from '../../src/sync/contains.js';
 import { fluxGate } from '../../src/sync/flux.js';
 import type { SyncTarget } from '../../src/sync/gate.js';
-import { clusterAccessFromEnv, KubernetesApiError, type CustomObjects } from '../../src/sync/kubernetes.js';
-import { fluxKustomization, startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
-
-const SHA = '1a2b3c4d'.repeat(5);
-const LATER = '2b3c4d5e'.repeat(5);
-const OLDER = '0f0f0f0f'.repeat(5);
+import { KubernetesApiError, type CustomObjects } from '../../src/sync/kubernetes.js';
+import { fluxKustomization, type FakeKubernetes } from '../support/fake-kubernetes.js';
+import { gateTarget, LATER, OLDER, recordingContains, SHA, startCluster } from './cluster-fixture.js';
 
 describe('the Flux gate', () => {
   let kube: FakeKubernetes;
   let objects: CustomObjects;
   let asked: string[];
-  /** Only LATER contains SHA. */
-  const contains: ContainsCommit = async (target, later) => {
-    asked.push(later);
-    return target.sha === SHA && later === LATER;
-  };
-  const target = (flux: Record<string, string> = { kustomization: 'api' }): SyncTarget => ({
-    owner: 'acme',
-    repo: 'manifests',
-    branch: 'main',
-    sha: SHA,
-    sync: syncSchema.parse({ flux }),
-  });
+  const contains: ContainsCommit = (target, later) => recordingContains(asked)(target, later);
+  const target = (flux: Record<string, string> = { kustomization: 'api' }): SyncTarget => gateTarget({ flux });
   const check = (t = target()) => fluxGate(objects, contains).check(t);
   const succeeded = (revision: string) =>
     fluxKustomization('api', { applied: revision, ready: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${revision}` });
 
   beforeEach(async () => {
-    kube = await startFakeKubernetes();
-    const access = clusterAccessFromEnv({ KUBECONFIG: kube.kubeconfig });
-    if (!access.configured) throw new Error(access.reason);
-    objects = access.objects;
+    ({ kube, objects } = await startCluster());
     asked = [];
   });
 

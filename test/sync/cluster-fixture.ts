@@ -1,0 +1,29 @@
+/** What the Argo CD and Flux gate tests share: commits, a recording `contains`, a fake cluster. */
+import { syncSchema } from '../../src/config/opsbox.schema.js';
+import type { ContainsCommit } from '../../src/sync/contains.js';
+import type { SyncTarget } from '../../src/sync/gate.js';
+import { clusterAccessFromEnv, type CustomObjects } from '../../src/sync/kubernetes.js';
+import { startFakeKubernetes, type FakeKubernetes } from '../support/fake-kubernetes.js';
+
+export const SHA = '1a2b3c4d'.repeat(5);
+export const LATER = '2b3c4d5e'.repeat(5);
+export const OLDER = '0f0f0f0f'.repeat(5);
+
+/** Only LATER contains SHA; every revision asked about is recorded in `asked`. */
+export function recordingContains(asked: string[]): ContainsCommit {
+  return async (target, later) => {
+    asked.push(later);
+    return target.sha === SHA && later === LATER;
+  };
+}
+
+export function gateTarget(sync: Record<string, unknown>): SyncTarget {
+  return { owner: 'acme', repo: 'manifests', branch: 'main', sha: SHA, sync: syncSchema.parse(sync) };
+}
+
+export async function startCluster(): Promise<{ kube: FakeKubernetes; objects: CustomObjects }> {
+  const kube = await startFakeKubernetes();
+  const access = clusterAccessFromEnv({ KUBECONFIG: kube.kubeconfig });
+  if (!access.configured) throw new Error(access.reason);
+  return { kube, objects: access.objects };
+}
