@@ -151,6 +151,7 @@ export class Runtime {
       runCommand(
         {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
+          latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
           dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
           auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
           serverUrl: serverUrl(this.options.env),

@@ -29,6 +29,8 @@ export interface CommandRequest {
 
 export interface ChatOpsDeps {
   forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
+  /** The newest rollout of a service of a repository, whichever pull request started it. */
+  latestOf(owner: string, repo: string, service: string): Promise<RolloutState | undefined>;
   dispatch(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined>;
   auth(installationId: number): Promise<ChatOctokit>;
   serverUrl: string;
@@ -82,7 +84,7 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
   for (const target of targets) {
     const event: RolloutEvent = {
       type: 'command',
-      command: await rolloutCommand(parsed.name, parsed.full, target, octokit),
+      command: await rolloutCommand(parsed.name, parsed.full, target, octokit, deps),
       actor: user,
       commandId: String(request.commentId),
     };
@@ -116,13 +118,24 @@ function latestPerService(rollouts: RolloutState[]): RolloutState[] {
     .filter((r) => !seen.has(r.service) && seen.add(r.service));
 }
 
-async function rolloutCommand(name: ChatCommandName, full: boolean, state: RolloutState, octokit: ChatOctokit): Promise<RolloutCommand> {
+async function rolloutCommand(
+  name: ChatCommandName,
+  full: boolean,
+  state: RolloutState,
+  octokit: ChatOctokit,
+  deps: Pick<ChatOpsDeps, 'latestOf'>,
+): Promise<RolloutCommand> {
   switch (name) {
     case 'promote':
       return { name, full };
     case 'retry': {
-      // A merged revert PR put the old version back: retrying would fight it.
-      if (state.phase !== 'Aborted' || !state.revertPr) return { name };
+      if (state.phase !== 'Aborted') return { name };
+      // A later bump or a merged revert PR changed the canary since: retrying would fight them.
+      const latest = await deps.latestOf(state.repo.owner, state.repo.repo, state.service);
+      if (latest && latest.id !== state.id && latest.startedAt > state.startedAt) {
+        return { name, newer: { to: latest.to, sourceNumber: latest.source.number } };
+      }
+      if (!state.revertPr) return { name };
       const status = await pullRequestStatus(octokit, { owner: state.repo.owner, repo: state.repo.repo, number: state.revertPr.number });
       return { name, revertMerged: status === 'merged' };
     }

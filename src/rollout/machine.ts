@@ -261,6 +261,9 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
     }
     case 'retry': {
       if (s.phase !== 'Aborted') return reject(`/retry applies to an aborted rollout; this one is ${s.phase}`);
+      if (command.newer) {
+        return reject(`${command.newer.to} from #${command.newer.sourceNumber} has been rolled out since; merge a new bump to try ${s.to} again`);
+      }
       if (command.revertMerged) {
         const pr = s.revertPr ? `revert pull request #${s.revertPr.number}` : 'revert pull request';
         return reject(`the ${pr} was merged, so the canary runs ${s.from} again; merge a new bump to try ${s.to} again`);

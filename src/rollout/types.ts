@@ -152,8 +152,11 @@ export type RolloutCommand =
   | { name: 'pause' }
   | { name: 'resume' }
   | { name: 'abort' }
-  /** `revertMerged`: the revert pull request was merged meanwhile (the edge looks it up). */
-  | { name: 'retry'; revertMerged?: boolean }
+  /**
+   * Facts the edge looks up: `revertMerged`, the revert pull request was merged meanwhile;
+   * `newer`, a later bump of the service started its own rollout since.
+   */
+  | { name: 'retry'; revertMerged?: boolean; newer?: { to: string; sourceNumber: number } }
   /** Refreshes the status comment. */
   | { name: 'status' };
 

@@ -70,6 +70,15 @@ export class FileRolloutStore implements RolloutStore {
     return found.sort((a, b) => b.startedAt - a.startedAt);
   }
 
+  async latestFor(owner: string, repo: string, service: string): Promise<RolloutState | undefined> {
+    let latest: RolloutState | undefined;
+    for (const { state } of this.rollouts.values()) {
+      if (state.service !== service || state.repo.owner !== owner || state.repo.repo !== repo) continue;
+      if (!latest || state.startedAt > latest.startedAt) latest = state;
+    }
+    return latest && structuredClone(latest);
+  }
+
   async activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]> {
     const found: RolloutState[] = [];
     for (const { state } of this.rollouts.values()) {

@@ -26,6 +26,8 @@ export interface RolloutStore {
   list(): Promise<RolloutState[]>;
   /** Rollouts started by a pull request or rolled back by it (its revert pull request), newest first. */
   forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
+  /** The newest rollout of one service of a repository, ended or not. */
+  latestFor(owner: string, repo: string, service: string): Promise<RolloutState | undefined>;
   /** Rollouts of one service of a repository that have not ended yet. */
   activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]>;
   /** Ids of rollouts that want to be woken at or before `now`. */

@@ -46,6 +46,8 @@ class FakeRollouts {
     return {
       forPullRequest: async (o, r, number) =>
         this.rollouts.filter((s) => s.repo.owner === o && s.repo.repo === r && (s.source.number === number || s.revertPr?.number === number)),
+      latestOf: async (o, r, service) =>
+        this.rollouts.filter((s) => s.repo.owner === o && s.repo.repo === r && s.service === service).sort((a, b) => b.startedAt - a.startedAt)[0],
       dispatch: async (id, event, onDecided) => {
         this.events.push({ id, event });
         const state = this.rollouts.find((s) => s.id === id);

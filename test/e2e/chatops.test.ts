@@ -190,6 +190,21 @@ describe('ChatOps end to end', () => {
     );
   });
 
+  it('/retry after a later bump started its own rollout says so and does nothing', async () => {
+    const pr = await bumpToFirstAnalysis();
+    await h.comment(pr.number, '/abort');
+    const later = await bump('v3');
+    const before = subjects();
+
+    await h.comment(pr.number, '/retry');
+    expect(subjects()).toEqual(before);
+    const first = (await h.rollouts()).find((r) => r.source.number === pr.number);
+    expect(first?.phase).toBe('Aborted');
+    expect(replies(pr.number).at(-1)).toBe(
+      `@alice: /retry does nothing now: v3 from #${later.number} has been rolled out since; merge a new bump to try v2 again.\n`,
+    );
+  });
+
   it('a reader’s /abort is refused and changes nothing; a reader may ask for /status', async () => {
     const pr = await bumpToFirstAnalysis();
     const abort = await h.comment(pr.number, '/abort', { user: READER });
