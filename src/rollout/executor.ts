@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
 import { takeMeasurement } from '../analysis/runner.js';
-import { loadTemplatesFromSource } from '../analysis/templates.js';
+import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
 import type { MetricProvider, ResolvedMetric } from '../analysis/types.js';
 import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
 import { upsertCheckRun } from '../github/check-run.js';
@@ -61,10 +61,14 @@ export interface GitHubExecutorOptions {
   syncGates?: Partial<Record<SyncGateName, SyncGateFactory>>;
 }
 
+/** Merge commits whose template catalogs are kept in memory. */
+const MAX_CATALOGS = 100;
+
 export type SyncGateFactory = (octokit: InstallationOctokit) => SyncGate;
 
 export class GitHubEffectExecutor implements EffectExecutor {
-  private readonly metrics = new Map<string, Promise<ResolvedMetric[]>>();
+  /** Template catalogs by merge commit, oldest first out. */
+  private readonly catalogs = new Map<string, Promise<TemplateCatalog>>();
   /** File contents by commit: the next commit on top of the app's own needs no reads. */
   private readonly revisions: RevisionCache;
   private readonly clock: () => number;
@@ -129,20 +133,25 @@ export class GitHubEffectExecutor implements EffectExecutor {
     return { type: 'measure', measurements };
   }
 
-  /** Templates are read again at the merge commit so no credential is ever stored with the state. */
-  private resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
-    const cacheKey = `${state.id}@${state.source.mergeSha}:${key}`;
-    let pending = this.metrics.get(cacheKey);
-    if (!pending) {
-      const analysis = analysisConfig(state, key);
+  /**
+   * Templates are read again at the merge commit so no credential is ever stored with the state;
+   * the catalog of a merge commit is read once for all its analyses (a bounded number are kept).
+   */
+  private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
+    const analysis = analysisConfig(state, key);
+    const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
+    let catalog = this.catalogs.get(cacheKey);
+    if (!catalog) {
       const snapshot = new RepoSnapshot(octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
-      pending = loadTemplatesFromSource(snapshot, state.templatePaths).then(
-        (catalog) => resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }).metrics,
-      );
-      pending.catch(() => this.metrics.delete(cacheKey));
-      this.metrics.set(cacheKey, pending);
+      catalog = loadTemplatesFromSource(snapshot, state.templatePaths);
+      catalog.catch(() => this.catalogs.delete(cacheKey));
+      this.catalogs.set(cacheKey, catalog);
+      for (const oldest of this.catalogs.keys()) {
+        if (this.catalogs.size <= MAX_CATALOGS) break;
+        this.catalogs.delete(oldest);
+      }
     }
-    return pending;
+    return resolveAnalysis(await catalog, { templates: analysis.templates, args: analysis.args }).metrics;
   }
 
   private async openRevertPr(octokit: InstallationOctokit, state: RolloutState): Promise<EffectResult> {
