@@ -68,6 +68,10 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
 
   if (parsed.name === 'help') {
     await acknowledge();
+    // Recorded like every command (who asked, when); it changes nothing else.
+    for (const target of targets) {
+      await deps.dispatch(target.id, { type: 'command', command: { name: 'help' }, actor: user, commandId: String(request.commentId) });
+    }
     const body = reportRenderer().commandHelp(helpView(user, targets));
     await postComment(octokit, { owner, repo, issueNumber, body });
     return { kind: 'answered', reply: 'help' };
@@ -143,9 +147,8 @@ async function rolloutCommand(
     case 'resume':
     case 'abort':
     case 'status':
-      return { name };
     case 'help':
-      throw new Error('/help does not reach the rollout');
+      return { name };
   }
 }
 

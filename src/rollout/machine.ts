@@ -287,6 +287,10 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
       report(d, isTerminal(s));
       return;
     }
+    case 'help': {
+      accept('/help');
+      return;
+    }
   }
 }
 

@@ -158,7 +158,9 @@ export type RolloutCommand =
    */
   | { name: 'retry'; revertMerged?: boolean; newer?: { to: string; sourceNumber: number } }
   /** Refreshes the status comment. */
-  | { name: 'status' };
+  | { name: 'status' }
+  /** Only recorded: the answer is a reply. */
+  | { name: 'help' };
 
 export type RolloutEvent =
   | { type: 'start' }

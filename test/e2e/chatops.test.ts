@@ -238,6 +238,7 @@ describe('ChatOps end to end', () => {
     expect(body).toContain('| `/status` | refresh the status comment and link to it | anyone who can comment |');
     expect(body).toContain('**`api`** `v1` → `v2` is Progressing, step 2 of 4.');
     expect(body).toContain('| `/promote` | end step 2 now and go on with step 3 |');
+    expect((await rollout()).history).toContainEqual(expect.objectContaining({ actor: READER, message: '/help' }));
   });
 
   it('an unknown command gets the list and a guess; text in code blocks or quotes and bots are ignored', async () => {
