@@ -18,7 +18,7 @@ export interface CommitLink {
   since: string;
 }
 
-export function commitUrl(serverUrl: string, owner: string, repo: string, sha: string): string {
+function commitUrl(serverUrl: string, owner: string, repo: string, sha: string): string {
   return `${serverUrl.replace(/\/+$/, '')}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/commit/${sha}`;
 }
 

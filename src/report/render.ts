@@ -6,7 +6,7 @@
 import type { CommandReplyView, HelpView } from '../chatops/reply-views.js';
 import type { RolloutView } from './view.js';
 import { commentSafe } from './markdown.js';
-import { compileTemplates, type CompiledTemplates, type TemplateName } from './templates.js';
+import { compileTemplates, type TemplateName } from './templates.js';
 
 export interface CheckRunOutput {
   title: string;
@@ -68,8 +68,7 @@ export function revertMarker(rolloutId: string): string {
   return `<!-- opsbox:revert rollout=${commentSafe(rolloutId)} -->`;
 }
 
-/** The hidden first line of a rollout's failure comment. */
-/** One failure comment per failure: a rollout that fails again after /retry gets a new one. */
+/** The hidden first line of a rollout's failure comment: one per failure, so a rollout that fails again after /retry gets a new one. */
 export function failureMarker(rolloutId: string, failedAt?: number): string {
   return `<!-- opsbox:failure rollout=${commentSafe(rolloutId)}${failedAt === undefined ? '' : ` at=${failedAt}`} -->`;
 }
@@ -134,7 +133,7 @@ export function renderConfigProblems(problems: readonly ConfigProblemInput[], op
 }
 
 /** Succeeded → success, Aborted → failure, Superseded → neutral; a running or paused rollout has none yet. */
-export function checkRunConclusion(view: Pick<RolloutView, 'phase'>): CheckRunOutput['conclusion'] {
+function checkRunConclusion(view: Pick<RolloutView, 'phase'>): CheckRunOutput['conclusion'] {
   switch (view.phase) {
     case 'Succeeded':
       return 'success';
@@ -148,7 +147,7 @@ export function checkRunConclusion(view: Pick<RolloutView, 'phase'>): CheckRunOu
 }
 
 /** One line for the checks list: what happened, at a glance. */
-export function checkRunTitle(view: RolloutView): string {
+function checkRunTitle(view: RolloutView): string {
   const change = `${view.service} ${view.from} → ${view.to}`;
   switch (view.phase) {
     case 'Progressing':

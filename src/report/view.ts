@@ -72,18 +72,8 @@ export interface MeasurementView extends MeasurementSnapshot {
   verdict: string;
 }
 
-export interface MetricView {
-  name: string;
-  query: string;
-  address?: string;
-  successCondition?: string;
-  failureCondition?: string;
-  phase: AnalysisPhase;
+export interface MetricView extends Omit<MetricSnapshot, 'measurements'> {
   verdict: string;
-  message?: string;
-  dryRun: boolean;
-  count?: number;
-  interval?: string;
   measurements: MeasurementView[];
   /** The value of the most recent measurement that has one. */
   lastValue?: string;
@@ -128,11 +118,8 @@ export interface RolloutView {
   service: string;
   from: string;
   to: string;
-  repository: { owner: string; repo: string; url: string };
-  source: { number: number; title: string; url: string; author?: string };
+  source: { number: number; title: string; url: string };
   canaryFile: string;
-  stableFile: string;
-  onFailure: 'rollback' | 'pause';
 
   phase: RolloutPhase;
   phaseLabel: string;
@@ -149,7 +136,6 @@ export interface RolloutView {
   totalSteps: number;
   steps: StepRow[];
 
-  startedAt: number;
   started: string;
   updated: string;
   finished?: string;
@@ -184,7 +170,7 @@ const VERDICT_EMOJI: Record<AnalysisPhase, string> = {
   Error: '⚠️',
 };
 
-export function verdictOf(phase: AnalysisPhase): string {
+function verdictOf(phase: AnalysisPhase): string {
   return `${VERDICT_EMOJI[phase] ?? '•'} ${phase}`;
 }
 
@@ -232,15 +218,8 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
     service: state.service,
     from: state.from,
     to: state.to,
-    repository: {
-      owner: state.repo.owner,
-      repo: state.repo.repo,
-      url: `${ctx.serverUrl.replace(/\/+$/, '')}/${state.repo.owner}/${state.repo.repo}`,
-    },
     source: { number: state.source.number, title: state.source.title, url: state.source.url },
     canaryFile: state.serviceConfig.canary.file,
-    stableFile: state.serviceConfig.stable.file,
-    onFailure: state.serviceConfig.onFailure,
     phase: state.phase,
     phaseLabel: badge.label,
     phaseEmoji: badge.emoji,
@@ -261,7 +240,6 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
     stepNumber,
     totalSteps,
     steps: rows,
-    startedAt: state.startedAt,
     started: formatTimestamp(state.startedAt),
     updated: formatTimestamp(state.updatedAt),
     elapsed: formatSpan((state.finishedAt ?? ctx.now) - state.startedAt),
@@ -271,7 +249,6 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
     historyOmitted: Math.max(0, state.history.length - HISTORY_LIMIT),
     commands: availableCommands(commandContextOf(state)),
   };
-  if (state.source.author) view.source.author = state.source.author;
   if (state.pauseReason) view.pauseReason = state.pauseReason;
   if (state.finishedAt !== undefined) view.finished = formatTimestamp(state.finishedAt);
   if (promotionCommit) view.promotionCommit = promotionCommit;
