@@ -5,12 +5,12 @@
  */
 import { isMap, isSeq, type YAMLMap } from 'yaml';
 import type { TrafficProviderName } from '../config/opsbox.schema.js';
-import { applyEditsChecked, insertPair, type TextEdit } from '../manifests/yaml-edit.js';
+import { insertPair, type TextEdit } from '../manifests/yaml-edit.js';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { FileSet, TrafficProvider } from './provider.js';
-import { parseFileFrom, requireWeight, weightEdit, weightOf } from './weights.js';
+import type { TrafficProvider } from './provider.js';
+import { singleFileProvider, weightEdit, weightOf } from './weights.js';
 
 export interface Backend {
   /** How the backend appears in messages, e.g. `api-stable` or `api subset canary`. */
@@ -75,31 +75,12 @@ export function createBackendSplitProvider(kind: BackendSplitKind, traffic: Back
     return shares[0];
   };
 
-  return {
-    name: kind.provider,
-    files: [traffic.file],
-    readWeight: (files) => readFrom(parseFileFrom(files, traffic.file)),
-    setWeight(files: FileSet, weight: number) {
-      requireWeight(weight, traffic.file);
-      const file = parseFileFrom(files, traffic.file);
-      const { doc, splits } = locate(file);
-      const edits: TextEdit[] = [];
-      for (const split of splits) {
-        for (const [backend, value] of [
-          [split.stable, 100 - weight],
-          [split.canary, weight],
-        ] as const) {
-          const edit = setBackendWeight(file, doc, backend, value);
-          if (edit) edits.push(edit);
-        }
-      }
-      const text = applyEditsChecked(file, edits, (edited) => {
-        const now = readFrom(edited);
-        return now === weight ? undefined : `the canary weight reads ${now}% instead of ${weight}%`;
-      });
-      return text === file.text ? new Map() : new Map([[traffic.file, text]]);
-    },
-  };
+  return singleFileProvider(kind.provider, traffic.file, readFrom, (file, weight) => {
+    const { doc, splits } = locate(file);
+    return splits.flatMap((split) =>
+      [setBackendWeight(file, doc, split.stable, 100 - weight), setBackendWeight(file, doc, split.canary, weight)].flatMap((edit) => edit ?? []),
+    );
+  });
 }
 
 function findSplits(kind: BackendSplitKind, traffic: BackendTraffic, file: YamlFile, doc: YamlDocument): Split[] {

@@ -4,12 +4,12 @@
  * written double-quoted (or single-quoted where the file already does).
  */
 import { isMap, isScalar, type Scalar, type YAMLMap } from 'yaml';
-import { applyEditsChecked, insertPair, replaceScalar, type ScalarStyle, type TextEdit } from '../manifests/yaml-edit.js';
+import { insertPair, replaceScalar, type ScalarStyle, type TextEdit } from '../manifests/yaml-edit.js';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { FileSet, TrafficProvider } from './provider.js';
-import { parseFileFrom, requireWeight, weightOf } from './weights.js';
+import type { TrafficProvider } from './provider.js';
+import { singleFileProvider, weightOf } from './weights.js';
 
 export const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
 export const WEIGHT_ANNOTATION = 'nginx.ingress.kubernetes.io/canary-weight';
@@ -44,26 +44,14 @@ export function createNginxProvider(traffic: NginxTraffic): TrafficProvider {
     return Math.round((value * 100) / total);
   };
 
-  return {
-    name: 'nginx',
-    files: [traffic.file],
-    readWeight: (files) => readFrom(parseFileFrom(files, traffic.file)),
-    setWeight(files: FileSet, weight: number) {
-      requireWeight(weight, traffic.file);
-      const file = parseFileFrom(files, traffic.file);
-      const doc = locate(file);
-      const value = Math.round((weight * weightTotal(file, doc)) / 100);
-      const edits = annotationEdits(file, doc, [
-        [CANARY_ANNOTATION, 'true'],
-        [WEIGHT_ANNOTATION, String(value)],
-      ]);
-      const text = applyEditsChecked(file, edits, (edited) => {
-        const now = readFrom(edited);
-        return now === weight ? undefined : `the canary weight reads ${now}% instead of ${weight}%`;
-      });
-      return text === file.text ? new Map() : new Map([[traffic.file, text]]);
-    },
-  };
+  return singleFileProvider('nginx', traffic.file, readFrom, (file, weight) => {
+    const doc = locate(file);
+    const value = Math.round((weight * weightTotal(file, doc)) / 100);
+    return annotationEdits(file, doc, [
+      [CANARY_ANNOTATION, 'true'],
+      [WEIGHT_ANNOTATION, String(value)],
+    ]);
+  });
 }
 
 function annotationKey(name: string): string {

@@ -1,9 +1,10 @@
-/** Reading and writing weight scalars, shared by the providers. */
+/** Weight scalars and the frame of one-file providers, shared by the providers. */
 import { isScalar, type Scalar } from 'yaml';
-import { replaceScalar, type TextEdit } from '../manifests/yaml-edit.js';
+import type { TrafficProviderName } from '../config/opsbox.schema.js';
+import { applyEditsChecked, replaceScalar, type TextEdit } from '../manifests/yaml-edit.js';
 import { YamlFile } from '../manifests/yaml-file.js';
 import { TrafficError, trafficError } from './errors.js';
-import type { FileSet } from './provider.js';
+import type { FileSet, TrafficProvider } from './provider.js';
 
 /** Weights are whole percents. */
 export function requireWeight(weight: number, file: string): void {
@@ -40,4 +41,30 @@ export function weightEdit(file: YamlFile, node: Scalar, value: number, key: str
   if (current === value || current === String(value)) return undefined;
   // a weight kept as a string ("10") stays a string
   return replaceScalar(file, node, typeof current === 'string' ? String(value) : value, { key });
+}
+
+/**
+ * A provider whose traffic lives in one file: `read` gives the canary weight of the parsed file,
+ * `edits` the splices that set it. The edited text is read back before it is returned.
+ */
+export function singleFileProvider(
+  name: TrafficProviderName,
+  path: string,
+  read: (file: YamlFile) => number,
+  edits: (file: YamlFile, weight: number) => TextEdit[],
+): TrafficProvider {
+  return {
+    name,
+    files: [path],
+    readWeight: (files) => read(parseFileFrom(files, path)),
+    setWeight(files: FileSet, weight: number) {
+      requireWeight(weight, path);
+      const file = parseFileFrom(files, path);
+      const text = applyEditsChecked(file, edits(file, weight), (edited) => {
+        const now = read(edited);
+        return now === weight ? undefined : `the canary weight reads ${now}% instead of ${weight}%`;
+      });
+      return text === file.text ? new Map() : new Map([[path, text]]);
+    },
+  };
 }

@@ -1,10 +1,10 @@
 /** Any YAML: `canaryPath` gets the canary weight, the optional `stablePath` gets 100 − weight. */
-import { applyEditsChecked, type TextEdit } from '../manifests/yaml-edit.js';
+import type { Scalar } from 'yaml';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { FileSet, TrafficProvider } from './provider.js';
-import { parseFileFrom, requireWeight, weightEdit, weightOf } from './weights.js';
+import type { TrafficProvider } from './provider.js';
+import { singleFileProvider, weightEdit, weightOf } from './weights.js';
 
 export interface YamlPathTraffic {
   readonly file: string;
@@ -26,14 +26,17 @@ export function createYamlPathProvider(traffic: YamlPathTraffic): TrafficProvide
     return { doc: file.documentWithPath(canary, traffic.name), canary, stable };
   };
 
-  const valueAt = (file: YamlFile, doc: YamlDocument, path: PathSegment[]): number =>
-    weightOf(file, file.editableScalarAt(doc, path, 'weight'), formatPath(path), { allowStrings: true, max: 100 });
+  // the current value is validated before it is replaced, so a typo'd path or a non-number is reported, not overwritten
+  const weightAt = (file: YamlFile, doc: YamlDocument, path: PathSegment[]): { node: Scalar; weight: number } => {
+    const node = file.editableScalarAt(doc, path, 'weight');
+    return { node, weight: weightOf(file, node, formatPath(path), { allowStrings: true, max: 100 }) };
+  };
 
   const readFrom = (file: YamlFile): number => {
     const { doc, canary, stable } = locate(file);
-    const weight = valueAt(file, doc, canary);
+    const weight = weightAt(file, doc, canary).weight;
     if (stable) {
-      const stableWeight = valueAt(file, doc, stable);
+      const stableWeight = weightAt(file, doc, stable).weight;
       if (weight + stableWeight !== 100) {
         throw trafficError(
           file,
@@ -46,27 +49,10 @@ export function createYamlPathProvider(traffic: YamlPathTraffic): TrafficProvide
     return weight;
   };
 
-  return {
-    name: 'yaml-path',
-    files: [traffic.file],
-    readWeight: (files) => readFrom(parseFileFrom(files, traffic.file)),
-    setWeight(files: FileSet, weight: number) {
-      requireWeight(weight, traffic.file);
-      const file = parseFileFrom(files, traffic.file);
-      const { doc, canary, stable } = locate(file);
-      const targets: [PathSegment[], number][] = [[canary, weight]];
-      if (stable) targets.push([stable, 100 - weight]);
-      const edits = targets.flatMap(([path, value]): TextEdit[] => {
-        // the current value is validated first, so a typo'd path or a non-number is reported, not overwritten
-        valueAt(file, doc, path);
-        const edit = weightEdit(file, file.editableScalarAt(doc, path, 'weight'), value, formatPath(path));
-        return edit ? [edit] : [];
-      });
-      const text = applyEditsChecked(file, edits, (edited) => {
-        const now = readFrom(edited);
-        return now === weight ? undefined : `the canary weight reads ${now}% instead of ${weight}%`;
-      });
-      return text === file.text ? new Map() : new Map([[traffic.file, text]]);
-    },
-  };
+  return singleFileProvider('yaml-path', traffic.file, readFrom, (file, weight) => {
+    const { doc, canary, stable } = locate(file);
+    const targets: [PathSegment[], number][] = [[canary, weight]];
+    if (stable) targets.push([stable, 100 - weight]);
+    return targets.flatMap(([path, value]) => weightEdit(file, weightAt(file, doc, path).node, value, formatPath(path)) ?? []);
+  });
 }
