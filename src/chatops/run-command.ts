@@ -131,7 +131,8 @@ async function rolloutCommand(
 ): Promise<RolloutCommand> {
   switch (name) {
     case 'promote':
-      return { name, full };
+      // The step it was meant for: a second /promote sent together must not end the next step too.
+      return full ? { name, full } : { name, full, step: state.stepIndex };
     case 'retry': {
       if (state.phase !== 'Aborted') return { name };
       // A later bump or a merged revert PR changed the canary since: retrying would fight them.

@@ -214,6 +214,9 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
         if (s.phase === 'Progressing' && s.step?.kind === 'setWeight') {
           return reject(`step ${s.stepIndex + 1} (weight ${s.step.weight}%) is being applied; /promote ends a pause or an analysis, /promote --full skips to promotion`);
         }
+        if (command.step !== undefined && command.step !== s.stepIndex) {
+          return reject(`step ${command.step + 1} has ended already and the rollout is at step ${s.stepIndex + 1}; send /promote again to end that one too`);
+        }
         accept(`/promote: step ${s.stepIndex + 1} ended by hand`);
         s.phase = 'Progressing';
         s.pauseReason = undefined;

@@ -148,7 +148,11 @@ export type EffectResult =
   | { type: 'report'; statusCommentId?: number; checkRunId?: number };
 
 export type RolloutCommand =
-  | { name: 'promote'; full: boolean }
+  /**
+   * `step`: the step index the sender saw. A /promote for a step that has ended since does
+   * nothing, so two sent together end one step whatever the next step is.
+   */
+  | { name: 'promote'; full: boolean; step?: number }
   | { name: 'pause' }
   | { name: 'resume' }
   | { name: 'abort' }

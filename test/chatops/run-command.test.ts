@@ -168,6 +168,8 @@ describe('running a command', () => {
     const rollouts = new FakeRollouts([older, rolloutOf('api', pr)]);
     await runCommand(rollouts.deps(fixture), request('/promote', 'alice'));
     expect(rollouts.events.map((e) => e.id)).toEqual([`api-${pr}`]);
+    // the step it saw goes with it, so a second /promote sent together cannot end the next one
+    expect(rollouts.events.map((e) => (e.event.type === 'command' ? e.event.command : undefined))).toEqual([{ name: 'promote', full: false, step: 1 }]);
   });
 
   it('asks GitHub whether the revert pull request was merged before a /retry', async () => {

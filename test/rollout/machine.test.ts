@@ -288,6 +288,26 @@ describe('rollout state machine', () => {
     expect(driver.committed.map((c) => c.weight)).toEqual([10, 50]);
   });
 
+  it('two /promote for the same step end one step, even when the next step is not a weight step', () => {
+    const config = service({ steps: [{ setWeight: 20 }, { pause: {} }, { pause: {} }, { setWeight: 60 }], sync: { delay: 0 } });
+    const driver = new Driver(rollout(config, []));
+    driver.send({ type: 'start' });
+    driver.send({ type: 'tick' });
+    expect(driver.state.stepIndex).toBe(1);
+
+    const first = driver.send({ type: 'command', command: { name: 'promote', full: false, step: 1 }, actor: 'a', commandId: '1' });
+    const second = driver.send({ type: 'command', command: { name: 'promote', full: false, step: 1 }, actor: 'b', commandId: '2' });
+    expect(first.rejected).toBeUndefined();
+    expect(second.rejected).toBe('step 2 has ended already and the rollout is at step 3; send /promote again to end that one too');
+    expect(driver.state.stepIndex).toBe(2);
+    expect(driver.state.phase).toBe('Paused');
+    expect(driver.state.commandIds).toEqual(['1']);
+
+    const third = driver.send({ type: 'command', command: { name: 'promote', full: false, step: 2 }, actor: 'b', commandId: '3' });
+    expect(third.rejected).toBeUndefined();
+    expect(driver.committed.map((c) => c.weight)).toEqual([20, 60]);
+  });
+
   it('a command with an id it has applied before changes nothing', () => {
     const driver = new Driver(rollout(), () => undefined);
     driver.send({ type: 'start' });
