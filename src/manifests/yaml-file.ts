@@ -165,30 +165,33 @@ export class YamlFile {
 
   /** The node at `path`, or a `path-not-found` error that says which key is missing and which exist. */
   nodeAt(doc: YamlDocument, path: YamlPath, what = 'value'): Node {
-    const result = this.lookup(doc, path);
-    if (result.found) return result.node;
-    const missing = path[result.missingAt];
-    const parentPath = formatPath(path.slice(0, result.missingAt)) || 'the document root';
-    const absent = typeof missing === 'number' ? `no item [${missing}] in ${parentPath}` : `no key "${missing}" in ${parentPath}`;
-    const found = result.available.length ? `; found: ${result.available.join(', ')}` : '';
-    throw this.error('path-not-found', `${this.describe(doc)} has ${absent}${found}. Check the path to the ${what}.`, {
-      node: result.deepest,
-      key: formatPath(path),
-    });
+    return this.existing(doc, path, what).node;
   }
 
   /** The scalar at `path`; throws when it is missing, a collection, or reached through an alias. */
   editableScalarAt(doc: YamlDocument, path: YamlPath, what = 'value'): Scalar {
-    const result = this.lookup(doc, path);
-    const node = this.nodeAt(doc, path, what);
+    const { node, throughAlias } = this.existing(doc, path, what);
     const key = formatPath(path);
     if (!isScalar(node)) {
       throw this.error('not-a-scalar', `expected a single ${what} here, found a ${isCollection(node) ? (isMap(node) ? 'map' : 'list') : 'node'}. Point the path at the ${what} itself.`, { node, key });
     }
-    if (result.found && result.throughAlias) {
+    if (throughAlias) {
       throw this.error('aliased-value', `the ${what} comes from an alias (*name); editing it would change every place that uses the anchor. Write the ${what} here directly.`, { node, key });
     }
     return node;
+  }
+
+  private existing(doc: YamlDocument, path: YamlPath, what: string): Extract<Lookup, { found: true }> {
+    const result = this.lookup(doc, path);
+    if (result.found) return result;
+    const missing = path[result.missingAt];
+    const parentPath = formatPath(path.slice(0, result.missingAt)) || 'the document root';
+    const absent = typeof missing === 'number' ? `no item [${missing}] in ${parentPath}` : `no key "${missing}" in ${parentPath}`;
+    const available = result.available.length ? `; found: ${result.available.join(', ')}` : '';
+    throw this.error('path-not-found', `${this.describe(doc)} has ${absent}${available}. Check the path to the ${what}.`, {
+      node: result.deepest,
+      key: formatPath(path),
+    });
   }
 
   /** The scalar's text as written: strings as themselves, numbers like `1.10` exactly as in the file. */
