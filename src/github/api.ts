@@ -10,28 +10,11 @@ export type RepoParams = {
   repo: string;
 };
 
-export type TreeMode = '100644' | '100755' | '040000' | '160000' | '120000';
-
-export type TreeEntryInput = {
-  path: string;
-  mode: TreeMode;
-  type: 'blob' | 'tree' | 'commit';
-  /** null deletes the path. */
-  sha?: string | null;
-  /** Inline file content (instead of a separately created blob). */
-  content?: string;
-};
-
 export interface GitApi {
   getRef(params: RepoParams & { ref: string }): Promise<{ data: { object: { sha: string } } }>;
   createRef(params: RepoParams & { ref: string; sha: string }): Promise<{ data: { object: { sha: string } } }>;
   updateRef(params: RepoParams & { ref: string; sha: string; force?: boolean }): Promise<{ data: { object: { sha: string } } }>;
   deleteRef(params: RepoParams & { ref: string }): Promise<unknown>;
-  getCommit(params: RepoParams & { commit_sha: string }): Promise<{ data: { sha: string; tree: { sha: string } } }>;
-  createTree(params: RepoParams & { base_tree?: string; tree: TreeEntryInput[] }): Promise<{ data: { sha: string } }>;
-  createCommit(
-    params: RepoParams & { message: string; tree: string; parents: string[] },
-  ): Promise<{ data: { sha: string; tree: { sha: string } } }>;
   getBlob(params: RepoParams & { file_sha: string }): Promise<{ data: { content: string; encoding: string } }>;
 }
 

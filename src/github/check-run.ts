@@ -35,7 +35,7 @@ export const CHECK_RUN_NAME = 'opsbox/canary';
 export const CHECK_OUTPUT_LIMIT = 65535;
 const TRUNCATION_NOTE = '\n\n… (cut to fit the check run; the pull request comment has everything)';
 
-export function fitCheckOutput(text: string): string {
+function fitCheckOutput(text: string): string {
   if (text.length <= CHECK_OUTPUT_LIMIT) return text;
   return text.slice(0, CHECK_OUTPUT_LIMIT - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
 }

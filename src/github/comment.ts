@@ -33,7 +33,7 @@ export interface UpsertCommentOptions {
 const PAGE_SIZE = 100;
 const DEFAULT_MAX_PAGES = 20;
 
-export function withMarker(body: string, marker: string): string {
+function withMarker(body: string, marker: string): string {
   return body.includes(marker) ? body : `${body}\n\n${marker}`;
 }
 

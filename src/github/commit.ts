@@ -105,7 +105,7 @@ function graphqlErrors(error: unknown): GraphqlErrorEntry[] {
 }
 
 /** The compare-and-swap failure of `createCommitOnBranch`: the branch is not at `expectedHeadOid`. */
-export function isStaleHead(error: unknown): boolean {
+function isStaleHead(error: unknown): boolean {
   return graphqlErrors(error).some((entry) => entry.type === 'STALE_DATA' || /expected branch to point to/i.test(entry.message ?? ''));
 }
 

@@ -23,7 +23,7 @@ export const GITHUB_ERROR_CODES = {
 export type GitHubErrorCode = (typeof GITHUB_ERROR_CODES)[keyof typeof GITHUB_ERROR_CODES];
 
 export class GitHubEditError extends Error {
-  /** The HTTP status behind the error, when there is one (409 for exhausted fast-forward retries). */
+  /** The HTTP status behind the error, when there is one (409 when the branch moved under every commit attempt). */
   readonly status: number | undefined;
 
   constructor(
@@ -66,11 +66,6 @@ export function validationMessages(error: unknown): string[] {
 
 export function isNotFound(error: unknown): boolean {
   return requestStatus(error) === 404;
-}
-
-/** The compare-and-swap failure of `PATCH /git/refs` with `force: false`: the branch moved. */
-export function isNotFastForward(error: unknown): boolean {
-  return requestStatus(error) === 422 && /not a fast[- ]forward/i.test(githubMessage(error));
 }
 
 export function isReferenceAlreadyExists(error: unknown): boolean {
