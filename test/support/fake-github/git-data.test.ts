@@ -31,16 +31,13 @@ describe('fake GitHub git data', () => {
   });
 
   it('uses real git object ids for blobs and trees', async () => {
-    const blob = await octokit.rest.git.createBlob({ owner, repo, content: 'hello\n', encoding: 'utf-8' });
-    expect(blob.data.sha).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
-    const sameAsBase64 = await octokit.rest.git.createBlob({
-      owner,
-      repo,
-      content: Buffer.from('hello\n').toString('base64'),
-      encoding: 'base64',
-    });
-    expect(sameAsBase64.data.sha).toBe(blob.data.sha);
-    const read = await octokit.rest.git.getBlob({ owner, repo, file_sha: blob.data.sha });
+    gh.createBranch(fullName, 'hello', 'main');
+    const withHello = gh.commitFiles(fullName, 'hello', { 'hello.txt': 'hello\n' });
+    const listed = await octokit.rest.git.getTree({ owner, repo, tree_sha: withHello });
+    // what `git hash-object` prints for "hello\n"
+    const blobSha = listed.data.tree.find((entry) => entry.path === 'hello.txt')?.sha;
+    expect(blobSha).toBe('ce013625030ba8dba906f756967f9e9ca394464a');
+    const read = await octokit.rest.git.getBlob({ owner, repo, file_sha: blobSha! });
     expect(read.data.encoding).toBe('base64');
     expect(Buffer.from(read.data.content, 'base64').toString('utf8')).toBe('hello\n');
 
@@ -59,96 +56,39 @@ describe('fake GitHub git data', () => {
     ]);
   });
 
-  it('builds trees on a base tree with inline content, nested paths and deletions', async () => {
-    const head = await octokit.rest.git.getCommit({ owner, repo, commit_sha: gh.branchSha(fullName, 'main')! });
-    const tree = await octokit.rest.git.createTree({
-      owner,
-      repo,
-      base_tree: head.data.tree.sha,
-      tree: [
-        { path: 'a.yaml', mode: '100644', type: 'blob', content: 'x: 2\n' },
-        { path: 'new/deep/c.yaml', mode: '100644', type: 'blob', content: 'z: 3\n' },
-        { path: 'dir/b.yaml', mode: '100644', type: 'blob', sha: null },
-      ],
-    });
-    const files = await octokit.rest.git.getTree({ owner, repo, tree_sha: tree.data.sha, recursive: '1' });
-    expect(files.data.tree.filter((entry) => entry.type === 'blob').map((entry) => entry.path)).toEqual([
-      'a.yaml',
-      'new/deep/c.yaml',
-    ]);
-    // the emptied directory is gone, as in git
+  it('edits trees with nested paths and deletions, and drops an emptied directory as git does', async () => {
+    const sha = gh.commitFiles(fullName, 'main', { 'a.yaml': 'x: 2\n', 'new/deep/c.yaml': 'z: 3\n', 'dir/b.yaml': null });
+    const files = await octokit.rest.git.getTree({ owner, repo, tree_sha: sha, recursive: '1' });
+    expect(files.data.tree.filter((entry) => entry.type === 'blob').map((entry) => entry.path)).toEqual(['a.yaml', 'new/deep/c.yaml']);
     expect(files.data.tree.some((entry) => entry.path === 'dir')).toBe(false);
   });
 
-  it('builds a tree from only the given entries without base_tree', async () => {
-    const tree = await octokit.rest.git.createTree({
-      owner,
-      repo,
-      tree: [{ path: 'only.yaml', mode: '100644', type: 'blob', content: 'k: v\n' }],
-    });
-    expect(tree.data.tree.map((entry) => entry.path)).toEqual(['only.yaml']);
-  });
-
-  it('rejects a tree entry with both sha and content, and an unknown base tree', async () => {
-    const both = await rejection(
-      octokit.rest.git.createTree({
-        owner,
-        repo,
-        tree: [{ path: 'a', mode: '100644', type: 'blob', content: 'x', sha: 'ce013625030ba8dba906f756967f9e9ca394464a' }],
-      }),
-    );
-    expect(both.status).toBe(422);
-    const badBase = await rejection(
-      octokit.rest.git.createTree({ owner, repo, base_tree: '0'.repeat(40), tree: [{ path: 'a', mode: '100644', type: 'blob', content: 'x' }] }),
-    );
-    expect(badBase.status).toBe(422);
-  });
-
-  it('creates commits signed for the app, and leaves other people’s commits unsigned', async () => {
+  it('serves commits with their tree and parents, unsigned when made by a person', async () => {
     const parent = gh.branchSha(fullName, 'main')!;
-    const base = await octokit.rest.git.getCommit({ owner, repo, commit_sha: parent });
-    expect(base.data.verification?.verified).toBe(false);
-    const tree = await octokit.rest.git.createTree({
-      owner,
-      repo,
-      base_tree: base.data.tree.sha,
-      tree: [{ path: 'a.yaml', mode: '100644', type: 'blob', content: 'x: 9\n' }],
-    });
-    const commit = await octokit.rest.git.createCommit({ owner, repo, message: 'canary(api): weight 10%', tree: tree.data.sha, parents: [parent] });
-    expect(commit.status).toBe(201);
-    expect(commit.data.verification?.verified).toBe(true);
-    expect(commit.data.parents.map((p) => p.sha)).toEqual([parent]);
-    expect(commit.data.author.name).toBe('opsbox-canary[bot]');
-    const read = await octokit.rest.git.getCommit({ owner, repo, commit_sha: commit.data.sha });
-    expect(read.data.message).toBe('canary(api): weight 10%');
+    const sha = gh.commitFiles(fullName, 'main', { 'a.yaml': 'x: 9\n' }, { message: 'by hand', author: 'alice' });
+    const read = await octokit.rest.git.getCommit({ owner, repo, commit_sha: sha });
+    expect(read.data).toMatchObject({ sha, message: 'by hand', parents: [{ sha: parent }], verification: { verified: false } });
+    const tree = await octokit.rest.git.getTree({ owner, repo, tree_sha: sha });
     expect(read.data.tree.sha).toBe(tree.data.sha);
-
-    const unknownParent = await rejection(
-      octokit.rest.git.createCommit({ owner, repo, message: 'x', tree: tree.data.sha, parents: ['1'.repeat(40)] }),
-    );
-    expect(unknownParent.status).toBe(422);
+    expect((await rejection(octokit.rest.git.getCommit({ owner, repo, commit_sha: '1'.repeat(40) }))).status).toBe(404);
   });
 
-  async function commitOn(parent: string, content: string): Promise<string> {
-    const base = await octokit.rest.git.getCommit({ owner, repo, commit_sha: parent });
-    const tree = await octokit.rest.git.createTree({
-      owner,
-      repo,
-      base_tree: base.data.tree.sha,
-      tree: [{ path: 'a.yaml', mode: '100644', type: 'blob', content }],
-    });
-    const commit = await octokit.rest.git.createCommit({ owner, repo, message: content, tree: tree.data.sha, parents: [parent] });
-    return commit.data.sha;
+  let scratch = 0;
+  /** A commit on top of `parent` that no branch of interest points to. */
+  function commitOn(parent: string, content: string): string {
+    scratch += 1;
+    gh.createBranch(fullName, `scratch-${scratch}`, parent);
+    return gh.commitFiles(fullName, `scratch-${scratch}`, { 'a.yaml': content }, { message: content });
   }
 
   it('moves a branch only by fast-forward unless forced', async () => {
     const start = gh.branchSha(fullName, 'main')!;
-    const first = await commitOn(start, 'x: 2\n');
+    const first = commitOn(start, 'x: 2\n');
     await octokit.rest.git.updateRef({ owner, repo, ref: 'heads/main', sha: first, force: false });
     expect(gh.branchSha(fullName, 'main')).toBe(first);
 
     // a sibling of `first` is not a descendant of the head
-    const sibling = await commitOn(start, 'x: 3\n');
+    const sibling = commitOn(start, 'x: 3\n');
     const refused = await rejection(octokit.rest.git.updateRef({ owner, repo, ref: 'heads/main', sha: sibling, force: false }));
     expect(refused.status).toBe(422);
     expect(refused.data.message).toBe('Update is not a fast forward');
@@ -160,7 +100,7 @@ describe('fake GitHub git data', () => {
 
   it('lets a test move the branch between the read and the write', async () => {
     const start = gh.branchSha(fullName, 'main')!;
-    const mine = await commitOn(start, 'x: 2\n');
+    const mine = commitOn(start, 'x: 2\n');
     const events: string[] = [];
     const unsubscribe = gh.onBeforeRefUpdate((event) => {
       events.push(`${event.branch}:${event.currentSha === start}`);

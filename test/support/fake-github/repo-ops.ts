@@ -5,7 +5,7 @@ import type { FakeState, Repo, User } from './state.js';
 
 export const BRANCH_PREFIX = 'refs/heads/';
 
-export function signatureOf(user: User, date: string): Signature {
+function signatureOf(user: User, date: string): Signature {
   return { name: user.login, email: `${user.id}+${user.login}@users.noreply.github.com`, date };
 }
 
@@ -44,8 +44,9 @@ export interface TreeEdit {
 const MODES = new Set(['100644', '100755', '040000', '160000', '120000']);
 
 /**
- * GitHub's `POST /git/trees`: entries are applied on top of `baseTree` (or on nothing), nested paths
- * create subtrees, `sha: null` deletes a path, and subtrees left empty disappear.
+ * A tree edit as git makes it (for `createCommitOnBranch` and `commitFiles`): entries are applied on
+ * top of `baseTree` (or on nothing), nested paths create subtrees, `sha: null` deletes a path, and
+ * subtrees left empty disappear.
  */
 export function applyTreeEdits(objects: ObjectStore, baseTree: string | null, edits: TreeEdit[]): string {
   const files: Map<string, FlatEntry> = baseTree ? objects.flatten(baseTree) : new Map();

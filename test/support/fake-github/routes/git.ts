@@ -1,5 +1,7 @@
-/** Git data: blobs, trees, commits and refs, with GitHub's fast-forward rule on ref updates. */
-import type { Signature } from '../git-objects.js';
+/**
+ * Git data: reads of blobs, trees and commits, and refs with GitHub's fast-forward rule on ref
+ * updates. Commits are written through GraphQL `createCommitOnBranch` (routes/graphql.ts).
+ */
 import {
   bodyObject,
   notFound,
@@ -10,7 +12,7 @@ import {
   type RequestContext,
   type Route,
 } from '../http.js';
-import { applyTreeEdits, resolveCommitish, signatureOf, type TreeEdit } from '../repo-ops.js';
+import { resolveCommitish } from '../repo-ops.js';
 import { gitCommitShape } from '../shapes.js';
 import type { Repo } from '../state.js';
 import { actingUser, repoOf, urlsOf, wrappedBase64 } from './common.js';
@@ -46,17 +48,6 @@ function refShape(ctx: RequestContext, repo: Repo, name: string, sha: string): R
   };
 }
 
-function signatureInput(value: unknown, field: string, fallback: Signature): Signature {
-  if (value === undefined || value === null) return fallback;
-  if (typeof value !== 'object') throw unprocessable(`Invalid request.\n\nFor '${field}', ${JSON.stringify(value)} is not an object.`);
-  const input = value as Record<string, unknown>;
-  if (typeof input.name !== 'string' || typeof input.email !== 'string') {
-    throw unprocessable(`Invalid request.\n\n"name" and "email" are required for '${field}'.`);
-  }
-  const date = typeof input.date === 'string' ? new Date(input.date).toISOString().replace(/\.\d{3}Z$/, 'Z') : fallback.date;
-  return { name: input.name, email: input.email, date };
-}
-
 function checkRefName(name: string): void {
   if (!name.startsWith('refs/') || name.split('/').length < 3) {
     throw unprocessable("Reference name must start with 'refs/' and have at least two slashes.");
@@ -78,19 +69,6 @@ export const gitRoutes: Route[] = [
     });
   }),
 
-  route('POST', '/repos/:owner/:repo/git/blobs', (ctx) => {
-    const repo = repoOf(ctx);
-    actingUser(ctx);
-    const body = bodyObject(ctx);
-    const content = stringField(body, 'content', true);
-    const encoding = stringField(body, 'encoding') ?? 'utf-8';
-    if (encoding !== 'utf-8' && encoding !== 'base64') {
-      throw unprocessable(`Invalid request.\n\nencoding must be one of utf-8, base64.`);
-    }
-    const sha = repo.objects.putBlob(Buffer.from(content, encoding === 'base64' ? 'base64' : 'utf8'));
-    return ok({ url: `${ctx.apiUrl}/repos/${repo.fullName}/git/blobs/${sha}`, sha }, 201);
-  }),
-
   route('GET', '/repos/:owner/:repo/git/trees/*sha', (ctx) => {
     const repo = repoOf(ctx);
     let sha: string | undefined = ctx.params.sha.toLowerCase();
@@ -102,78 +80,12 @@ export const gitRoutes: Route[] = [
     return ok(treeShape(ctx, repo, sha, ctx.query.has('recursive')));
   }),
 
-  route('POST', '/repos/:owner/:repo/git/trees', (ctx) => {
-    const repo = repoOf(ctx);
-    actingUser(ctx);
-    const body = bodyObject(ctx);
-    const baseTree = stringField(body, 'base_tree');
-    if (baseTree !== undefined && repo.objects.typeOf(baseTree.toLowerCase()) !== 'tree') {
-      throw unprocessable('base_tree is not a valid tree oid');
-    }
-    if (!Array.isArray(body.tree)) throw unprocessable(`Invalid request.\n\n"tree" wasn't supplied.`);
-    const edits: TreeEdit[] = body.tree.map((raw: unknown) => {
-      if (!raw || typeof raw !== 'object') throw unprocessable('Invalid tree info');
-      const entry = raw as Record<string, unknown>;
-      const path = stringField(entry, 'path', true);
-      const mode = stringField(entry, 'mode', true);
-      const type = stringField(entry, 'type') ?? 'blob';
-      if (type !== 'blob' && type !== 'tree' && type !== 'commit') throw unprocessable(`Invalid tree info`);
-      const hasSha = 'sha' in entry;
-      const hasContent = entry.content !== undefined;
-      if (hasSha && hasContent) {
-        throw unprocessable('Must supply either tree.sha or tree.content. Request will fail if both are supplied.');
-      }
-      if (hasContent) {
-        if (type !== 'blob' || typeof entry.content !== 'string') throw unprocessable('Invalid tree info');
-        return { path, mode, type, sha: repo.objects.putBlob(Buffer.from(entry.content, 'utf8')) };
-      }
-      if (!hasSha) throw unprocessable('Must supply either tree.sha or tree.content.');
-      const sha = entry.sha === null ? null : stringField(entry, 'sha', true).toLowerCase();
-      return { path, mode, type, sha };
-    });
-    const sha = applyTreeEdits(repo.objects, baseTree?.toLowerCase() ?? null, edits);
-    return ok(treeShape(ctx, repo, sha, false), 201);
-  }),
-
   route('GET', '/repos/:owner/:repo/git/commits/:sha', (ctx) => {
     const repo = repoOf(ctx);
     const sha = ctx.params.sha.toLowerCase();
     const commit = repo.objects.getCommit(sha);
     if (!commit) throw notFound();
     return ok(gitCommitShape(urlsOf(ctx), repo, sha, commit));
-  }),
-
-  route('POST', '/repos/:owner/:repo/git/commits', (ctx) => {
-    const repo = repoOf(ctx);
-    const user = actingUser(ctx);
-    const body = bodyObject(ctx);
-    const message = stringField(body, 'message', true);
-    const tree = stringField(body, 'tree', true).toLowerCase();
-    if (repo.objects.typeOf(tree) !== 'tree') throw unprocessable('Tree SHA does not exist');
-    const parentsInput = body.parents ?? [];
-    if (!Array.isArray(parentsInput) || parentsInput.some((parent) => typeof parent !== 'string')) {
-      throw unprocessable(`Invalid request.\n\nFor 'parents', ${JSON.stringify(parentsInput)} is not an array of strings.`);
-    }
-    const parents = (parentsInput as string[]).map((parent) => parent.toLowerCase());
-    for (const parent of parents) {
-      if (repo.objects.typeOf(parent) !== 'commit') throw unprocessable('Parent SHA does not exist or is not a commit object');
-    }
-    const now = ctx.state.now();
-    const own = signatureOf(user, now);
-    const author = signatureInput(body.author, 'author', own);
-    const customCommitter = body.committer !== undefined && body.committer !== null;
-    const committer = signatureInput(body.committer, 'committer', author);
-    // GitHub signs commits it creates for an app's installation unless another committer or a signature is given
-    const verified = ctx.actor.kind === 'installation' && !customCommitter && body.signature === undefined;
-    const sha = repo.objects.putCommit({
-      tree,
-      parents,
-      author,
-      committer: verified ? { name: 'GitHub', email: 'noreply@github.com', date: committer.date } : committer,
-      message,
-      verified,
-    });
-    return ok(gitCommitShape(urlsOf(ctx), repo, sha, repo.objects.getCommit(sha)!), 201);
   }),
 
   route('GET', '/repos/:owner/:repo/git/ref/*ref', (ctx) => {
