@@ -7,8 +7,9 @@
  * crash is the last one and is ignored. On open the journal is rewritten without finished claims
  * older than the retention (GitHub redelivers within days), so it does not grow without bound.
  */
-import { open, readFile, rename, type FileHandle } from 'node:fs/promises';
+import { open, readFile, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
+import { writeAtomically } from './atomic-write.js';
 
 interface ClaimRecord {
   at: number;
@@ -34,19 +35,12 @@ export class ClaimJournal {
     const claims = await readJournal(file);
     // Compact: rewrite what is still worth keeping, then append from there.
     const kept = [...claims].filter(([, record]) => !record.done || now - record.at < DONE_RETENTION_MS);
-    const temp = `${file}.tmp`;
-    const out = await open(temp, 'w');
-    try {
-      const lines = kept.map(([key, record]) => {
-        const claim = JSON.stringify({ claim: key, at: record.at, ...(record.work !== undefined ? { work: record.work } : {}) });
-        return record.done ? `${claim}\n${JSON.stringify({ done: key })}\n` : `${claim}\n`;
-      });
-      await out.writeFile(lines.join(''));
-      await out.sync();
-    } finally {
-      await out.close();
-    }
-    await rename(temp, file);
+    const lines = kept.map(([key, record]) => {
+      const claim = JSON.stringify({ claim: key, at: record.at, ...(record.work !== undefined ? { work: record.work } : {}) });
+      return record.done ? `${claim}\n${JSON.stringify({ done: key })}\n` : `${claim}\n`;
+    });
+    // Appends go to the new file from here on: its rename must be durable before any of them.
+    await writeAtomically(file, lines.join(''));
     const journal = new ClaimJournal(await open(file, 'a'));
     for (const [key, record] of kept) journal.claims.set(key, record);
     return journal;

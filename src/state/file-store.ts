@@ -3,10 +3,11 @@
  * atomically (temp file, fsync, rename, fsync of the folder), an in-memory index of wake
  * times so an idle scheduler tick touches no file, and claims in a journal (claim-journal.ts).
  */
-import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TERMINAL_PHASES, type RolloutState } from '../rollout/types.js';
+import { writeAtomically } from './atomic-write.js';
 import { ClaimJournal } from './claim-journal.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
 
@@ -123,31 +124,4 @@ function fileName(id: string): string {
 
 function sha(text: string): string {
   return createHash('sha256').update(text).digest('hex');
-}
-
-async function writeSynced(file: string, content: string): Promise<void> {
-  const handle = await open(file, 'w');
-  try {
-    await handle.writeFile(content);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-async function writeAtomically(file: string, content: string): Promise<void> {
-  const temp = `${file}.${randomUUID()}.tmp`;
-  await writeSynced(temp, content);
-  try {
-    await rename(temp, file);
-  } catch (error) {
-    await unlink(temp).catch(() => undefined);
-    throw error;
-  }
-  const dir = await open(path.dirname(file), 'r');
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }
