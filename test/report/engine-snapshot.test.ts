@@ -4,30 +4,21 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { createRun, recordMeasurement } from '../../src/analysis/run.js';
-import type { RunMetricSpec } from '../../src/analysis/types.js';
 import { snapshotOf } from '../../src/rollout/analysis-snapshot.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import { renderRevertPrBody, renderStatusComment } from '../../src/report/render.js';
 import { buildRolloutView } from '../../src/report/view.js';
-import { mermaidCharts, tableRows } from './markdown-checks.js';
+import { makeMetric } from '../analysis/support.js';
+import { mermaidCharts, promqlBlocks, tableRows } from './markdown-checks.js';
 import { abortedAfterFailingMetric, ERROR_RATE_QUERY, SERVER_URL, T0 } from './rollouts.js';
 
-const errorRate: RunMetricSpec = {
-  name: 'error-rate',
+const errorRate = makeMetric({
   interval: '1m',
   intervalMs: 60_000,
   count: 3,
   successCondition: 'result[0] < 0.05',
-  failureLimit: 0,
-  inconclusiveLimit: 0,
-  consecutiveErrorLimit: 4,
-  consecutiveSuccessLimit: 0,
-  dryRun: false,
-  measurementRetention: 10,
-  query: ERROR_RATE_QUERY,
-  address: 'http://prometheus.monitoring:9090',
-  source: { file: 'analysis/error-rate.yaml', template: 'error-rate', kind: 'AnalysisTemplate' },
-};
+  prometheus: { query: ERROR_RATE_QUERY, address: 'http://prometheus.monitoring:9090' },
+});
 
 describe('reports over a real analysis run', () => {
   let run = createRun([errorRate], { startedAt: T0 + 35_000 });
@@ -45,6 +36,8 @@ describe('reports over a real analysis run', () => {
       ['`[0.2]`', '❌ Failed'],
     ]);
     expect(mermaidCharts(body)[0].values).toEqual([0.01, 0.2]);
+    expect(promqlBlocks(body)).toEqual([ERROR_RATE_QUERY]);
+    expect(body).toContain('- Success when `result[0] < 0.05`');
   });
 
   it('puts the failing measurements in the revert pull request', () => {

@@ -115,8 +115,12 @@ function base(): RolloutState {
   return { ...state, history: [{ at: T0, message: 'rollout v1.4.0 → v1.5.0 started' }] };
 }
 
-/** Step 2's analysis is measuring at 10%; background latency runs beside it. */
-export function progressingAtAnalysis(): RolloutState {
+const STEP_2_METRICS = (): MetricSnapshot[] => [
+  errorRateMetric({ measurements: [measurement('Successful', '0.01', 95), measurement('Successful', '[0.012,0.02]', 155)] }),
+];
+
+/** Step 2's analysis is measuring `stepMetrics` at 10%; background latency runs beside it. */
+export function progressingAtAnalysis(stepMetrics: MetricSnapshot[] = STEP_2_METRICS()): RolloutState {
   return {
     ...base(),
     phase: 'Progressing',
@@ -125,10 +129,7 @@ export function progressingAtAnalysis(): RolloutState {
     updatedAt: at(150),
     step: {
       kind: 'analysis',
-      run: fakeRun({
-        phase: 'Running',
-        metrics: [errorRateMetric({ measurements: [measurement('Successful', '0.01', 95), measurement('Successful', '[0.012,0.02]', 155)] })],
-      }),
+      run: fakeRun({ phase: 'Running', metrics: stepMetrics }),
     },
     background: fakeRun({
       phase: 'Running',

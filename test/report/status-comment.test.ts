@@ -8,7 +8,6 @@ import {
   context,
   ERROR_RATE_QUERY,
   errorRateMetric,
-  fakeRun,
   LATENCY_QUERY,
   measurement,
   pausedAfterInconclusive,
@@ -183,20 +182,14 @@ describe('status comment of a superseded rollout', () => {
 
 describe('status comment escaping', () => {
   it('keeps a table row intact when a message contains pipes, HTML and backticks', () => {
-    const state = progressingAtAnalysis();
-    state.step = {
-      kind: 'analysis',
-      run: fakeRun({
-        phase: 'Running',
-        metrics: [
-          errorRateMetric({
-            successCondition: 'result[0] < 0.05 || `x`',
-            measurements: [measurement('Error', undefined, 95, 'bad_data: parse error at char 5: unexpected "|" near <EOF> in `rate(`')],
-          }),
-        ],
-      }),
-    };
-    const body = render(state);
+    const body = render(
+      progressingAtAnalysis([
+        errorRateMetric({
+          successCondition: 'result[0] < 0.05 || `x`',
+          measurements: [measurement('Error', undefined, 95, 'bad_data: parse error at char 5: unexpected "|" near <EOF> in `rate(`')],
+        }),
+      ]),
+    );
     const section = body.slice(body.indexOf('#### Step 2 analysis'), body.indexOf('#### Background analysis'));
     const [header, row] = tableRows(section, '#');
     expect(header).toHaveLength(5);
@@ -206,20 +199,16 @@ describe('status comment escaping', () => {
   });
 
   it('uses a longer fence for a query that contains backticks', () => {
-    const state = progressingAtAnalysis();
     const query = 'sum(rate(x[1m]))\n# a ``` comment';
-    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics: [errorRateMetric({ query })] }) };
-    expect(promqlBlocks(render(state))[0]).toBe(query);
+    expect(promqlBlocks(render(progressingAtAnalysis([errorRateMetric({ query })])))[0]).toBe(query);
   });
 });
 
 describe('status comment size', () => {
   it('stays within GitHub’s limit with many long measurements, dropping detail first', () => {
-    const state = progressingAtAnalysis();
     const many = Array.from({ length: 400 }, (_, i) => measurement('Error', undefined, 60 + i * 60, `connection refused ${'x'.repeat(300)}`));
     const metrics = Array.from({ length: 30 }, (_, i) => errorRateMetric({ name: `metric-${i}`, measurements: many }));
-    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics }) };
-    const body = render(state);
+    const body = render(progressingAtAnalysis(metrics));
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(body.startsWith(statusMarker('api-v2-7f3a'))).toBe(true);
     // the compact form: three measurements per metric, no charts, no history
@@ -231,11 +220,9 @@ describe('status comment size', () => {
   });
 
   it('cuts at a line and says so when even the compact form is too long', () => {
-    const state = progressingAtAnalysis();
     const long = Array.from({ length: 3 }, (_, i) => measurement('Error', undefined, 60 + i * 60, 'y'.repeat(2000)));
     const metrics = Array.from({ length: 40 }, (_, i) => errorRateMetric({ name: `metric-${i}`, measurements: long }));
-    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics }) };
-    const body = render(state);
+    const body = render(progressingAtAnalysis(metrics));
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     expect(body.trimEnd().endsWith('_This report was cut to fit GitHub’s size limit._')).toBe(true);
     // the note is not swallowed by a code block left open by the cut
@@ -244,10 +231,8 @@ describe('status comment size', () => {
   });
 
   it('closes the code block a cut falls into, so the note stays visible', () => {
-    const state = progressingAtAnalysis();
     const query = Array.from({ length: 4000 }, (_, i) => `sum(rate(http_requests_total{shard="${i}"}[1m])) +`).join('\n');
-    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics: [errorRateMetric({ query })] }) };
-    const body = render(state);
+    const body = render(progressingAtAnalysis([errorRateMetric({ query })]));
     expect(body.length).toBeLessThanOrEqual(BODY_LIMIT);
     const lines = body.trimEnd().split('\n');
     expect(lines.at(-1)).toBe('_This report was cut to fit GitHub’s size limit._');
@@ -255,10 +240,8 @@ describe('status comment size', () => {
   });
 
   it('shows the most recent measurements and says how many are left out', () => {
-    const state = progressingAtAnalysis();
     const values = Array.from({ length: 14 }, (_, i) => measurement('Successful', String(i / 100), 60 + i * 60));
-    state.step = { kind: 'analysis', run: fakeRun({ phase: 'Running', metrics: [errorRateMetric({ measurements: values })] }) };
-    const body = render(state, T0 + 3_600_000);
+    const body = render(progressingAtAnalysis([errorRateMetric({ measurements: values })]), T0 + 3_600_000);
     const section = body.slice(body.indexOf('#### Step 2 analysis'), body.indexOf('#### Background analysis'));
     const rows = tableRows(section, '#').slice(1);
     expect(rows.map((row) => row[0])).toEqual(['5', '6', '7', '8', '9', '10', '11', '12', '13', '14']);

@@ -5,7 +5,6 @@ import {
   abortedAfterFailingMetric,
   context,
   errorRateMetric,
-  fakeRun,
   measurement,
   pausedAfterInconclusive,
   progressingAtAnalysis,
@@ -206,19 +205,12 @@ describe('buildRolloutView: analyses', () => {
   });
 
   it('keeps credentials out of addresses and messages', () => {
-    const state = progressingAtAnalysis();
-    state.step = {
-      kind: 'analysis',
-      run: fakeRun({
-        phase: 'Running',
-        metrics: [
-          errorRateMetric({
-            address: 'https://opsbox:s3cret@prometheus.example.com/api?token=abc',
-            measurements: [measurement('Error', undefined, 95, 'Get "https://opsbox:s3cret@prometheus.example.com/api/v1/query": timeout')],
-          }),
-        ],
+    const state = progressingAtAnalysis([
+      errorRateMetric({
+        address: 'https://opsbox:s3cret@prometheus.example.com/api?token=abc',
+        measurements: [measurement('Error', undefined, 95, 'Get "https://opsbox:s3cret@prometheus.example.com/api/v1/query": timeout')],
       }),
-    };
+    ]);
     const text = JSON.stringify(view(state));
     expect(text).not.toContain('s3cret');
     expect(text).not.toContain('token=abc');
