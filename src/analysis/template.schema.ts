@@ -61,7 +61,14 @@ export const templateDocumentSchema = z.object({
   }),
 });
 
-const headerSchema = z.strictObject({ key: nonEmpty, value: z.string() });
+/**
+ * What fetch accepts in a header. Checked here because fetch's own error quotes the rejected value,
+ * which is often a credential.
+ */
+const headerSchema = z.strictObject({
+  key: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name (letters, digits and - only)'),
+  value: z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be one line of printable Latin-1 characters (no line breaks)'),
+});
 
 export const prometheusProviderSchema = z.strictObject({
   address: nonEmpty.optional(),

@@ -171,6 +171,18 @@ describe('metric validation', () => {
     expect(check('', 'prometheus: {query: up, step: 1m}').message).toContain('spec.metrics[0].provider.prometheus.step: unknown field "step"');
   });
 
+  it('rejects a header fetch would refuse, naming the field and never the value', () => {
+    const args = 'args:\n  - name: token\n    value: "line-one\\nline-two"';
+    const error = rejection(() =>
+      resolveTemplates(template('t', `${args}\n${metricSpec('', 'prometheus:\n      query: up\n      headers: [{key: X-Token, value: "{{args.token}}"}]')}`)),
+    );
+    expect(error.message).toContain('spec.metrics[0].provider.prometheus.headers[0].value: must be one line of printable Latin-1 characters');
+    expect(error.message).not.toContain('line-one');
+    expect(check('', 'prometheus: {query: up, headers: [{key: "X Token", value: v}]}').message).toContain(
+      'spec.metrics[0].provider.prometheus.headers[0].key: must be an HTTP header name',
+    );
+  });
+
   it('checks conditions when the template is resolved', () => {
     expect(check('successCondition: result[0] <').message).toMatch(/field spec\.metrics\[0\]\.successCondition: successCondition "result\[0\] <" is not valid: syntax error/);
   });
