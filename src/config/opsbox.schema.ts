@@ -112,7 +112,8 @@ export const syncSchema = z
     argocd: z.strictObject({ application: nonEmpty, namespace: nonEmpty.default('argocd') }).optional(),
     flux: z.strictObject({ kustomization: nonEmpty, namespace: nonEmpty.default('flux-system') }).optional(),
   })
-  .default({ delay: '30s', timeout: '10m' });
+  // parsed like a written `sync: {}`, so the defaults above are the only ones
+  .prefault({});
 
 export const serviceSchema = z.strictObject({
   image: nonEmpty.refine((image) => !/[:@]/.test(image.slice(image.lastIndexOf('/') + 1)), {
