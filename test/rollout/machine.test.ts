@@ -1,28 +1,20 @@
 import { describe, expect, it } from '@jest/globals';
+import { toRunMetricSpec } from '../../src/analysis/run.js';
 import type { RunMetricSpec } from '../../src/analysis/types.js';
 import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schema.js';
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
 import { stepKey, transition } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
+import { makeMetric } from '../analysis/support.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const deps = { analysis: argoAnalysis };
 
+/** The error-rate metric as a rollout stores it; override what a test is about. */
 function errorRate(overrides: Partial<RunMetricSpec> = {}): RunMetricSpec {
-  return {
-    name: 'error-rate',
-    successCondition: 'result[0] < 0.05',
-    failureLimit: 0,
-    inconclusiveLimit: 0,
-    consecutiveErrorLimit: 4,
-    consecutiveSuccessLimit: 0,
-    dryRun: false,
-    measurementRetention: 10,
-    query: 'sum(rate(errors[1m])) / sum(rate(requests[1m]))',
-    source: { file: 'analysis/error-rate.yaml', template: 'error-rate', kind: 'AnalysisTemplate' },
-    ...overrides,
-  };
+  const metric = makeMetric({ successCondition: 'result[0] < 0.05', prometheus: { query: 'sum(rate(errors[1m])) / sum(rate(requests[1m]))' } });
+  return { ...toRunMetricSpec(metric), ...overrides };
 }
 
 function service(raw: Record<string, unknown> = {}): ServiceConfig {
