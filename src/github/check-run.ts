@@ -40,7 +40,7 @@ function fitCheckOutput(text: string): string {
   return text.slice(0, CHECK_OUTPUT_LIMIT - TRUNCATION_NOTE.length) + TRUNCATION_NOTE;
 }
 
-function fields(options: UpsertCheckRunOptions): CheckRunFields {
+function fields(options: UpsertCheckRunOptions): CheckRunFields & { name: string } {
   if (options.status === 'completed' && !options.conclusion) {
     throw new GitHubEditError(GITHUB_ERROR_CODES.INVALID_CHECK_RUN, 'a completed check run needs a conclusion');
   }
@@ -71,7 +71,7 @@ export async function upsertCheckRun(octokit: CheckRunOctokit, options: UpsertCh
       if (!isNotFound(error)) throw requestFailed(`updating check run ${checkRunId}`, error);
     }
   }
-  const existing = await findByExternalId(octokit, options, body.name ?? CHECK_RUN_NAME);
+  const existing = await findByExternalId(octokit, options, body.name);
   if (existing !== undefined) {
     const { data } = await attempt(`updating check run ${existing}`, () =>
       octokit.rest.checks.update({ owner, repo, check_run_id: existing, ...body }),
@@ -79,7 +79,7 @@ export async function upsertCheckRun(octokit: CheckRunOctokit, options: UpsertCh
     return data.id;
   }
   const { data } = await attempt(`creating check run ${body.name}`, () =>
-    octokit.rest.checks.create({ owner, repo, head_sha: headSha, ...body, name: body.name ?? CHECK_RUN_NAME }),
+    octokit.rest.checks.create({ owner, repo, head_sha: headSha, ...body }),
   );
   return data.id;
 }

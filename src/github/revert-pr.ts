@@ -3,7 +3,7 @@
  * asked for (a redelivered webhook, a restart between any two steps).
  */
 import type { GitApi, PullRequestSummary, PullsApi, ReposApi } from './api.js';
-import { commitChange, type BuildChange, type CommitOctokit, type FileChange } from './commit.js';
+import { commitChange, type BuildChange, type CommitOctokit } from './commit.js';
 import {
   attempt,
   GITHUB_ERROR_CODES,
@@ -37,9 +37,7 @@ export interface RevertPrOptions {
   /** Message of the commit that carries the change. */
   message: string;
   /** The change, built from the files on the branch. */
-  build?: BuildChange;
-  /** The change as a build callback or as fixed file contents (an alternative to `build`). */
-  files?: BuildChange | readonly FileChange[];
+  build: BuildChange;
   maxAttempts?: number;
   sleep?: (ms: number) => Promise<void>;
   cache?: RevisionCache;
@@ -52,12 +50,6 @@ export interface RevertPrResult {
   created: boolean;
   /** The commit this call added to the branch, if any. */
   commitSha: string | null;
-}
-
-function changeOf(options: RevertPrOptions): BuildChange {
-  const source = options.build ?? options.files;
-  if (!source) throw new GitHubEditError(GITHUB_ERROR_CODES.INVALID_CHANGE, 'a revert pull request needs a change (build or files)');
-  return typeof source === 'function' ? source : () => source;
 }
 
 async function findOpenPull(octokit: RevertPrOctokit, options: RevertPrOptions): Promise<PullRequestSummary | undefined> {
@@ -121,8 +113,7 @@ async function updateBody(octokit: RevertPrOctokit, options: RevertPrOptions, pu
 }
 
 export async function ensureRevertPullRequest(octokit: RevertPrOctokit, options: RevertPrOptions): Promise<RevertPrResult> {
-  const { owner, repo, base, branch, title, message } = options;
-  const build = changeOf(options);
+  const { owner, repo, base, branch, title, message, build } = options;
   const commitOptions = { owner, repo, branch, message, build, maxAttempts: options.maxAttempts, sleep: options.sleep, cache: options.cache };
 
   const open = await findOpenPull(octokit, options);

@@ -64,7 +64,7 @@ describe('ensureRevertPullRequest', () => {
     const { gh, octokit } = fixture;
     // the branch exists (created before the crash) but has no commit of its own yet
     gh.createBranch(fullName, BRANCH, 'main');
-    const result = await ensureRevertPullRequest(octokit, revertOptions({ files: [{ path: CANARY, content: 'image: ghcr.io/acme/api:v1\n' }], build: undefined }));
+    const result = await ensureRevertPullRequest(octokit, revertOptions({ build: () => [{ path: CANARY, content: 'image: ghcr.io/acme/api:v1\n' }] }));
 
     expect(result.created).toBe(true);
     expect(gh.readFile(fullName, BRANCH, CANARY)).toBe('image: ghcr.io/acme/api:v1\n');
