@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FileRolloutStore } from '../../src/state/file-store.js';
-import { AppHarness, FULL_NAME, bumpApi, weights } from '../support/app-harness.js';
+import { AppHarness, FULL_NAME, bumpApi, fixtureFiles, weights } from '../support/app-harness.js';
+import { mermaidCharts, promqlBlocks, tableRows } from '../report/markdown-checks.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const STABLE = 'apps/api/stable.yaml';
@@ -51,12 +52,27 @@ describe('rollout end to end', () => {
 
     const comments = h.github.comments(FULL_NAME, pr.number);
     expect(comments).toHaveLength(1);
-    expect(comments[0].body).toContain('v1');
-    expect(comments[0].body).toContain('v2');
-    expect(comments[0].body).toContain('http_requests_total');
+    const status = String(comments[0].body);
+    expect(status).toContain('v1');
+    expect(status).toContain('v2');
+    expect(status).toContain('http_requests_total');
+    // What the status comment promises: from → to and phase, the steps with times, each metric's
+    // query, condition and values, a chart, the commit links and the commands available now.
+    expect(status).toContain('## ✅ Canary `api`: `v1` → `v2`');
+    expect(status).toContain('**Succeeded** · canary weight **0%**');
+    const steps = tableRows(status, '#').slice(1, 5);
+    expect(steps.map((row) => row[2])).toEqual(Array(4).fill('✅ done'));
+    expect(steps.every((row) => /^\+\d/.test(row[3]) && /^\+\d/.test(row[4]))).toBe(true);
+    expect(promqlBlocks(status).every((query) => query.includes('http_requests_total'))).toBe(true);
+    expect(status).toContain('- Success when `result[0] < 0.05`');
+    expect(status).toContain('| `[0.01]` | ✅ Successful |');
+    expect(mermaidCharts(status).length).toBeGreaterThan(0);
+    for (const commit of commits) expect(status).toContain(`[${commit.sha.slice(0, 7)}](`);
+    expect(tableRows(status, 'Command').slice(1).map((row) => row[0])).toEqual(['`/status`', '`/help`']);
     const checks = h.github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ name: 'opsbox/canary', status: 'completed', conclusion: 'success' });
+    expect(checks[0].output.summary).toContain('**✅ Succeeded** · `v1` → `v2`');
   });
 
   it('failing canary: weight 0 at once, one revert PR with the evidence, a comment linking it', async () => {
@@ -78,6 +94,8 @@ describe('rollout end to end', () => {
     expect(pulls[0].head.ref).toBe('opsbox/revert/api-v2');
     expect(pulls[0].body).toContain(`#${pr.number}`);
     expect(pulls[0].body).toContain('0.2');
+    expect(promqlBlocks(String(pulls[0].body)).length).toBeGreaterThan(0);
+    expect(pulls[0].body).toContain('| `[0.2]` | ❌ Failed |');
     expect(h.github.readFile(FULL_NAME, 'opsbox/revert/api-v2', CANARY)).toContain('ghcr.io/acme/api:v1 # bumped by Renovate');
 
     const bodies = h.github.comments(FULL_NAME, pr.number).map((c) => String(c.body));
@@ -87,7 +105,7 @@ describe('rollout end to end', () => {
   });
 
   it('inconclusive analysis pauses at the current weight and asks for /promote or /abort', async () => {
-    const files = await import('../support/app-harness.js').then((m) => m.fixtureFiles());
+    const files = await fixtureFiles();
     await h.close();
     files['analysis/error-rate.yaml'] = files['analysis/error-rate.yaml'].replace(
       'successCondition: result[0] < 0.05',
@@ -185,6 +203,7 @@ describe('rollout end to end', () => {
     expect(rollouts.find((r) => r.source.number === first.number)?.phase).toBe('Superseded');
     expect(rollouts.find((r) => r.source.number === second.number)?.phase).toBe('Progressing');
     expect(h.github.comments(FULL_NAME, first.number).some((c) => String(c.body).includes('v3'))).toBe(true);
+    expect(h.github.comments(FULL_NAME, first.number).some((c) => String(c.body).includes('## ⏭️ Canary `api`: `v1` → `v2`'))).toBe(true);
 
     const revert = await h.mergeBump({ [CANARY]: bumpApi(h.file(CANARY), 'v1') }, { title: 'Revert api' });
     expect((await h.rollouts()).some((r) => r.source.number === revert.number)).toBe(false);
