@@ -1,3 +1,6 @@
+import { formatLocation } from '../manifests/errors.js';
+import { formatPath } from '../manifests/yaml-path.js';
+
 /** A config problem a user can act on: which file, which line, which key, what is wrong. */
 export interface ConfigProblem {
   file: string;
@@ -8,19 +11,17 @@ export interface ConfigProblem {
   column?: number;
 }
 
+/** `.github/opsbox.yml:11:17: services.api.traffic.provider: expected one of …` */
 export function formatProblem(problem: ConfigProblem): string {
-  const where = problem.line ? `${problem.file}:${problem.line}${problem.column ? `:${problem.column}` : ''}` : problem.file;
-  return problem.key ? `${where}: ${problem.key}: ${problem.message}` : `${where}: ${problem.message}`;
+  return `${formatLocation(problem)}: ${problem.message}`;
 }
 
-/** `['services', 'api', 'steps', 2, 'setWeight']` → `services.api.steps[2].setWeight`. */
+/**
+ * `['services', 'api', 'steps', 2, 'setWeight']` → `services.api.steps[2].setWeight`, written like
+ * the paths of manifest problems (a key with dots in brackets).
+ */
 export function formatKeyPath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
+  return formatPath(path.map((part) => (typeof part === 'number' ? part : String(part))));
 }
 
 export class ConfigError extends Error {

@@ -59,6 +59,12 @@ describe('config problems', () => {
     ]);
   });
 
+  it('bracket a key with dots', () => {
+    expect(problems(MINIMAL.replace('    steps:', '    app.kubernetes.io/name: api\n    steps:'))).toEqual([
+      '.github/opsbox.yml:7:5: services.api["app.kubernetes.io/name"]: unknown key "app.kubernetes.io/name"; check the spelling against the config reference',
+    ]);
+  });
+
   it('name a missing key at its parent', () => {
     expect(problems(MINIMAL.replace('    image: ghcr.io/acme/api\n', ''))).toEqual(['.github/opsbox.yml:3:5: services.api.image: is required (string)']);
   });
