@@ -26,7 +26,7 @@ export interface ReposApi {
   ): Promise<{ data: { ahead_by: number; behind_by: number; base_commit: { sha: string } } }>;
   getCombinedStatusForRef(
     params: RepoParams & { ref: string; per_page?: number },
-  ): Promise<{ data: { state: string; statuses: Array<{ context: string; state: string; description?: string | null }> } }>;
+  ): Promise<{ data: { state: string; sha: string; statuses: Array<{ context: string; state: string; description?: string | null }> } }>;
   getCollaboratorPermissionLevel(
     params: RepoParams & { username: string },
   ): Promise<{ data: { permission: string; role_name?: string | null } }>;

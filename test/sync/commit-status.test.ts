@@ -41,10 +41,18 @@ describe('the commit status gate', () => {
   it('counts a success on a later commit of the branch that contains this one', async () => {
     const later = fixture.gh.commitFiles(fullName, 'main', { 'README.md': 'later\n' }, { message: 'docs' });
     fixture.gh.setCommitStatus(fullName, later, { state: 'success', context: 'argocd/api' });
+    fixture.gh.resetRequests();
     expect(await gate().check(target)).toEqual({
       state: 'applied',
       detail: `status argocd/api is success on ${later.slice(0, 7)} (on ${later.slice(0, 7)}, which contains ${sha.slice(0, 7)})`,
     });
+    // the branch's statuses name its head: no separate read of the branch
+    expect(fixture.gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `GET /repos/acme/manifests/commits/${sha}/status`,
+      `GET /repos/acme/manifests/commits/${sha}/check-runs`,
+      'GET /repos/acme/manifests/commits/main/status',
+      `GET /repos/acme/manifests/compare/${sha}...${later}`,
+    ]);
   });
 
   it('does not count a success on a branch head that does not contain the commit', async () => {
