@@ -124,8 +124,10 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
 
   validateLimits(metric, field);
   const prometheus = resolvePrometheus(metric, field);
+  // An empty condition is no condition, as in Argo.
+  const conditions = { successCondition: blankToUndefined(metric.successCondition), failureCondition: blankToUndefined(metric.failureCondition) };
   for (const key of ['successCondition', 'failureCondition'] as const) {
-    const condition = metric[key];
+    const condition = conditions[key];
     if (condition === undefined) continue;
     try {
       compileCondition(condition);
@@ -142,8 +144,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
     initialDelay: metric.initialDelay?.text,
     initialDelayMs: metric.initialDelay?.ms,
     count: metric.count || undefined,
-    successCondition: blankToUndefined(metric.successCondition),
-    failureCondition: blankToUndefined(metric.failureCondition),
+    ...conditions,
     failureLimit: metric.failureLimit ?? DEFAULT_FAILURE_LIMIT,
     inconclusiveLimit: metric.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
     consecutiveErrorLimit: metric.consecutiveErrorLimit ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT,

@@ -183,7 +183,10 @@ describe('metric validation', () => {
     );
   });
 
-  it('checks conditions when the template is resolved', () => {
+  it('checks conditions when the template is resolved; an empty one is no condition', () => {
+    const [metric] = resolveTemplates(template('t', metricSpec('successCondition: ""\nfailureCondition: " "'))).metrics;
+    expect(metric.successCondition).toBeUndefined();
+    expect(metric.failureCondition).toBeUndefined();
     expect(check('successCondition: result[0] <').message).toMatch(/field spec\.metrics\[0\]\.successCondition: successCondition "result\[0\] <" is not valid: syntax error/);
   });
 
