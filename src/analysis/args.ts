@@ -2,8 +2,8 @@
  * Analysis arguments, Argo style: templates declare `spec.args` (optionally with a default),
  * the analysis step supplies values, and `{{args.name}}` is replaced everywhere in a metric.
  */
+import { formatKeyPath } from '../config/problems.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
-import { formatIssuePath } from './template.schema.js';
 import type { LoadedTemplate } from './templates.js';
 
 /** An argument as a rollout step writes it. */
@@ -112,7 +112,7 @@ function substituteString(text: string, args: Readonly<Record<string, string>>, 
     throw new AnalysisTemplateError(
       'placeholder-unresolved',
       `placeholder ${placeholder} has no argument "${name}" (${known.length ? `arguments: ${known.join(', ')}` : 'the template declares no arguments'}); declare it in spec.args`,
-      { ...location, field: formatIssuePath(path) },
+      { ...location, field: formatKeyPath(path) },
     );
   });
 }

@@ -123,7 +123,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
   const field = (name: string) => ({ ...location, field: `spec.metrics[${index}].${name}` });
 
   validateLimits(metric, field);
-  const prometheus = resolvePrometheus(metric, field);
+  const prometheus = resolvePrometheus(metric, field, fieldPrefix);
   // An empty condition is no condition, as in Argo.
   const conditions = { successCondition: blankToUndefined(metric.successCondition), failureCondition: blankToUndefined(metric.failureCondition) };
   for (const key of ['successCondition', 'failureCondition'] as const) {
@@ -179,7 +179,7 @@ function validateLimits(metric: ParsedMetric, field: (name: string) => TemplateL
   }
 }
 
-function resolvePrometheus(metric: ParsedMetric, field: (name: string) => TemplateLocation): PrometheusQuerySpec {
+function resolvePrometheus(metric: ParsedMetric, field: (name: string) => TemplateLocation, fieldPrefix: readonly PropertyKey[]): PrometheusQuerySpec {
   const providers = Object.keys(metric.provider);
   if (providers.length === 0) {
     throw new AnalysisTemplateError('provider-unsupported', 'no provider; add provider.prometheus with a query', field('provider'));
@@ -195,9 +195,9 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
     );
   }
   const parsed = prometheusProviderSchema.safeParse(metric.provider.prometheus);
-  const prefix = field('provider.prometheus');
   if (!parsed.success) {
-    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [prefix.field as string], metric.provider.prometheus), { ...prefix, field: undefined });
+    const { field: _field, ...location } = field('provider.prometheus');
+    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [...fieldPrefix, 'provider', 'prometheus'], metric.provider.prometheus), location);
   }
   const spec = parsed.data;
   for (const unsupported of ['sigv4', 'oauth2'] as const) {

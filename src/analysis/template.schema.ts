@@ -6,6 +6,7 @@
  * schema accepts integers written as strings.
  */
 import { z } from 'zod';
+import { formatKeyPath } from '../config/problems.js';
 import { parseDuration } from '../util/duration.js';
 
 export const TEMPLATE_API_VERSION = 'argoproj.io/v1alpha1';
@@ -107,16 +108,6 @@ export type TemplateArg = z.infer<typeof templateArgSchema>;
 export type ParsedMetric = z.infer<typeof metricSchema>;
 export type ParsedPrometheusProvider = z.infer<typeof prometheusProviderSchema>;
 
-/** `['spec', 'metrics', 0, 'count']` → `spec.metrics[0].count`. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out ? `.${String(part)}` : String(part);
-  }
-  return out;
-}
-
 /** One line per zod issue: `field: message`, unknown fields named, missing fields called required. */
 export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[] = [], input?: unknown): string {
   return error.issues
@@ -129,7 +120,7 @@ export function describeIssues(error: z.ZodError, prefix: readonly PropertyKey[]
       } else if (issue.code === 'invalid_type' && valueAt(input, issue.path) === undefined) {
         message = `is required (${issue.expected})`;
       }
-      const where = formatIssuePath(path);
+      const where = formatKeyPath(path);
       return where ? `${where}: ${message}` : message;
     })
     .join('; ');
