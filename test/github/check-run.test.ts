@@ -1,19 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { CHECK_OUTPUT_LIMIT, upsertCheckRun } from '../../src/github/check-run.js';
 import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
-import { fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+import { fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('upsertCheckRun', () => {
-  let fixture: Fixture;
+  const fixture = useFixture();
   let headSha: string;
 
-  beforeEach(async () => {
-    fixture = await startFixture();
+  beforeEach(() => {
     headSha = fixture.gh.branchSha(fullName, 'main')!;
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
   });
 
   it('creates the check run, then updates the same one to completed', async () => {

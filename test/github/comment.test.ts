@@ -1,20 +1,15 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { addReaction, postComment, upsertComment } from '../../src/github/comment.js';
-import { fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+import { fullName, owner, repo, useFixture } from './fixture.js';
 
 const MARKER = '<!-- opsbox:status rollout=api-1 -->';
 
 describe('comments', () => {
-  let fixture: Fixture;
+  const fixture = useFixture();
   let issueNumber: number;
 
-  beforeEach(async () => {
-    fixture = await startFixture();
+  beforeEach(() => {
     issueNumber = fixture.gh.openPullRequest(fullName, { head: 'bump', files: { 'apps/api/canary.yaml': 'image: v3\n' } }).number;
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
   });
 
   it('creates the status comment with its marker, then edits it in place by id', async () => {

@@ -1,10 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ProbotOctokit } from 'probot';
 import { backoffDelay, commitChange, type FileChange } from '../../src/github/commit.js';
 import { GITHUB_ERROR_CODES, GitHubEditError } from '../../src/github/errors.js';
 import { RevisionCache } from '../../src/github/revision-cache.js';
 import { silentLog } from '../support/fake-github/index.js';
-import { CANARY, fullName, owner, recordingSleep, repo, startFixture, VIRTUAL_SERVICE, virtualService, type Fixture } from './fixture.js';
+import { CANARY, fullName, owner, recordingSleep, repo, useFixture, VIRTUAL_SERVICE, virtualService } from './fixture.js';
 
 /** Sets the canary weight from whatever the file says now, as the traffic providers do. */
 function setWeight(weight: number) {
@@ -16,15 +16,7 @@ function setWeight(weight: number) {
 }
 
 describe('commitChange', () => {
-  let fixture: Fixture;
-
-  beforeEach(async () => {
-    fixture = await startFixture();
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
-  });
+  const fixture = useFixture();
 
   it('commits several files atomically, verified, with the branch head as parent', async () => {
     const { gh, octokit } = fixture;

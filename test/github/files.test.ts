@@ -1,18 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
 import { readFileAt } from '../../src/github/files.js';
-import { CANARY, fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('readFileAt', () => {
-  let fixture: Fixture;
-
-  beforeEach(async () => {
-    fixture = await startFixture();
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
-  });
+  const fixture = useFixture();
 
   it('reads a file at a branch or at an older commit, and null for a missing one', async () => {
     const { gh, octokit } = fixture;

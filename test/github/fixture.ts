@@ -1,4 +1,5 @@
 /** A fake GitHub with one manifests repository and an app client pointed at it. */
+import { afterEach, beforeEach } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 
@@ -38,6 +39,18 @@ export async function startFixture(): Promise<Fixture> {
   });
   const octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 'installation-token', log: silentLog });
   return { gh, octokit };
+}
+
+/** A fresh fixture for each test of the calling `describe`, closed after it; read its fields inside tests. */
+export function useFixture(): Fixture {
+  const fixture = {} as Fixture;
+  beforeEach(async () => {
+    Object.assign(fixture, await startFixture());
+  });
+  afterEach(async () => {
+    await fixture.gh.close();
+  });
+  return fixture;
 }
 
 /** Sleeps that return at once, recording what was asked. */

@@ -1,18 +1,10 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
 import { canWrite, getRepoPermission, type PermissionOctokit, type RepoRole } from '../../src/github/permissions.js';
-import { fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+import { fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('repository permissions', () => {
-  let fixture: Fixture;
-
-  beforeEach(async () => {
-    fixture = await startFixture();
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
-  });
+  const fixture = useFixture();
 
   it('tells all six roles apart, maintain and triage included', async () => {
     const { gh, octokit } = fixture;

@@ -1,8 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { FileChange } from '../../src/github/commit.js';
 import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
 import { ensureRevertPullRequest, type RevertPrOptions } from '../../src/github/revert-pr.js';
-import { CANARY, fullName, owner, repo, startFixture, type Fixture } from './fixture.js';
+import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 const BRANCH = 'opsbox/revert/api-v2';
 
@@ -24,15 +24,7 @@ function revertOptions(overrides: Partial<RevertPrOptions> = {}): RevertPrOption
 }
 
 describe('ensureRevertPullRequest', () => {
-  let fixture: Fixture;
-
-  beforeEach(async () => {
-    fixture = await startFixture();
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
-  });
+  const fixture = useFixture();
 
   it('creates the branch from the base, commits the change and opens the pull request', async () => {
     const { gh, octokit } = fixture;

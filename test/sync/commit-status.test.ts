@@ -1,22 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { syncSchema } from '../../src/config/opsbox.schema.js';
 import { commitStatusGate } from '../../src/sync/commit-status.js';
 import { checkGates, configuredGates, type SyncGate, type SyncTarget } from '../../src/sync/gate.js';
-import { fullName, owner, repo, startFixture, type Fixture } from '../github/fixture.js';
+import { fullName, owner, repo, useFixture } from '../github/fixture.js';
 
 describe('the commit status gate', () => {
-  let fixture: Fixture;
+  const fixture = useFixture();
   let sha: string;
   let target: SyncTarget;
 
-  beforeEach(async () => {
-    fixture = await startFixture();
+  beforeEach(() => {
     sha = fixture.gh.commitFiles(fullName, 'main', { 'apps/api/vs.yaml': 'weight: 10\n' }, { message: 'weight 10' });
     target = { owner, repo, branch: 'main', sha, sync: syncSchema.parse({ commitStatus: 'argocd/api' }) };
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
   });
 
   const gate = () => commitStatusGate(fixture.octokit);

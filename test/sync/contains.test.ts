@@ -1,18 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { githubContains, reaches } from '../../src/sync/contains.js';
-import { fullName, owner, repo, startFixture, type Fixture } from '../github/fixture.js';
+import { fullName, owner, repo, useFixture } from '../github/fixture.js';
 
 describe('whether a revision reaches a commit, asking GitHub', () => {
-  let fixture: Fixture;
+  const fixture = useFixture();
   let sha: string;
 
-  beforeEach(async () => {
-    fixture = await startFixture();
+  beforeEach(() => {
     sha = fixture.gh.commitFiles(fullName, 'main', { 'apps/api/vs.yaml': 'weight: 10\n' }, { message: 'weight 10' });
-  });
-
-  afterEach(async () => {
-    await fixture.gh.close();
   });
 
   const reach = (revision: string | undefined) => reaches(githubContains(fixture.octokit), { owner, repo, sha }, revision);
