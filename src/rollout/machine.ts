@@ -543,11 +543,8 @@ function takeFromOutbox(s: RolloutState, effectId: number): Effect | undefined {
   return effect;
 }
 
+/** An ended rollout has no run and no step to wait on: only its outbox, retries included, wakes it. */
 function scheduleWake(s: RolloutState, now: number, deps: MachineDeps): void {
-  if (isTerminal(s)) {
-    s.wakeAt = s.outbox.length > 0 ? now : undefined;
-    return;
-  }
   const candidates: number[] = [];
   for (const effect of s.outbox) candidates.push(effect.notBefore ?? now);
   if (s.background) pushDefined(candidates, deps.analysis.nextWakeAt(s.background, now));

@@ -353,6 +353,17 @@ describe('rollout state machine', () => {
     expect(superseded.state.history.at(-1)?.message).toBe('superseded by v3 from #9');
   });
 
+  it('an ended rollout whose last report failed wakes for the retry, not at once', () => {
+    const started = transition(rollout(), { type: 'start' }, T0, deps);
+    const superseded = transition(started.state, { type: 'supersede', by: 'acme/manifests#9/api', to: 'v3', sourceNumber: 9 }, T0, deps);
+    const report = superseded.state.outbox.find((e) => e.type === 'report')!;
+    expect(superseded.state.wakeAt).toBe(T0);
+    const failed = transition(superseded.state, { type: 'effectFailed', effectId: report.id, error: 'HTTP 502', retryable: true }, T0, deps);
+    expect(failed.state.wakeAt).toBe(T0 + 15_000);
+    const ticked = transition(failed.state, { type: 'tick' }, T0 + 1_000, deps);
+    expect(ticked.state.wakeAt).toBe(T0 + 15_000);
+  });
+
   it('ignores a duplicate confirmation and a replayed start', () => {
     const driver = new Driver(rollout());
     const started = transition(driver.state, { type: 'start' }, T0, deps);
