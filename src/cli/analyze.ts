@@ -11,11 +11,9 @@ import type { RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
 import { loadTemplates, type LoadedTemplate } from '../analysis/templates.js';
 import type { AnalysisPhase, MetricProvider, ResolvedMetric } from '../analysis/types.js';
+import { EXIT_USAGE, type CliIO } from './io.js';
 
-export interface AnalyzeIo {
-  readonly stdout: { write(text: string): unknown };
-  readonly stderr: { write(text: string): unknown };
-  readonly env: Readonly<Record<string, string | undefined>>;
+export interface AnalyzeIo extends CliIO {
   /** Base for relative --template paths; defaults to the process's working directory. */
   readonly cwd?: string;
   /** Stops the run; without it, Ctrl-C (SIGINT) does. */
@@ -30,7 +28,7 @@ export const EXIT_CODES: Readonly<Record<AnalysisPhase | 'usage', number>> = {
   Failed: 1,
   Inconclusive: 2,
   Error: 3,
-  usage: 4,
+  usage: EXIT_USAGE,
   // A run only ends Running or Pending if it was stopped before deciding anything.
   Running: 0,
   Pending: 0,

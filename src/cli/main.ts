@@ -22,9 +22,13 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> =
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h' || name === 'help') {
+  if (!name) {
+    io.stderr.write(USAGE);
+    return EXIT_USAGE;
+  }
+  if (name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(USAGE);
-    return name ? EXIT_OK : EXIT_USAGE;
+    return EXIT_OK;
   }
   const command = COMMANDS[name];
   if (!command) {

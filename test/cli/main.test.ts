@@ -1,19 +1,10 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { main } from '../../src/cli/main.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from '../../src/cli/io.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../../src/cli/io.js';
 import { copyFixtureRepo, type FixtureRepo } from '../support/fixture-repo.js';
+import { runCommand } from './support.js';
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  };
-  const code = await main(argv, io);
-  return { code, stdout, stderr };
-}
+const run = (argv: string[]) => runCommand(main, argv, { env: {} });
 
 describe('opsbox main', () => {
   it('prints the usage with every command for --help, -h and help', async () => {
@@ -37,7 +28,8 @@ describe('opsbox main', () => {
   it('exits 4 with the usage when no command is given', async () => {
     const result = await run([]);
     expect(result.code).toBe(EXIT_USAGE);
-    expect(result.stdout + result.stderr).toContain('Usage: opsbox <command>');
+    expect(result.stderr).toContain('Usage: opsbox <command>');
+    expect(result.stdout).toBe('');
   });
 
   it("passes --help on to the command's own usage", async () => {
