@@ -6,24 +6,14 @@ import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { analyzeCommand } from '../../src/cli/analyze.js';
+import { runCommand } from '../cli/support.js';
 import { startExporter, type Exporter } from '../support/exporter.js';
 import { PROMETHEUS_BIN, prometheusAvailable, startPrometheus, waitForSamples, type RunningPrometheus } from '../support/prometheus.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
 const available = prometheusAvailable();
 
-async function analyze(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await analyzeCommand(argv, {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-    cwd: fixtures,
-    signal: new AbortController().signal,
-  });
-  return { code, stdout, stderr };
-}
+const analyze = (argv: string[]) => runCommand(analyzeCommand, argv, { env: {}, cwd: fixtures, signal: new AbortController().signal });
 
 if (!available && process.env.CI) {
   describe('opsbox analyze against a real Prometheus', () => {

@@ -4,33 +4,17 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeCommand, type AnalyzeIo } from '../../src/cli/analyze.js';
+import { analyzeCommand } from '../../src/cli/analyze.js';
 import { FakeClock } from '../analysis/support.js';
+import { runCommand, type CliRun } from './support.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
 const PROM = 'http://prom.test:9090';
 
-interface Captured {
-  code: number;
-  stdout: string;
-  stderr: string;
-  clock: FakeClock;
-}
-
-async function analyze(argv: string[], env: Record<string, string> = {}): Promise<Captured> {
-  let stdout = '';
-  let stderr = '';
+async function analyze(argv: string[], env: Record<string, string> = {}): Promise<CliRun & { clock: FakeClock }> {
   const clock = new FakeClock();
-  const io: AnalyzeIo = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env,
-    cwd: fixtures,
-    clock,
-    signal: new AbortController().signal,
-  };
-  const code = await analyzeCommand(argv, io);
-  return { code, stdout, stderr, clock };
+  const run = await runCommand(analyzeCommand, argv, { env, cwd: fixtures, clock, signal: new AbortController().signal });
+  return { ...run, clock };
 }
 
 function vector(...values: string[]) {

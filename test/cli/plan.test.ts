@@ -1,26 +1,11 @@
 import { describe, it, expect, beforeEach, afterEach } from '@jest/globals';
 import { applyPatch, parsePatch, type StructuredPatch } from 'diff';
 import { planCommand } from '../../src/cli/plan.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from '../../src/cli/io.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../../src/cli/io.js';
 import { copyFixtureRepo, FIXTURE_REPO, snapshotTree, type FixtureRepo } from '../support/fixture-repo.js';
+import { runCommand } from './support.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function plan(argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  };
-  const code = await planCommand(argv, io);
-  return { code, stdout, stderr };
-}
+const plan = (argv: string[]) => runCommand(planCommand, argv, { env: {} });
 
 interface Section {
   title: string;

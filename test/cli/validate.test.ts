@@ -1,26 +1,13 @@
 import { describe, it, expect, afterEach } from '@jest/globals';
 import { validateCommand } from '../../src/cli/validate.js';
-import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from '../../src/cli/io.js';
+import { EXIT_INVALID, EXIT_OK, EXIT_USAGE } from '../../src/cli/io.js';
 import { copyFixtureRepo, FIXTURE_REPO, snapshotTree, type FixtureEdit, type FixtureRepo } from '../support/fixture-repo.js';
+import { runCommand, type CliRun } from './support.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  /** Non-empty stdout lines. */
-  lines: string[];
-}
-
-async function validate(argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIO = {
-    stdout: { write: (text: string) => (stdout += text) },
-    stderr: { write: (text: string) => (stderr += text) },
-    env: {},
-  };
-  const code = await validateCommand(argv, io);
-  return { code, stdout, stderr, lines: stdout.split('\n').filter(Boolean) };
+/** The run, with its non-empty stdout lines. */
+async function validate(argv: string[]): Promise<CliRun & { lines: string[] }> {
+  const run = await runCommand(validateCommand, argv, { env: {} });
+  return { ...run, lines: run.stdout.split('\n').filter(Boolean) };
 }
 
 const CONFIG = '.github/opsbox.yml';
