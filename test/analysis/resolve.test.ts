@@ -5,6 +5,7 @@ import { parse, stringify } from 'yaml';
 import { AnalysisTemplateError } from '../../src/analysis/errors.js';
 import { resolveAnalysis, resolveTemplates } from '../../src/analysis/resolve.js';
 import { catalogOf, loadTemplates, parseTemplateText, type LoadedTemplate } from '../../src/analysis/templates.js';
+import { thrownBy } from './support.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
 
@@ -20,15 +21,7 @@ function metricSpec(fields: string, provider = 'prometheus: {query: up}'): strin
   return stringify({ metrics: [{ name: 'm', ...extra, provider: parse(provider) }] });
 }
 
-function rejection(fn: () => unknown): AnalysisTemplateError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof AnalysisTemplateError) return error;
-    throw error;
-  }
-  throw new Error('expected an AnalysisTemplateError');
-}
+const rejection = (fn: () => unknown): AnalysisTemplateError => thrownBy(AnalysisTemplateError, fn);
 
 describe('resolveAnalysis', () => {
   it('resolves a fixture template with step args, defaults and Argo defaults', async () => {

@@ -21,6 +21,17 @@ export function makeMetric(overrides: MetricOverrides = {}): ResolvedMetric {
   };
 }
 
+/** The error of `type` that `action` throws; another error is rethrown, and no error fails the test. */
+export function thrownBy<E extends Error>(type: abstract new (...args: never[]) => E, action: () => unknown): E {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof type) return error;
+    throw error;
+  }
+  throw new Error(`expected a ${type.name}`);
+}
+
 /** A clock whose sleep advances time at once, so runs with intervals finish without waiting. */
 export class FakeClock implements Clock {
   readonly sleeps: number[] = [];

@@ -3,18 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AnalysisTemplateError } from '../../src/analysis/errors.js';
 import { catalogOf, findTemplate, loadTemplates, loadTemplatesFromSource, parseTemplateText } from '../../src/analysis/templates.js';
+import { thrownBy } from './support.js';
 
 const fixtures = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/analysis');
 
-function catch_(fn: () => unknown): AnalysisTemplateError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(AnalysisTemplateError);
-    return error as AnalysisTemplateError;
-  }
-  throw new Error('expected an AnalysisTemplateError');
-}
+const catch_ = (fn: () => unknown): AnalysisTemplateError => thrownBy(AnalysisTemplateError, fn);
 
 describe('loadTemplates', () => {
   it('loads files and folders recursively, .yaml and .yml, several documents per file, other kinds ignored', async () => {

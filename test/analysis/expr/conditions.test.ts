@@ -1,16 +1,9 @@
 /** The public API the analysis engine uses: compileCondition, evaluateCondition, ConditionError. */
 import { describe, expect, it } from '@jest/globals';
 import { ConditionError, compileCondition, evaluateCondition, type CompiledCondition } from '../../../src/analysis/expr/index.js';
+import { thrownBy } from '../support.js';
 
-function conditionError(action: () => unknown): ConditionError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ConditionError) return error;
-    throw error;
-  }
-  throw new Error('expected a ConditionError');
-}
+const conditionError = (action: () => unknown): ConditionError => thrownBy(ConditionError, action);
 
 const check = (source: string, result: unknown): boolean => evaluateCondition(source, { result });
 

@@ -1,5 +1,6 @@
 /** Shared helpers of the condition-language tests (not a test file itself). */
 import { ConditionError, compileCondition } from '../../../src/analysis/expr/index.js';
+import { thrownBy } from '../support.js';
 
 /** The value of a condition with `result` bound to the given measurement. */
 export function run(source: string, result: unknown = null): unknown {
@@ -8,11 +9,5 @@ export function run(source: string, result: unknown = null): unknown {
 
 /** The ConditionError a condition raises (at compile or evaluation time). */
 export function failure(source: string, result: unknown = null): ConditionError {
-  try {
-    compileCondition(source).evaluate({ result });
-  } catch (error) {
-    if (error instanceof ConditionError) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} to fail`);
+  return thrownBy(ConditionError, () => compileCondition(source).evaluate({ result }));
 }

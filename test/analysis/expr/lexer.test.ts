@@ -1,19 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { ExprSyntaxError } from '../../../src/analysis/expr/errors.js';
 import { tokenize, type Token } from '../../../src/analysis/expr/lexer.js';
+import { thrownBy } from '../support.js';
 
 const kindsAndValues = (source: string): string[] =>
   tokenize(source).map((token: Token) => (token.kind === 'eof' ? 'eof' : `${token.kind}:${token.value}`));
 
-function syntaxError(source: string): ExprSyntaxError {
-  try {
-    tokenize(source);
-  } catch (error) {
-    if (error instanceof ExprSyntaxError) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} not to tokenize`);
-}
+const syntaxError = (source: string): ExprSyntaxError => thrownBy(ExprSyntaxError, () => tokenize(source));
 
 describe('tokenize', () => {
   it('reads symbol operators longest first', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ExprNameError, ExprSyntaxError } from '../../../src/analysis/expr/errors.js';
 import { MAX_NESTING, MAX_SOURCE_LENGTH, parse, type Node } from '../../../src/analysis/expr/parser.js';
+import { thrownBy } from '../support.js';
 
 /** The tree as an S-expression, to compare shapes without positions: `(+ 1 (* 2 3))`. */
 function sexpr(node: Node): string {
@@ -39,15 +40,7 @@ function sexpr(node: Node): string {
 
 const shape = (source: string): string => sexpr(parse(source).root);
 
-function syntaxError(source: string): ExprSyntaxError {
-  try {
-    parse(source);
-  } catch (error) {
-    if (error instanceof ExprSyntaxError) return error;
-    throw error;
-  }
-  throw new Error(`expected ${JSON.stringify(source)} not to parse`);
-}
+const syntaxError = (source: string): ExprSyntaxError => thrownBy(ExprSyntaxError, () => parse(source));
 
 describe('parse: literals and primaries', () => {
   it.each([
