@@ -7,14 +7,13 @@
  * a write reaches GitHub, or just after GitHub made it but before the app heard (and stored) it.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { createHmac, randomUUID } from 'node:crypto';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StoredRollout } from '../../src/state/store.js';
 import { AppProcess } from '../support/app-process.js';
 import { freePort } from '../support/free-port.js';
-import { bumpApi, fixtureFiles, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
+import { appCommitsOf, bumpApi, deliverWebhook, fixtureFiles, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
 import { startCutProxy, type CutProxy, type CutRule, type ProxiedRequest } from '../support/cut-proxy.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 import { startFakePrometheus, type FakePrometheus } from '../support/fake-prometheus.js';
@@ -101,7 +100,7 @@ describe('kill -9 in the middle of an effect, then restart', () => {
       files: { [CANARY]: bumpApi(github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
     });
     const merged = github.mergePullRequest(FULL_NAME, opened.number);
-    expect(await deliver(to.port, 'pull_request', merged.payload)).toBe(200);
+    expect(await deliverWebhook({ port: to.port, secret: SECRET }, 'pull_request', merged.payload)).toBe(200);
     return { number: opened.number as number, mergeSha: merged.mergeCommitSha as string };
   }
 
@@ -118,11 +117,7 @@ describe('kill -9 in the middle of an effect, then restart', () => {
   }
 
   function appCommits(): string[] {
-    return github
-      .log(FULL_NAME, 'main')
-      .filter((entry) => entry.verified && entry.message.includes('\nOpsBox-Rollout: '))
-      .map((entry) => entry.message.split('\n')[0])
-      .reverse();
+    return appCommitsOf(github).map((entry) => entry.message.split('\n')[0]);
   }
 
   /** The request that moves `branch` to a commit whose subject is `subject`: GraphQL `createCommitOnBranch`. */
@@ -158,6 +153,16 @@ describe('kill -9 in the middle of an effect, then restart', () => {
     return comments;
   }
 
+  /** The rollout promoted v2 once: each commit once, stable on v2, one status comment, no other PR. */
+  function expectPromotedOnce(rollout: RolloutState, pr: { number: number; mergeSha: string }) {
+    expect(rollout.phase).toBe('Succeeded');
+    expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
+    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
+    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
+    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+  }
+
   it('happy path, killed after the check run was created and before the 50% commit moved main', async () => {
     const pr = await mergeBumpAndCrash([
       [write('after', 'POST', `${REPO_PATH}/check-runs`), 'check run created, answer lost'],
@@ -165,12 +170,7 @@ describe('kill -9 in the middle of an effect, then restart', () => {
     ]);
     const [rollout] = await finished();
 
-    expect(rollout.phase).toBe('Succeeded');
-    expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
-    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
-    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
-    expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
-    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+    expectPromotedOnce(rollout, pr);
   }, 60_000);
 
   it('happy path, killed after the status comment, the 50% commit and the promotion reached GitHub unheard', async () => {
@@ -181,15 +181,9 @@ describe('kill -9 in the middle of an effect, then restart', () => {
     ]);
     const [rollout] = await finished();
 
-    expect(rollout.phase).toBe('Succeeded');
-    expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
+    expectPromotedOnce(rollout, pr);
     // the commits that landed unheard are found again, so the record links them
-    const landed = github.log(FULL_NAME, 'main').filter((c) => c.message.includes('\nOpsBox-Rollout: ')).map((c) => c.sha).reverse();
-    expect(rollout.commits.map((c) => c.sha)).toEqual(landed);
-    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
-    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
-    expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
-    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+    expect(rollout.commits.map((c) => c.sha)).toEqual(appCommitsOf(github).map((c) => c.sha));
   }, 60_000);
 
   it('failing canary, killed after the rollback commit, the revert branch, the revert PR and the failure comment', async () => {
@@ -242,22 +236,6 @@ async function storedRollouts(dataDir: string): Promise<RolloutState[]> {
   const dir = path.join(dataDir, 'rollouts');
   const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json'));
   return Promise.all(names.map(async (name) => (JSON.parse(await readFile(path.join(dir, name), 'utf8')) as StoredRollout).state));
-}
-
-async function deliver(port: number, event: string, payload: unknown): Promise<number> {
-  const body = JSON.stringify(payload);
-  const response = await fetch(`http://127.0.0.1:${port}/api/github/webhooks`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      'x-github-event': event,
-      'x-github-delivery': randomUUID(),
-      'x-hub-signature-256': `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`,
-    },
-    body,
-  });
-  await response.text();
-  return response.status;
 }
 
 /** A bounded wait that says what it waited for, with the app's output. */

@@ -116,21 +116,9 @@ export class AppHarness {
 
   /** Sends a signed webhook delivery to the app over HTTP; returns the HTTP status. */
   async deliver(event: string, payload: unknown, deliveryId: string = randomUUID()): Promise<number> {
-    const body = JSON.stringify(payload);
-    const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
-    const response = await fetch(`http://127.0.0.1:${this.port}/api/github/webhooks`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-github-event': event,
-        'x-github-delivery': deliveryId,
-        'x-hub-signature-256': signature,
-      },
-      body,
-    });
-    await response.text();
+    const status = await deliverWebhook({ port: this.port, secret: SECRET }, event, payload, deliveryId);
     await this.runtime.idle();
-    return response.status;
+    return status;
   }
 
   /** Opens and merges a pull request changing `files`; delivers its `pull_request.closed` webhook. */
@@ -149,7 +137,7 @@ export class AppHarness {
     return { id: created.id, payload: created.payload, status };
   }
 
-  /** Moves the clock forward and lets due rollouts act, until `until` holds (bounded). */
+  /** Moves the clock forward `rounds` times and lets due rollouts act each time. */
   async advance(ms: number, rounds = 1): Promise<void> {
     for (let i = 0; i < rounds; i++) {
       this.now += ms;
@@ -158,6 +146,7 @@ export class AppHarness {
     }
   }
 
+  /** Advances by `stepMs` until `done` holds; throws after `maxRounds`. */
   async advanceUntil(done: () => boolean | Promise<boolean>, stepMs = 30_000, maxRounds = 40): Promise<void> {
     for (let i = 0; i < maxRounds; i++) {
       if (await done()) return;
@@ -174,10 +163,7 @@ export class AppHarness {
 
   /** Commits on main made by the app (verified, with its trailers), oldest first. */
   appCommits() {
-    return this.github
-      .log(FULL_NAME, 'main')
-      .filter((entry) => entry.verified && entry.message.includes('\nOpsBox-Rollout: '))
-      .reverse();
+    return appCommitsOf(this.github);
   }
 
   async rollouts() {
@@ -193,4 +179,34 @@ export function bumpApi(harnessFiles: string, to: string): string {
 /** The weight lines of a VirtualService: [stable, canary]. */
 export function weights(text: string): number[] {
   return [...text.matchAll(/weight: (\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** Commits on main made by the app (verified, with its trailers), oldest first. */
+export function appCommitsOf(github: FakeGitHub) {
+  return github
+    .log(FULL_NAME, 'main')
+    .filter((entry) => entry.verified && entry.message.includes('\nOpsBox-Rollout: '))
+    .reverse();
+}
+
+/** Sends a webhook delivery signed with `secret` to the app on 127.0.0.1:`port`; returns the HTTP status. */
+export async function deliverWebhook(
+  app: { port: number; secret: string },
+  event: string,
+  payload: unknown,
+  deliveryId: string = randomUUID(),
+): Promise<number> {
+  const body = JSON.stringify(payload);
+  const response = await fetch(`http://127.0.0.1:${app.port}/api/github/webhooks`, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'x-github-event': event,
+      'x-github-delivery': deliveryId,
+      'x-hub-signature-256': `sha256=${createHmac('sha256', app.secret).update(body).digest('hex')}`,
+    },
+    body,
+  });
+  await response.text();
+  return response.status;
 }
