@@ -1,60 +1,48 @@
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ContainsCommit } from '../../src/sync/contains.js';
+import { describe, expect, it } from '@jest/globals';
 import { fluxGate } from '../../src/sync/flux.js';
 import type { SyncTarget } from '../../src/sync/gate.js';
-import { KubernetesApiError, type CustomObjects } from '../../src/sync/kubernetes.js';
-import { fluxKustomization, type FakeKubernetes } from '../support/fake-kubernetes.js';
-import { gateTarget, LATER, OLDER, recordingContains, SHA, startCluster } from './cluster-fixture.js';
+import { KubernetesApiError } from '../../src/sync/kubernetes.js';
+import { fluxKustomization } from '../support/fake-kubernetes.js';
+import { gateTarget, LATER, OLDER, SHA, useCluster } from './cluster-fixture.js';
 
 describe('the Flux gate', () => {
-  let kube: FakeKubernetes;
-  let objects: CustomObjects;
-  let asked: string[];
-  const contains: ContainsCommit = (target, later) => recordingContains(asked)(target, later);
+  const cluster = useCluster();
+  const { asked } = cluster;
   const target = (flux: Record<string, string> = { kustomization: 'api' }): SyncTarget => gateTarget({ flux });
-  const check = (t = target()) => fluxGate(objects, contains).check(t);
+  const check = (t = target()) => fluxGate(cluster.objects, cluster.contains).check(t);
   const succeeded = (revision: string) =>
     fluxKustomization('api', { applied: revision, ready: 'True', reason: 'ReconciliationSucceeded', message: `Applied revision: ${revision}` });
 
-  beforeEach(async () => {
-    ({ kube, objects } = await startCluster());
-    asked = [];
-  });
-
-  afterEach(async () => {
-    await kube.close();
-  });
-
   it('counts the commit applied once the Kustomization applied it and is Ready, in every revision format', async () => {
     for (const revision of [`main@sha1:${SHA}`, `main/${SHA}`, SHA, `refs/heads/main@sha1:${SHA}`]) {
-      kube.put(succeeded(revision));
+      cluster.kube.put(succeeded(revision));
       expect(await check()).toEqual({ state: 'applied', detail: 'Kustomization flux-system/api applied 1a2b3c4 and is Ready' });
     }
     expect(asked).toEqual([]);
   });
 
   it('counts a later commit that contains it', async () => {
-    kube.put(succeeded(`main@sha1:${LATER}`));
+    cluster.kube.put(succeeded(`main@sha1:${LATER}`));
     expect(await check()).toEqual({ state: 'applied', detail: 'Kustomization flux-system/api applied 2b3c4d5 (which contains 1a2b3c4) and is Ready' });
     expect(asked).toEqual([LATER]);
   });
 
   it('waits while an older revision is applied or the new one is not Ready yet, saying what it saw', async () => {
-    kube.put(succeeded(`main@sha1:${OLDER}`));
+    cluster.kube.put(succeeded(`main@sha1:${OLDER}`));
     expect(await check()).toEqual({ state: 'pending', detail: 'Kustomization flux-system/api has applied 0f0f0f0, Ready is True (ReconciliationSucceeded)' });
-    kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, attempted: `main@sha1:${SHA}`, ready: 'Unknown', reason: 'Progressing' }));
+    cluster.kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, attempted: `main@sha1:${SHA}`, ready: 'Unknown', reason: 'Progressing' }));
     expect(await check()).toEqual({ state: 'pending', detail: 'Kustomization flux-system/api has applied 0f0f0f0, Ready is Unknown (Progressing)' });
-    kube.put(fluxKustomization('api', { ready: 'False', reason: 'ArtifactFailed', message: 'Source artifact not found, retrying in 30s' }));
+    cluster.kube.put(fluxKustomization('api', { ready: 'False', reason: 'ArtifactFailed', message: 'Source artifact not found, retrying in 30s' }));
     expect(await check()).toEqual({ state: 'pending', detail: 'Kustomization flux-system/api has applied nothing yet, Ready is False (ArtifactFailed)' });
-    kube.put(succeeded('latest@sha256:' + 'ab'.repeat(32)));
+    cluster.kube.put(succeeded('latest@sha256:' + 'ab'.repeat(32)));
     expect((await check()).detail).toBe(`Kustomization flux-system/api has applied latest@sha256:${'ab'.repeat(32)}, Ready is True (ReconciliationSucceeded)`);
   });
 
   it('fails when applying the commit (or a later one) failed, with the reason and message', async () => {
     const message = 'Deployment/api/api-canary dry-run failed: spec.template.spec.containers[0].image: Required value';
-    kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, attempted: `main@sha1:${SHA}`, ready: 'False', reason: 'ReconciliationFailed', message }));
+    cluster.kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, attempted: `main@sha1:${SHA}`, ready: 'False', reason: 'ReconciliationFailed', message }));
     expect(await check()).toEqual({ state: 'failed', detail: `Kustomization flux-system/api failed to apply 1a2b3c4: Ready is False (ReconciliationFailed): ${message}` });
-    kube.put(fluxKustomization('api', { applied: `main@sha1:${LATER}`, attempted: `main@sha1:${LATER}`, ready: 'False', reason: 'HealthCheckFailed', message: 'timeout waiting for: [Deployment/api/api-canary status: InProgress]' }));
+    cluster.kube.put(fluxKustomization('api', { applied: `main@sha1:${LATER}`, attempted: `main@sha1:${LATER}`, ready: 'False', reason: 'HealthCheckFailed', message: 'timeout waiting for: [Deployment/api/api-canary status: InProgress]' }));
     expect(await check()).toEqual({
       state: 'failed',
       detail: 'Kustomization flux-system/api failed to apply 2b3c4d5 (which contains 1a2b3c4): Ready is False (HealthCheckFailed): timeout waiting for: [Deployment/api/api-canary status: InProgress]',
@@ -62,12 +50,12 @@ describe('the Flux gate', () => {
   });
 
   it('does not blame the commit for a failure of an older revision', async () => {
-    kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, ready: 'False', reason: 'HealthCheckFailed', message: 'old failure' }));
+    cluster.kube.put(fluxKustomization('api', { applied: `main@sha1:${OLDER}`, ready: 'False', reason: 'HealthCheckFailed', message: 'old failure' }));
     expect(await check()).toEqual({ state: 'pending', detail: 'Kustomization flux-system/api has applied 0f0f0f0, Ready is False (HealthCheckFailed)' });
   });
 
   it('fails with a clear message when the Kustomization does not exist, and reads the namespace configured', async () => {
-    kube.put({ ...succeeded(`main@sha1:${SHA}`), metadata: { name: 'api', namespace: 'apps' } });
+    cluster.kube.put({ ...succeeded(`main@sha1:${SHA}`), metadata: { name: 'api', namespace: 'apps' } });
     expect(await check()).toEqual({
       state: 'failed',
       detail: 'Kustomization flux-system/api was not found in the cluster; check sync.flux.kustomization and sync.flux.namespace, and that Flux runs in the cluster the app reads',
@@ -76,7 +64,7 @@ describe('the Flux gate', () => {
   });
 
   it('throws on other API errors, so the read is tried again', async () => {
-    kube.forbid('kustomizations', 'flux-system');
+    cluster.kube.forbid('kustomizations', 'flux-system');
     await expect(check()).rejects.toThrow(
       new KubernetesApiError(
         'reading kustomizations.kustomize.toolkit.fluxcd.io flux-system/api from the Kubernetes API: forbidden (403): kustomizations.kustomize.toolkit.fluxcd.io "api" is forbidden: ' +
