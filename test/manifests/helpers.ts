@@ -1,6 +1,7 @@
-/** Shared by the manifest and traffic tests: fixtures and the lines a diff changes. */
+/** Shared by the manifest and traffic tests: fixtures, the lines a diff changes, the error an action throws. */
 import { readFileSync } from 'node:fs';
 import { structuredPatch } from 'diff';
+import { ManifestError } from '../../src/manifests/errors.js';
 
 export function manifestFixture(name: string): string {
   return readFileSync(new URL(`../fixtures/manifests/${name}`, import.meta.url), 'utf8');
@@ -14,4 +15,15 @@ export function changedLines(before: string, after: string): string[] {
 
 export function toCrlf(text: string): string {
   return text.replace(/\r?\n/g, '\r\n');
+}
+
+/** The ManifestError that `action` throws; anything else fails the test. */
+export function thrown(action: () => unknown): ManifestError<string> {
+  try {
+    action();
+  } catch (error) {
+    if (error instanceof ManifestError) return error as ManifestError<string>;
+    throw error;
+  }
+  throw new Error('expected a ManifestError');
 }

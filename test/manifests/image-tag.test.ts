@@ -1,22 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { createPatch } from 'diff';
-import { ManifestError } from '../../src/manifests/errors.js';
 import { readImageVersion, setImageVersion } from '../../src/manifests/image-tag.js';
-import { changedLines, manifestFixture, toCrlf } from './helpers.js';
+import { changedLines, manifestFixture, thrown, toCrlf } from './helpers.js';
 
 const API = 'ghcr.io/acme/api';
 const DIGEST_A = 'sha256:0000000000000000000000000000000000000000000000000000000000000001';
 const DIGEST_B = 'sha256:b5a0c7f1e2d3c4b5a697887766554433221100ffeeddccbbaa99887766554433';
-
-function thrown(action: () => unknown): ManifestError {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ManifestError) return error;
-    throw error;
-  }
-  throw new Error('expected a ManifestError');
-}
 
 describe('workload documents', () => {
   const location = { file: 'apps/api/canary.yaml' };

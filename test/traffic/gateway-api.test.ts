@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
-import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+import { changedLines, filesOf, providerFor, setWeightOn, thrown, trafficFixture } from './helpers.js';
 
 const FILE = 'apps/api/httproute.yaml';
-const provider = createTrafficProvider(serviceWith({ provider: 'gateway-api', file: FILE, stable: 'api-stable', canary: 'api-canary' }));
+const backends = { provider: 'gateway-api', file: FILE, stable: 'api-stable', canary: 'api-canary' };
+const provider = providerFor(backends);
 const before = trafficFixture('gateway-httproute.yaml');
 const files = filesOf({ [FILE]: before });
 
@@ -17,14 +17,12 @@ describe('gateway-api HTTPRoute', () => {
     [50, 50, 50],
     [100, 0, 100],
   ])('sets %i%% on the split rule only, leaving filters and the health-check rule alone', (weight, stable, canary) => {
-    const after = provider.setWeight(files, weight).get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect(changedLines(before, setWeightOn(provider, FILE, before, weight))).toEqual([
       '-          weight: 90',
       `+          weight: ${stable}`,
       '-          weight: 10 # canary share',
       `+          weight: ${canary} # canary share`,
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
   });
 
   it('returns no files at the current weight', () => {
@@ -34,13 +32,13 @@ describe('gateway-api HTTPRoute', () => {
   it('treats a backendRef without weight as weight 1 and adds the weights', () => {
     const text = before.replace('          weight: 90\n', '').replace('          weight: 10 # canary share\n', '');
     expect(provider.readWeight(filesOf({ [FILE]: text }))).toBe(50);
-    const after = provider.setWeight(filesOf({ [FILE]: text }), 10).get(FILE)!;
+    const after = setWeightOn(provider, FILE, text, 10);
     expect(changedLines(text, after)).toEqual(['+          weight: 90', '+          weight: 10']);
     expect(after).toBe(before.replace(' # canary share', ''));
   });
 
   it('lists the backendRefs it found', () => {
-    const typo = createTrafficProvider(serviceWith({ provider: 'gateway-api', file: FILE, stable: 'api-main', canary: 'api-canary' }));
+    const typo = providerFor({ ...backends, stable: 'api-main' });
     const error = thrown(() => typo.readWeight(files));
     expect(error.code).toBe('backend-not-found');
     expect(error.message).toBe(
@@ -49,9 +47,7 @@ describe('gateway-api HTTPRoute', () => {
   });
 
   it('checks the name of the HTTPRoute when given', () => {
-    const named = createTrafficProvider(serviceWith({ provider: 'gateway-api', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canary' }));
-    expect(named.readWeight(files)).toBe(10);
-    const wrong = createTrafficProvider(serviceWith({ provider: 'gateway-api', file: FILE, name: 'web', stable: 'api-stable', canary: 'api-canary' }));
-    expect(thrown(() => wrong.readWeight(files)).code).toBe('document-not-found');
+    expect(providerFor({ ...backends, name: 'api' }).readWeight(files)).toBe(10);
+    expect(thrown(() => providerFor({ ...backends, name: 'web' }).readWeight(files)).code).toBe('document-not-found');
   });
 });

@@ -1,9 +1,10 @@
+import { expect } from '@jest/globals';
 import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schema.js';
-import { ManifestError } from '../../src/manifests/errors.js';
+import { createTrafficProvider, type TrafficProvider } from '../../src/traffic/index.js';
 import type { FileSet } from '../../src/traffic/provider.js';
 import { manifestFixture } from '../manifests/helpers.js';
 
-export { changedLines, manifestFixture, toCrlf } from '../manifests/helpers.js';
+export { changedLines, manifestFixture, thrown, toCrlf } from '../manifests/helpers.js';
 
 export function trafficFixture(name: string): string {
   return manifestFixture(`traffic/${name}`);
@@ -21,16 +22,19 @@ export function serviceWith(traffic: Record<string, unknown>, overrides: Record<
   });
 }
 
+/** The provider of a service with this traffic block. */
+export function providerFor(traffic: Record<string, unknown>, overrides: Record<string, unknown> = {}): TrafficProvider {
+  return createTrafficProvider(serviceWith(traffic, overrides));
+}
+
 export function filesOf(contents: Record<string, string>): FileSet {
   return new Map(Object.entries(contents));
 }
 
-export function thrown(action: () => unknown): ManifestError<string> {
-  try {
-    action();
-  } catch (error) {
-    if (error instanceof ManifestError) return error as ManifestError<string>;
-    throw error;
-  }
-  throw new Error('expected a ManifestError');
+/** Sets `weight` on `file` holding `text`, checks that the result reads back as `weight`, and returns it. */
+export function setWeightOn(provider: TrafficProvider, file: string, text: string, weight: number): string {
+  const after = provider.setWeight(filesOf({ [file]: text }), weight).get(file);
+  if (after === undefined) throw new Error(`setting ${weight}% left ${file} unchanged`);
+  expect(provider.readWeight(filesOf({ [file]: after }))).toBe(weight);
+  return after;
 }

@@ -1,10 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
 import { TrafficError } from '../../src/traffic/errors.js';
-import { changedLines, filesOf, serviceWith, thrown, toCrlf, trafficFixture } from './helpers.js';
+import { changedLines, filesOf, providerFor, setWeightOn, thrown, toCrlf, trafficFixture } from './helpers.js';
 
 const FILE = 'apps/api/virtualservice.yaml';
-const provider = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canary' }));
+const provider = providerFor({ provider: 'istio', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canary' });
 const before = trafficFixture('istio-virtualservice.yaml');
 const files = filesOf({ [FILE]: before });
 
@@ -16,10 +15,8 @@ describe('istio VirtualService', () => {
   });
 
   it('sets 10% on the header-match route and the default route (with mirror), and nothing else', () => {
-    const changed = provider.setWeight(files, 10);
-    expect([...changed.keys()]).toEqual([FILE]);
-    const after = changed.get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect([...provider.setWeight(files, 10).keys()]).toEqual([FILE]);
+    expect(changedLines(before, setWeightOn(provider, FILE, before, 10))).toEqual([
       '-          weight: 100',
       '+          weight: 90',
       '-          weight: 0   # moved by OpsBox',
@@ -29,15 +26,13 @@ describe('istio VirtualService', () => {
       '-          weight: 0',
       '+          weight: 10',
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(10);
   });
 
   it.each([
     [50, '50', '50'],
     [100, '0', '100'],
   ])('sets %i%%', (weight, stable, canary) => {
-    const after = provider.setWeight(files, weight).get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect(changedLines(before, setWeightOn(provider, FILE, before, weight))).toEqual([
       '-          weight: 100',
       `+          weight: ${stable}`,
       '-          weight: 0   # moved by OpsBox',
@@ -47,7 +42,6 @@ describe('istio VirtualService', () => {
       '-          weight: 0',
       `+          weight: ${canary}`,
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
   });
 
   it('returns no files when the weight is already set', () => {
@@ -62,7 +56,7 @@ describe('istio VirtualService', () => {
   });
 
   it('selects the VirtualService by name, editing flow-style routes in place', () => {
-    const web = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE, name: 'web', stable: 'web-stable', canary: 'web-canary' }));
+    const web = providerFor({ provider: 'istio', file: FILE, name: 'web', stable: 'web-stable', canary: 'web-canary' });
     const after = web.setWeight(files, 10).get(FILE)!;
     expect(changedLines(before, after)).toEqual([
       '-        - {destination: {host: web-stable}, weight: 100}',
@@ -73,14 +67,14 @@ describe('istio VirtualService', () => {
   });
 
   it('needs `name` when the file has several VirtualServices', () => {
-    const unnamed = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE, stable: 'api-stable', canary: 'api-canary' }));
+    const unnamed = providerFor({ provider: 'istio', file: FILE, stable: 'api-stable', canary: 'api-canary' });
     const error = thrown(() => unnamed.readWeight(files));
     expect(error.code).toBe('ambiguous');
     expect(error.message).toBe(`${FILE}: 2 VirtualService documents (api, web); set \`name\` to the metadata.name of the one to use.`);
   });
 
   it('names the object and the destinations it found when a backend is missing', () => {
-    const typo = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canry' }));
+    const typo = providerFor({ provider: 'istio', file: FILE, name: 'api', stable: 'api-stable', canary: 'api-canry' });
     const error = thrown(() => typo.setWeight(files, 10));
     expect(error).toBeInstanceOf(TrafficError);
     expect(error.code).toBe('backend-not-found');
@@ -90,7 +84,7 @@ describe('istio VirtualService', () => {
   });
 
   it('reports a missing VirtualService name with the documents it found', () => {
-    const wrong = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE, name: 'apii', stable: 'api-stable', canary: 'api-canary' }));
+    const wrong = providerFor({ provider: 'istio', file: FILE, name: 'apii', stable: 'api-stable', canary: 'api-canary' });
     const error = thrown(() => wrong.readWeight(files));
     expect(error.code).toBe('document-not-found');
     expect(error.message).toBe(
@@ -109,7 +103,7 @@ describe('istio VirtualService', () => {
       `${FILE}: VirtualService api: the routes that split traffic between "api-stable" and "api-canary" disagree on the canary weight: http[0] (beta) 20%, http[2] (default) 0%. Give them the same weights.`,
     );
     // setting a weight aligns them again
-    expect(provider.readWeight(filesOf({ [FILE]: provider.setWeight(filesOf({ [FILE]: skewed }), 20).get(FILE)! }))).toBe(20);
+    setWeightOn(provider, FILE, skewed, 20);
   });
 
   it('rejects weights outside 0–100', () => {
@@ -134,20 +128,19 @@ describe('istio VirtualService', () => {
 
   it('adds weights to subset destinations that have none', () => {
     const FILE_SUBSETS = 'apps/api/vs.yaml';
-    const subsets = createTrafficProvider(serviceWith({ provider: 'istio', file: FILE_SUBSETS, stable: 'stable', canary: 'canary' }));
+    const subsets = providerFor({ provider: 'istio', file: FILE_SUBSETS, stable: 'stable', canary: 'canary' });
     const text = trafficFixture('istio-subsets.yaml');
     const error = thrown(() => subsets.readWeight(filesOf({ [FILE_SUBSETS]: text })));
     expect(error.code).toBe('invalid-weight');
     expect(error.message).toContain('gives weight 0 to both "api subset stable" and "api subset canary"');
-    const after = subsets.setWeight(filesOf({ [FILE_SUBSETS]: text }), 10).get(FILE_SUBSETS)!;
+    const after = setWeightOn(subsets, FILE_SUBSETS, text, 10);
     expect(changedLines(text, after)).toEqual(['+      weight: 90', '+      weight: 10']);
     expect(after).toContain('        subset: stable\n      weight: 90\n    - destination:');
     expect(after).toContain('        subset: canary   # added for canary releases\n      weight: 10\n    timeout: 10s');
-    expect(subsets.readWeight(filesOf({ [FILE_SUBSETS]: after }))).toBe(10);
   });
 
   it('asks for subset names when a host matches both destinations', () => {
-    const byHost = createTrafficProvider(serviceWith({ provider: 'istio', file: 'vs.yaml', stable: 'api', canary: 'canary' }));
+    const byHost = providerFor({ provider: 'istio', file: 'vs.yaml', stable: 'api', canary: 'canary' });
     const error = thrown(() => byHost.readWeight(filesOf({ 'vs.yaml': trafficFixture('istio-subsets.yaml') })));
     expect(error.code).toBe('duplicate-backend');
     expect(error.message).toContain('2 route destinations of http[0] match "api" (api subset stable, api subset canary)');

@@ -1,11 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
-import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+import { changedLines, filesOf, providerFor, setWeightOn, thrown, trafficFixture } from './helpers.js';
 
 const FILE = 'apps/api/ingress.yaml';
 const before = trafficFixture('nginx-ingress.yaml');
 const files = filesOf({ [FILE]: before });
-const named = createTrafficProvider(serviceWith({ provider: 'nginx', file: FILE, name: 'api-canary' }));
+const named = providerFor({ provider: 'nginx', file: FILE, name: 'api-canary' });
 
 describe('nginx canary Ingress', () => {
   it('reads the canary-weight annotation of the canary Ingress', () => {
@@ -13,12 +12,10 @@ describe('nginx canary Ingress', () => {
   });
 
   it.each([10, 50, 100])('writes %i%% as a double-quoted string and touches nothing else', (weight) => {
-    const after = named.setWeight(files, weight).get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect(changedLines(before, setWeightOn(named, FILE, before, weight))).toEqual([
       '-    nginx.ingress.kubernetes.io/canary-weight: "0"   # set by OpsBox',
       `+    nginx.ingress.kubernetes.io/canary-weight: "${weight}"   # set by OpsBox`,
     ]);
-    expect(named.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
   });
 
   it('returns no files at the current weight', () => {
@@ -26,42 +23,38 @@ describe('nginx canary Ingress', () => {
   });
 
   it('picks the Ingress marked as canary when no name is given', () => {
-    const unnamed = createTrafficProvider(serviceWith({ provider: 'nginx', file: FILE }));
-    expect(unnamed.setWeight(files, 10).get(FILE)).toBe(named.setWeight(files, 10).get(FILE));
+    const unnamed = providerFor({ provider: 'nginx', file: FILE });
+    expect(setWeightOn(unnamed, FILE, before, 10)).toBe(setWeightOn(named, FILE, before, 10));
   });
 
   it('adds missing annotations, one line each, with the indentation of the others', () => {
     const text = trafficFixture('nginx-ingress-unannotated.yaml');
-    const provider = createTrafficProvider(serviceWith({ provider: 'nginx', file: FILE }));
-    const after = provider.setWeight(filesOf({ [FILE]: text }), 10).get(FILE)!;
-    expect(changedLines(text, after)).toEqual([
+    const provider = providerFor({ provider: 'nginx', file: FILE });
+    expect(changedLines(text, setWeightOn(provider, FILE, text, 10))).toEqual([
       '+    nginx.ingress.kubernetes.io/canary: "true"',
       '+    nginx.ingress.kubernetes.io/canary-weight: "10"',
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(10);
   });
 
   it('adds an annotations block to an Ingress without one', () => {
     const text = 'apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata:\n  name: api-canary\n  namespace: shop\nspec:\n  ingressClassName: nginx\n';
-    const provider = createTrafficProvider(serviceWith({ provider: 'nginx', file: FILE }));
-    const after = provider.setWeight(filesOf({ [FILE]: text }), 0).get(FILE)!;
-    expect(changedLines(text, after)).toEqual([
+    const provider = providerFor({ provider: 'nginx', file: FILE });
+    expect(changedLines(text, setWeightOn(provider, FILE, text, 0))).toEqual([
       '+  annotations:',
       '+    nginx.ingress.kubernetes.io/canary: "true"',
       '+    nginx.ingress.kubernetes.io/canary-weight: "0"',
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(0);
   });
 
   it('quotes a weight that was written as a number and keeps single quotes', () => {
     const plain = before.replace('canary-weight: "0"', 'canary-weight: 20');
     expect(named.readWeight(filesOf({ [FILE]: plain }))).toBe(20);
-    expect(changedLines(plain, named.setWeight(filesOf({ [FILE]: plain }), 30).get(FILE)!)).toEqual([
+    expect(changedLines(plain, setWeightOn(named, FILE, plain, 30))).toEqual([
       '-    nginx.ingress.kubernetes.io/canary-weight: 20   # set by OpsBox',
       '+    nginx.ingress.kubernetes.io/canary-weight: "30"   # set by OpsBox',
     ]);
     const single = before.replace('canary-weight: "0"', "canary-weight: '0'");
-    expect(changedLines(single, named.setWeight(filesOf({ [FILE]: single }), 30).get(FILE)!)).toEqual([
+    expect(changedLines(single, setWeightOn(named, FILE, single, 30))).toEqual([
       "-    nginx.ingress.kubernetes.io/canary-weight: '0'   # set by OpsBox",
       "+    nginx.ingress.kubernetes.io/canary-weight: '30'   # set by OpsBox",
     ]);
@@ -69,12 +62,10 @@ describe('nginx canary Ingress', () => {
 
   it('scales to canary-weight-total', () => {
     const text = before.replace('    nginx.ingress.kubernetes.io/canary-by-header', '    nginx.ingress.kubernetes.io/canary-weight-total: "1000"\n    nginx.ingress.kubernetes.io/canary-by-header');
-    const after = named.setWeight(filesOf({ [FILE]: text }), 25).get(FILE)!;
-    expect(changedLines(text, after)).toEqual([
+    expect(changedLines(text, setWeightOn(named, FILE, text, 25))).toEqual([
       '-    nginx.ingress.kubernetes.io/canary-weight: "0"   # set by OpsBox',
       '+    nginx.ingress.kubernetes.io/canary-weight: "250"   # set by OpsBox',
     ]);
-    expect(named.readWeight(filesOf({ [FILE]: after }))).toBe(25);
   });
 
   it('says when the Ingress is not marked as canary, and marks it when setting', () => {
@@ -84,7 +75,7 @@ describe('nginx canary Ingress', () => {
     expect(error.message).toBe(
       `${FILE}:25:41: Ingress api-canary: the annotation nginx.ingress.kubernetes.io/canary is "false", so this Ingress takes traffic as a regular Ingress; set it to "true".`,
     );
-    expect(changedLines(text, named.setWeight(filesOf({ [FILE]: text }), 10).get(FILE)!)).toEqual([
+    expect(changedLines(text, setWeightOn(named, FILE, text, 10))).toEqual([
       '-    nginx.ingress.kubernetes.io/canary: "false"',
       '-    nginx.ingress.kubernetes.io/canary-weight: "0"   # set by OpsBox',
       '+    nginx.ingress.kubernetes.io/canary: "true"',
@@ -93,7 +84,7 @@ describe('nginx canary Ingress', () => {
   });
 
   it('needs a name when no Ingress or several are marked as canary', () => {
-    const provider = createTrafficProvider(serviceWith({ provider: 'nginx', file: FILE }));
+    const provider = providerFor({ provider: 'nginx', file: FILE });
     const error = thrown(() => provider.readWeight(filesOf({ [FILE]: before.replace('canary: "true"', 'canary: "false"') })));
     expect(error.code).toBe('ambiguous');
     expect(error.message).toBe(`${FILE}: 2 Ingress documents (api, api-canary); set \`name\` to the metadata.name of the one to use.`);

@@ -1,13 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
 import { canaryReplicas } from '../../src/traffic/replicas.js';
-import { changedLines, filesOf, manifestFixture, serviceWith, thrown } from './helpers.js';
+import { changedLines, filesOf, manifestFixture, providerFor, thrown } from './helpers.js';
 
 const SHARED = 'apps/api/deployments.yaml';
 const shared = manifestFixture('canary-and-stable.yaml');
-const sameFile = createTrafficProvider(
-  serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED, name: 'api-stable' } }),
-);
+const sameFile = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED, name: 'api-stable' } });
 
 describe('replicas', () => {
   it('rounds the canary up so any traffic runs at least one canary pod', () => {
@@ -28,6 +25,7 @@ describe('replicas', () => {
   ])('at %i%% runs stable %i and canary %i of 3, editing both documents of one file', (weight, stable, canary) => {
     const after = sameFile.setWeight(filesOf({ [SHARED]: shared }), weight).get(SHARED)!;
     expect(changedLines(shared, after)).toEqual(['-  replicas: 3', `+  replicas: ${stable}`, '-  replicas: 0', `+  replicas: ${canary}`]);
+    // whole replicas read back as the nearest percent: 1 of 3 is 33%
     expect(sameFile.readWeight(filesOf({ [SHARED]: after }))).toBe(Math.round((canary * 100) / 3));
   });
 
@@ -38,9 +36,7 @@ describe('replicas', () => {
   });
 
   describe('with canary and stable in their own files', () => {
-    const provider = createTrafficProvider(
-      serviceWith({ provider: 'replicas', total: 4 }, { canary: { file: 'apps/api/canary.yaml' }, stable: { file: 'apps/api/stable.yaml' } }),
-    );
+    const provider = providerFor({ provider: 'replicas', total: 4 }, { canary: { file: 'apps/api/canary.yaml' }, stable: { file: 'apps/api/stable.yaml' } });
     const files = filesOf({
       'apps/api/canary.yaml': manifestFixture('deployment-sidecar.yaml'),
       'apps/api/stable.yaml': manifestFixture('multi-document.yaml'),
@@ -66,7 +62,7 @@ describe('replicas', () => {
   });
 
   it('needs names when one file holds both workloads', () => {
-    const unnamed = createTrafficProvider(serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED }, stable: { file: SHARED } }));
+    const unnamed = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED }, stable: { file: SHARED } });
     const error = thrown(() => unnamed.readWeight(filesOf({ [SHARED]: shared })));
     expect(error.code).toBe('ambiguous');
     expect(error.message).toBe(
@@ -75,9 +71,7 @@ describe('replicas', () => {
   });
 
   it('explains that a kustomization is not a workload', () => {
-    const provider = createTrafficProvider(
-      serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: 'apps/api/kustomization.yaml' }, stable: { file: SHARED, name: 'api-stable' } }),
-    );
+    const provider = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: 'apps/api/kustomization.yaml' }, stable: { file: SHARED, name: 'api-stable' } });
     const error = thrown(() => provider.readWeight(filesOf({ 'apps/api/kustomization.yaml': manifestFixture('kustomization.yaml'), [SHARED]: shared })));
     expect(error.code).toBe('workload-not-found');
     expect(error.message).toContain('apps/api/kustomization.yaml: the replicas provider scales the canary workload that runs ghcr.io/acme/api, and there is none here');
@@ -91,9 +85,7 @@ describe('replicas', () => {
   });
 
   it('refuses canary and stable that are the same workload', () => {
-    const same = createTrafficProvider(
-      serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-stable' }, stable: { file: SHARED, name: 'api-stable' } }),
-    );
+    const same = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-stable' }, stable: { file: SHARED, name: 'api-stable' } });
     expect(thrown(() => same.readWeight(filesOf({ [SHARED]: shared }))).code).toBe('workload-not-found');
   });
 });

@@ -1,9 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
-import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+import { changedLines, filesOf, providerFor, setWeightOn, thrown, trafficFixture } from './helpers.js';
 
 const FILE = 'apps/api/traefik.yaml';
-const provider = createTrafficProvider(serviceWith({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-canary' }));
+const provider = providerFor({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-canary' });
 const before = trafficFixture('traefik.yaml');
 const files = filesOf({ [FILE]: before });
 
@@ -18,18 +17,16 @@ describe('traefik TraefikService', () => {
     [50, 50],
     [100, 0],
   ])('sets %i%% on spec.weighted.services and leaves the IngressRoute alone', (weight, stable) => {
-    const after = provider.setWeight(files, weight).get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect(changedLines(before, setWeightOn(provider, FILE, before, weight))).toEqual([
       '-        weight: 3   # relative weights',
       `+        weight: ${stable}   # relative weights`,
       '-        weight: 1',
       `+        weight: ${weight}`,
     ]);
-    expect(provider.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
   });
 
   it('lists the weighted services it found', () => {
-    const typo = createTrafficProvider(serviceWith({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-next' }));
+    const typo = providerFor({ provider: 'traefik', file: FILE, stable: 'api-stable', canary: 'api-next' });
     const error = thrown(() => typo.readWeight(files));
     expect(error.code).toBe('backend-not-found');
     expect(error.message).toBe(

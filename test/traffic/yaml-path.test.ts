@@ -1,13 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { createTrafficProvider } from '../../src/traffic/index.js';
-import { changedLines, filesOf, serviceWith, thrown, trafficFixture } from './helpers.js';
+import { changedLines, filesOf, providerFor, setWeightOn, thrown, trafficFixture } from './helpers.js';
 
 const FILE = 'charts/router/values.yaml';
 const before = trafficFixture('router-values.yaml');
 const files = filesOf({ [FILE]: before });
-const both = createTrafficProvider(
-  serviceWith({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[0].weights.canary', stablePath: 'router.routes[0].weights.stable' }),
-);
+const both = providerFor({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[0].weights.canary', stablePath: 'router.routes[0].weights.stable' });
 
 describe('yaml-path', () => {
   it('reads a weight kept as a string', () => {
@@ -15,20 +12,17 @@ describe('yaml-path', () => {
   });
 
   it.each([10, 50, 100])('sets %i%% on the canary path and the rest on the stable path, keeping each style', (weight) => {
-    const after = both.setWeight(files, weight).get(FILE)!;
-    expect(changedLines(before, after)).toEqual([
+    expect(changedLines(before, setWeightOn(both, FILE, before, weight))).toEqual([
       '-        stable: 100 # percent',
       '-        canary: "0"',
       `+        stable: ${100 - weight} # percent`,
       `+        canary: "${weight}"`,
     ]);
-    expect(both.readWeight(filesOf({ [FILE]: after }))).toBe(weight);
   });
 
   it('sets only the canary path when there is no stable path', () => {
-    const canaryOnly = createTrafficProvider(serviceWith({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[1].weights.canary' }));
-    const after = canaryOnly.setWeight(files, 10).get(FILE)!;
-    expect(changedLines(before, after)).toEqual(['-      weights: {stable: 100, canary: 0}', '+      weights: {stable: 100, canary: 10}']);
+    const canaryOnly = providerFor({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[1].weights.canary' });
+    expect(changedLines(before, setWeightOn(canaryOnly, FILE, before, 10))).toEqual(['-      weights: {stable: 100, canary: 0}', '+      weights: {stable: 100, canary: 10}']);
     expect(canaryOnly.setWeight(files, 0).size).toBe(0);
   });
 
@@ -41,7 +35,7 @@ describe('yaml-path', () => {
   });
 
   it('reports a path that does not exist, with the keys that do', () => {
-    const typo = createTrafficProvider(serviceWith({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[0].weight.canary' }));
+    const typo = providerFor({ provider: 'yaml-path', file: FILE, canaryPath: 'router.routes[0].weight.canary' });
     const error = thrown(() => typo.setWeight(files, 10));
     expect(error.code).toBe('path-not-found');
     expect(error.message).toBe(
@@ -51,9 +45,9 @@ describe('yaml-path', () => {
 
   it('selects the document by name', () => {
     const text = `${before}---\nkind: ConfigMap\nmetadata: {name: router-weights}\ndata:\n  canary: "5"\n`;
-    const named = createTrafficProvider(serviceWith({ provider: 'yaml-path', file: FILE, name: 'router-weights', canaryPath: 'data.canary' }));
+    const named = providerFor({ provider: 'yaml-path', file: FILE, name: 'router-weights', canaryPath: 'data.canary' });
     expect(named.readWeight(filesOf({ [FILE]: text }))).toBe(5);
-    expect(changedLines(text, named.setWeight(filesOf({ [FILE]: text }), 50).get(FILE)!)).toEqual(['-  canary: "5"', '+  canary: "50"']);
+    expect(changedLines(text, setWeightOn(named, FILE, text, 50))).toEqual(['-  canary: "5"', '+  canary: "50"']);
   });
 
   it('rejects a value above 100', () => {
