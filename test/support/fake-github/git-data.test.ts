@@ -1,20 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { silentLog, startFakeGitHub, type FakeGitHub } from './index.js';
-
-const owner = 'acme';
-const repo = 'manifests';
-const fullName = `${owner}/${repo}`;
-
-async function rejection(promise: Promise<unknown>): Promise<{ status: number; message: string; data: any }> {
-  try {
-    await promise;
-  } catch (error) {
-    const failure = error as { status: number; message: string; response?: { data: unknown } };
-    return { status: failure.status, message: failure.message, data: failure.response?.data };
-  }
-  throw new Error('expected the request to fail');
-}
+import { fullName, owner, rejection, repo } from './testing.js';
 
 describe('fake GitHub git data', () => {
   let gh: FakeGitHub;

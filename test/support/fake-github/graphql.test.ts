@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { silentLog, startFakeGitHub, type FakeGitHub } from './index.js';
-
-const owner = 'acme';
-const repo = 'manifests';
-const fullName = `${owner}/${repo}`;
+import { fullName, owner, repo } from './testing.js';
 
 const COMMIT = `mutation Commit($input: CreateCommitOnBranchInput!) {
   createCommitOnBranch(input: $input) { commit { oid } }

@@ -1,10 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Probot, ProbotOctokit } from 'probot';
 import { startFakeGitHub, type FakeGitHub } from './index.js';
-
-const owner = 'acme';
-const repo = 'manifests';
-const fullName = `${owner}/${repo}`;
+import { fullName, owner, repo } from './testing.js';
 
 describe('fake GitHub with Probot', () => {
   let gh: FakeGitHub;

@@ -1,10 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { silentLog, startFakeGitHub, type FakeGitHub } from './index.js';
+import { fullName, owner, repo } from './testing.js';
 
-const owner = 'acme';
-const repo = 'manifests';
-const fullName = `${owner}/${repo}`;
 /** Unsigned: the fake only checks that an app JWT is present. */
 const FAKE_JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOjQyNDJ9.c2lnbmF0dXJl';
 
