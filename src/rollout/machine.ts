@@ -547,13 +547,15 @@ function takeFromOutbox(s: RolloutState, effectId: number): Effect | undefined {
 function scheduleWake(s: RolloutState, now: number, deps: MachineDeps): void {
   const candidates: number[] = [];
   for (const effect of s.outbox) candidates.push(effect.notBefore ?? now);
-  if (s.background) pushDefined(candidates, deps.analysis.nextWakeAt(s.background, now));
+  // A wake that would only ask for an effect already in the outbox waits for that effect's time.
+  const measuring = (key: string) => s.outbox.some((e) => e.type === 'measure' && e.analysis === key);
+  if (s.background && !measuring('background')) pushDefined(candidates, deps.analysis.nextWakeAt(s.background, now));
   if (s.phase === 'Progressing' && s.step) {
-    if (s.step.kind === 'setWeight' && s.step.appliedAt !== undefined) {
+    if (s.step.kind === 'setWeight' && s.step.appliedAt !== undefined && !s.outbox.some((e) => e.type === 'checkSync')) {
       candidates.push(Math.max(s.step.appliedAt, s.step.nextSyncCheckAt ?? 0));
     }
     if (s.step.kind === 'pause' && s.step.until !== undefined) candidates.push(s.step.until);
-    if (s.step.kind === 'analysis') pushDefined(candidates, deps.analysis.nextWakeAt(s.step.run, now));
+    if (s.step.kind === 'analysis' && !measuring(stepKey(s.stepIndex))) pushDefined(candidates, deps.analysis.nextWakeAt(s.step.run, now));
   }
   s.wakeAt = candidates.length > 0 ? Math.min(...candidates) : undefined;
 }

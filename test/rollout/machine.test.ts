@@ -364,6 +364,16 @@ describe('rollout state machine', () => {
     expect(ticked.state.wakeAt).toBe(T0 + 15_000);
   });
 
+  it('a measurement waiting for its retry sets the wake-up; the due analysis does not wake it every second', () => {
+    const driver = new Driver(rollout(), () => undefined);
+    driver.send({ type: 'start' });
+    driver.now += 30_000;
+    driver.send({ type: 'tick' });
+    const measure = driver.state.outbox.find((e) => e.type === 'measure')!;
+    const failed = transition(driver.state, { type: 'effectFailed', effectId: measure.id, error: 'HTTP 502', retryable: true }, driver.now, deps);
+    expect(failed.state.wakeAt).toBe(driver.now + 15_000);
+  });
+
   it('ignores a duplicate confirmation and a replayed start', () => {
     const driver = new Driver(rollout());
     const started = transition(driver.state, { type: 'start' }, T0, deps);
