@@ -1,13 +1,19 @@
 import { describe, expect, it } from '@jest/globals';
 import { isMap, type YAMLMap } from 'yaml';
 import { ManifestError } from '../../src/manifests/errors.js';
-import { applyEdits, insertPair, isPlainSafe, removePair, renderScalar, replaceScalar } from '../../src/manifests/yaml-edit.js';
+import { applyEdits, insertPair, isPlainSafe, removePair, renderScalar, replaceScalar, type MapValue, type ScalarStyle, type ScalarValue } from '../../src/manifests/yaml-edit.js';
 import { YamlFile } from '../../src/manifests/yaml-file.js';
 
 function mapAt(file: YamlFile, path: (string | number)[]): YAMLMap {
   const node = file.nodeAt(file.documents[0], path);
   if (!isMap(node)) throw new Error('not a map');
   return node;
+}
+
+/** The text after inserting `key: value` into the map at `path` of the first document. */
+function inserted(text: string, path: (string | number)[], key: string, value: ScalarValue | MapValue, options?: { style?: ScalarStyle }): string {
+  const file = YamlFile.parse('f.yaml', text);
+  return applyEdits(text, [insertPair(file, mapAt(file, path), key, value, options)]);
 }
 
 describe('rendering scalars', () => {
@@ -53,15 +59,11 @@ describe('in-place edits', () => {
 
   it('inserts a key after the last entry of a block map, before a following comment, with the siblings indentation', () => {
     const text = 'route:\n  - destination:\n      host: a\n    # the next destination\n  - destination:\n      host: b\n';
-    const file = YamlFile.parse('f.yaml', text);
-    const edit = insertPair(file, mapAt(file, ['route', 0]), 'weight', 90);
-    expect(applyEdits(text, [edit])).toBe('route:\n  - destination:\n      host: a\n    weight: 90\n    # the next destination\n  - destination:\n      host: b\n');
+    expect(inserted(text, ['route', 0], 'weight', 90)).toBe('route:\n  - destination:\n      host: a\n    weight: 90\n    # the next destination\n  - destination:\n      host: b\n');
   });
 
   it('inserts at the end of a file without a final newline, and with CRLF', () => {
-    const text = 'spec:\r\n  a: 1\r\n  b: 2';
-    const file = YamlFile.parse('f.yaml', text);
-    expect(applyEdits(text, [insertPair(file, mapAt(file, ['spec']), 'c', 3)])).toBe('spec:\r\n  a: 1\r\n  b: 2\r\n  c: 3');
+    expect(inserted('spec:\r\n  a: 1\r\n  b: 2', ['spec'], 'c', 3)).toBe('spec:\r\n  a: 1\r\n  b: 2\r\n  c: 3');
   });
 
   it('inserts into flow maps, empty or not', () => {
@@ -72,16 +74,11 @@ describe('in-place edits', () => {
   });
 
   it('quotes a key that YAML 1.1 would read as a boolean', () => {
-    const text = 'a: {x: 1}\n';
-    const file = YamlFile.parse('f.yaml', text);
-    expect(applyEdits(text, [insertPair(file, mapAt(file, ['a']), 'y', 2)])).toBe('a: {x: 1, "y": 2}\n');
+    expect(inserted('a: {x: 1}\n', ['a'], 'y', 2)).toBe('a: {x: 1, "y": 2}\n');
   });
 
   it('inserts a nested map with quoted values', () => {
-    const text = 'metadata:\n  name: x\n';
-    const file = YamlFile.parse('f.yaml', text);
-    const edit = insertPair(file, mapAt(file, ['metadata']), 'annotations', { 'example.com/a': 'true' }, { style: 'QUOTE_DOUBLE' });
-    expect(applyEdits(text, [edit])).toBe('metadata:\n  name: x\n  annotations:\n    example.com/a: "true"\n');
+    expect(inserted('metadata:\n  name: x\n', ['metadata'], 'annotations', { 'example.com/a': 'true' }, { style: 'QUOTE_DOUBLE' })).toBe('metadata:\n  name: x\n  annotations:\n    example.com/a: "true"\n');
   });
 
   it('removes a key with its line, including a trailing comment', () => {
