@@ -20,7 +20,8 @@ function isFile(data: unknown): data is ContentFile {
   return typeof data === 'object' && data !== null && !Array.isArray(data) && (data as { type?: unknown }).type === 'file';
 }
 
-function decode(content: string, encoding: string): string {
+/** A blob or contents `content` field as text. */
+export function decode(content: string, encoding: string): string {
   return encoding === 'base64' ? Buffer.from(content, 'base64').toString('utf8') : content;
 }
 

@@ -3,6 +3,7 @@
  * file, and each file is one blob read, cached. Implements RepoFiles for checks and templates.
  */
 import type { RepoFiles } from '../repo/files.js';
+import { decode } from './files.js';
 
 export interface SnapshotOctokit {
   request(route: string, params: Record<string, unknown>): Promise<{ data: unknown }>;
@@ -89,7 +90,7 @@ export class RepoSnapshot implements RepoFiles {
         .request('GET /repos/{owner}/{repo}/git/blobs/{file_sha}', { owner: this.owner, repo: this.repo, file_sha: sha })
         .then(({ data }) => {
           const blob = data as { content: string; encoding: string };
-          return blob.encoding === 'base64' ? Buffer.from(blob.content, 'base64').toString('utf8') : blob.content;
+          return decode(blob.content, blob.encoding);
         });
       this.blobs.set(sha, text);
     }
