@@ -6,6 +6,7 @@
  * Functions receive evaluated arguments. For the predicate builtins (`all(result, {# > 0})`) the
  * collection is the only argument and `ctx.predicate` runs the predicate for one element.
  */
+import { RE2JS } from 're2js';
 import { ExprEvalError } from './errors.js';
 import { describe, formatGo, isArray, isMap, type Value } from './values.js';
 
@@ -136,31 +137,35 @@ function extreme(values: number[], pick: (a: number, b: number) => number): numb
 }
 
 const MAX_PATTERN_LENGTH = 1000;
-const patternCache = new Map<string, RegExp>();
+const patternCache = new Map<string, RE2JS>();
 const MAX_CACHED_PATTERNS = 100;
 
+/** A compiled `matches` pattern: true when it matches anywhere in the text, as Go's MatchString. */
+export interface Pattern {
+  test(text: string): boolean;
+}
+
 /**
- * Compiles a `matches` pattern (RE2 syntax in expr; JavaScript RegExp here, which agrees on the
- * common subset). A leading Go flag group such as `(?i)` becomes a RegExp flag.
+ * Compiles a `matches` pattern with an RE2 engine, as expr does: the same syntax (`(?i)` flag
+ * groups, no lookaround or backreferences) and matching in time linear in the text, so a pattern
+ * in a template can never stall the app with catastrophic backtracking.
  */
-export function compilePattern(pattern: string): RegExp {
-  const cached = patternCache.get(pattern);
-  if (cached) return cached;
-  if (pattern.length > MAX_PATTERN_LENGTH) {
-    fail(`regular expression is too long (${pattern.length} characters, limit ${MAX_PATTERN_LENGTH})`);
+export function compilePattern(pattern: string): Pattern {
+  let compiled = patternCache.get(pattern);
+  if (!compiled) {
+    if (pattern.length > MAX_PATTERN_LENGTH) {
+      fail(`regular expression is too long (${pattern.length} characters, limit ${MAX_PATTERN_LENGTH})`);
+    }
+    try {
+      compiled = RE2JS.compile(pattern);
+    } catch (error) {
+      return fail(`invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message.replace(/^error parsing regexp: /, '')}`);
+    }
+    if (patternCache.size >= MAX_CACHED_PATTERNS) patternCache.delete(patternCache.keys().next().value as string);
+    patternCache.set(pattern, compiled);
   }
-  const flagGroup = /^\(\?([ims]+)\)/.exec(pattern);
-  const body = flagGroup ? pattern.slice(flagGroup[0].length) : pattern;
-  const flags = flagGroup ? [...new Set(flagGroup[1])].join('') : '';
-  let regexp: RegExp;
-  try {
-    regexp = new RegExp(body, flags);
-  } catch (error) {
-    return fail(`invalid regular expression ${JSON.stringify(pattern)}: ${(error as Error).message.replace(/^Invalid regular expression: /, '')}`);
-  }
-  if (patternCache.size >= MAX_CACHED_PATTERNS) patternCache.delete(patternCache.keys().next().value as string);
-  patternCache.set(pattern, regexp);
-  return regexp;
+  const regexp = compiled;
+  return { test: (text) => regexp.matcher(text).find() };
 }
 
 const oneArgument = (call: (value: Value, ctx: BuiltinContext) => Value): Builtin => ({ min: 1, max: 1, call: ([value], ctx) => call(value, ctx) });

@@ -293,6 +293,13 @@ describe('membership and string operators', () => {
     expect(failure('"abc" matches result', '(').detail).toContain('invalid regular expression "("');
     expect(failure('"abc" matches result', 'a'.repeat(1001)).detail).toContain('regular expression is too long');
   });
+
+  it('speaks RE2 as expr does: no lookaround, and nested quantifiers match without backtracking', () => {
+    expect(failure('"abc" matches result', '(?=a)').detail).toContain('invalid regular expression "(?=a)": invalid or unsupported Perl syntax');
+    // exponential for a backtracking engine (minutes at this length); linear with RE2
+    expect(run('result matches "^(a+)+$"', `${'a'.repeat(5000)}!`)).toBe(false);
+    expect(run('result matches "(x+x+)+y"', 'x'.repeat(5000))).toBe(false);
+  });
 });
 
 describe('indexing and slicing', () => {
