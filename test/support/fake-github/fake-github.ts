@@ -131,7 +131,7 @@ export class FakeGitHub {
     this.server.failures.push(rule);
   }
 
-  /** Runs before each `PATCH /git/refs/...` is applied; it may move the branch (a race). Returns an unsubscribe. */
+  /** Runs before each `createCommitOnBranch` or `PATCH /git/refs/...` is applied; it may move the branch (a race). Returns an unsubscribe. */
   onBeforeRefUpdate(hook: RefUpdateHook): () => void {
     this.state.refUpdateHooks.push(hook);
     return () => {

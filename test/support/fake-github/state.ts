@@ -124,7 +124,7 @@ export interface AppIdentity {
   owner: User;
 }
 
-/** What a test sees before a `PATCH /git/refs` is applied; it may move the branch (a race). */
+/** What a test sees before a branch moves (`createCommitOnBranch`, `PATCH /git/refs`); it may move it first (a race). */
 export interface RefUpdateEvent {
   repo: string;
   /** Full ref name, `refs/heads/main`. */
