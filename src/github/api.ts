@@ -27,6 +27,7 @@ export interface ReposApi {
   getCombinedStatusForRef(
     params: RepoParams & { ref: string; per_page?: number },
   ): Promise<{ data: { state: string; sha: string; statuses: Array<{ context: string; state: string; description?: string | null }> } }>;
+  listCommits(params: RepoParams & { sha?: string; per_page?: number }): Promise<{ data: Array<{ sha: string; commit: { message: string } }> }>;
   getCollaboratorPermissionLevel(
     params: RepoParams & { username: string },
   ): Promise<{ data: { permission: string; role_name?: string | null } }>;

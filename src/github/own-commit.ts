@@ -3,15 +3,11 @@
  * finds its files already in place; when the app's own commit is among the branch's latest, that
  * commit is the one the step made, and its sha belongs in the record (links, sync gates).
  */
-import type { RepoParams } from './api.js';
+import type { ReposApi } from './api.js';
 import { attempt } from './errors.js';
 
 export interface ListCommitsOctokit {
-  rest: {
-    repos: {
-      listCommits(params: RepoParams & { sha?: string; per_page?: number }): Promise<{ data: Array<{ sha: string; commit: { message: string } }> }>;
-    };
-  };
+  rest: { repos: Pick<ReposApi, 'listCommits'> };
 }
 
 /** How far back to look: a replay follows its commit closely. */
