@@ -69,7 +69,11 @@ export class PrometheusProvider implements MetricProvider {
     for (const { key, value } of spec.headers) headers[key] = value;
     const hasAuthorization = () => Object.keys(headers).some((key) => key.toLowerCase() === 'authorization');
     const basicAuth = spec.basicAuth ?? base.userInfo;
-    if (basicAuth) headers.Authorization = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`;
+    if (basicAuth) {
+      // basicAuth wins over a template's own Authorization header, in whatever case it was written.
+      for (const key of Object.keys(headers)) if (key.toLowerCase() === 'authorization') delete headers[key];
+      headers.Authorization = `Basic ${Buffer.from(`${basicAuth.username}:${basicAuth.password}`).toString('base64')}`;
+    }
     if (this.options.bearerToken && !hasAuthorization()) headers.Authorization = `Bearer ${this.options.bearerToken}`;
 
     const where = displayAddress(address);
@@ -131,7 +135,7 @@ function readResponse(response: HttpResponse, where: string): ProviderResult['va
     );
   }
   const status = (body as { status?: unknown } | null)?.status;
-  if (status === 'error') throw new MeasurementError('prometheus-error', `Prometheus query failed: ${apiError}`);
+  if (status === 'error') throw new MeasurementError('prometheus-error', `Prometheus query failed at ${where}: ${apiError}`);
   if (status !== 'success') {
     throw new MeasurementError('bad-response', `Prometheus at ${where} answered without status "success" (${snippet(response.body)}); is the address a Prometheus server?`);
   }

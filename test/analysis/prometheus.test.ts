@@ -141,6 +141,14 @@ describe('requests', () => {
     scope.done();
   });
 
+  it('sends one Authorization when a template sets both a header and basic auth', async () => {
+    const basic = `Basic ${Buffer.from('reader:s3cret').toString('base64')}`;
+    const scope = nock(PROM).get('/api/v1/query').query(true).matchHeader('authorization', basic).reply(200, success('scalar', [1, '1']));
+    const metric = makeMetric({ prometheus: { headers: [{ key: 'authorization', value: 'Bearer from-header' }], basicAuth: { username: 'reader', password: 's3cret' } } });
+    await provider().measure(metric);
+    scope.done();
+  });
+
   it('sends the operator bearer token when the template sets no Authorization', async () => {
     const scope = nock(PROM).get('/api/v1/query').query(true).matchHeader('authorization', 'Bearer operator-token').reply(200, success('scalar', [1, '1']));
     await prometheusProviderFromEnv({ PROMETHEUS_URL: PROM, PROMETHEUS_BEARER_TOKEN: 'operator-token' }).measure(makeMetric());
@@ -258,7 +266,7 @@ describe('failures', () => {
     nock(PROM).get('/api/v1/query').query(true).reply(200, { status: 'error', errorType: 'execution', error: 'query timed out in expression evaluation' });
     const error = await failure(provider().measure(makeMetric()));
     expect(error.code).toBe('prometheus-error');
-    expect(error.message).toBe('Prometheus query failed: execution: query timed out in expression evaluation');
+    expect(error.message).toBe('Prometheus query failed at http://prom.test:9090: execution: query timed out in expression evaluation');
   });
 
   it('a body that is not JSON', async () => {
