@@ -11,13 +11,15 @@ export interface RepoFiles extends TemplateFileSource {
   readOptional(path: string): Promise<string | null>;
 }
 
-/** Reads several files; missing ones are left out of the map. */
+/** Reads several files at once; missing ones are left out of the map. */
 export async function readFiles(files: RepoFiles, paths: readonly string[]): Promise<Map<string, string>> {
+  const unique = [...new Set(paths)];
+  const texts = await Promise.all(unique.map((file) => files.readOptional(file)));
   const out = new Map<string, string>();
-  for (const file of new Set(paths)) {
-    const text = await files.readOptional(file);
+  unique.forEach((file, index) => {
+    const text = texts[index];
     if (text !== null) out.set(file, text);
-  }
+  });
   return out;
 }
 
