@@ -9,7 +9,7 @@ import { insertPair, type TextEdit } from '../manifests/yaml-edit.js';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { TrafficProvider } from './provider.js';
+import type { TrafficConfigOf, TrafficProvider } from './provider.js';
 import { singleFileProvider, weightEdit, weightOf } from './weights.js';
 
 export interface Backend {
@@ -41,12 +41,7 @@ export interface BackendSplitKind {
   groups(file: YamlFile, doc: YamlDocument): BackendGroup[];
 }
 
-export interface BackendTraffic {
-  readonly file: string;
-  readonly name?: string;
-  readonly stable: string;
-  readonly canary: string;
-}
+type BackendTraffic = TrafficConfigOf<'istio' | 'gateway-api' | 'smi' | 'traefik'>;
 
 interface Split {
   readonly group: BackendGroup;

@@ -8,7 +8,7 @@ import { insertPair, replaceScalar, type ScalarStyle, type TextEdit } from '../m
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { TrafficProvider } from './provider.js';
+import type { TrafficConfigOf, TrafficProvider } from './provider.js';
 import { singleFileProvider, weightOf } from './weights.js';
 
 export const CANARY_ANNOTATION = 'nginx.ingress.kubernetes.io/canary';
@@ -17,12 +17,7 @@ export const WEIGHT_TOTAL_ANNOTATION = 'nginx.ingress.kubernetes.io/canary-weigh
 
 const ANNOTATIONS = ['metadata', 'annotations'] as const;
 
-export interface NginxTraffic {
-  readonly file: string;
-  readonly name?: string;
-}
-
-export function createNginxProvider(traffic: NginxTraffic): TrafficProvider {
+export function createNginxProvider(traffic: TrafficConfigOf<'nginx'>): TrafficProvider {
   const locate = (file: YamlFile): YamlDocument =>
     file.selectDocument({ kinds: ['Ingress'], name: traffic.name, prefer: (doc) => annotationText(file, doc, CANARY_ANNOTATION) === 'true' });
 

@@ -1,5 +1,8 @@
 /** The one interface every traffic provider implements (SPEC §1, traffic providers table). */
-import type { TrafficProviderName } from '../config/opsbox.schema.js';
+import type { TrafficConfig, TrafficProviderName } from '../config/opsbox.schema.js';
+
+/** The `traffic:` block of the named providers, as the config schema gives it. */
+export type TrafficConfigOf<Name extends TrafficProviderName> = Extract<TrafficConfig, { provider: Name }>;
 
 /** File contents by path relative to the repository root. */
 export type FileSet = ReadonlyMap<string, string>;

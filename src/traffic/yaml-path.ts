@@ -3,15 +3,8 @@ import type { Scalar } from 'yaml';
 import type { YamlDocument, YamlFile } from '../manifests/yaml-file.js';
 import { formatPath, type PathSegment } from '../manifests/yaml-path.js';
 import { trafficError } from './errors.js';
-import type { TrafficProvider } from './provider.js';
+import type { TrafficConfigOf, TrafficProvider } from './provider.js';
 import { singleFileProvider, weightEdit, weightOf } from './weights.js';
-
-export interface YamlPathTraffic {
-  readonly file: string;
-  readonly name?: string;
-  readonly canaryPath: string;
-  readonly stablePath?: string;
-}
 
 interface Located {
   readonly doc: YamlDocument;
@@ -19,7 +12,7 @@ interface Located {
   readonly stable?: PathSegment[];
 }
 
-export function createYamlPathProvider(traffic: YamlPathTraffic): TrafficProvider {
+export function createYamlPathProvider(traffic: TrafficConfigOf<'yaml-path'>): TrafficProvider {
   const locate = (file: YamlFile): Located => {
     const canary = file.parsePath(traffic.canaryPath);
     const stable = traffic.stablePath === undefined ? undefined : file.parsePath(traffic.stablePath);
