@@ -192,7 +192,7 @@ function stepNote(input: StepRowsInput, index: number, status: StepStatus): stri
   if (!progress) return undefined;
   switch (progress.kind) {
     case 'setWeight':
-      if (!progress.committed) return 'committing the weight';
+      if (progress.appliedAt === undefined) return 'committing the weight';
       if (progress.appliedAt !== undefined && progress.appliedAt > input.now) return `waiting for sync, ${formatSpan(progress.appliedAt - input.now)} left`;
       return 'applied';
     case 'pause':

@@ -86,7 +86,7 @@ function onTick(d: Draft, now: number, deps: MachineDeps): void {
   if (s.phase !== 'Progressing' || !s.step) return;
   const step = s.step;
   if (step.kind === 'setWeight') {
-    if (step.committed && step.appliedAt !== undefined && now >= step.appliedAt) awaitSync(d, step, now, deps);
+    if (step.appliedAt !== undefined && now >= step.appliedAt) awaitSync(d, step, now, deps);
   } else if (step.kind === 'pause') {
     if (step.until !== undefined && now >= step.until) {
       log(d, now, `pause of step ${s.stepIndex + 1} ended`);
@@ -109,7 +109,6 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       log(d, now, commitLog(effect.kind, effect.weight, sha));
       if (effect.kind === 'weight') {
         if (s.step?.kind === 'setWeight' && s.stepIndex === effect.step) {
-          s.step.committed = true;
           s.step.sha = sha;
           s.step.appliedAt = now + parseDuration(s.serviceConfig.sync.delay);
         }
@@ -324,7 +323,7 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
   }
   const step = steps[index];
   if ('setWeight' in step) {
-    s.step = { kind: 'setWeight', weight: step.setWeight, committed: false };
+    s.step = { kind: 'setWeight', weight: step.setWeight };
     addCommit(d, 'weight', step.setWeight, index);
     if (step.setWeight > 0) startBackground(d, now, deps);
   } else if ('pause' in step) {

@@ -39,8 +39,7 @@ export type StepProgress =
   | {
       kind: 'setWeight';
       weight: number;
-      committed: boolean;
-      /** When `sync.delay` has passed since the commit. */
+      /** When `sync.delay` has passed since the commit; unset until the commit is made. */
       appliedAt?: number;
       /** The weight commit (null: the files were already in place). */
       sha?: string | null;

@@ -56,6 +56,7 @@ export class FileRolloutStore implements RolloutStore {
     return stored.version;
   }
 
+  /** Every rollout held, newest first (tools and tests; the app asks narrower questions). */
   async list(): Promise<RolloutState[]> {
     return [...this.rollouts.values()]
       .map((stored) => structuredClone(stored.state))

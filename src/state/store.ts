@@ -22,8 +22,6 @@ export interface RolloutStore {
   get(id: string): Promise<StoredRollout | undefined>;
   /** Writes `state` if the stored version is `expectedVersion` (0 for a new rollout); returns the new version. */
   put(state: RolloutState, expectedVersion: number): Promise<number>;
-  /** Every rollout the store holds, newest first. */
-  list(): Promise<RolloutState[]>;
   /** Rollouts started by a pull request or rolled back by it (its revert pull request), newest first. */
   forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]>;
   /** The newest rollout of one service of a repository, ended or not. */

@@ -30,7 +30,7 @@ describe('check run status and conclusion', () => {
   });
 
   it('is queued until the first change is committed', () => {
-    const starting: RolloutState = { ...progressingAtAnalysis(), stepIndex: 0, step: { kind: 'setWeight', weight: 10, committed: false }, commits: [], weight: 0 };
+    const starting: RolloutState = { ...progressingAtAnalysis(), stepIndex: 0, step: { kind: 'setWeight', weight: 10 }, commits: [], weight: 0 };
     expect(checkRun(starting)).toMatchObject({ status: 'queued' });
     expect(checkRun(starting).conclusion).toBeUndefined();
   });

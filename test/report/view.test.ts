@@ -128,7 +128,7 @@ describe('buildRolloutView: steps', () => {
       failure: undefined,
       finishedAt: undefined,
       finishedRuns: {},
-      step: { kind: 'setWeight', weight: 10, committed: false },
+      step: { kind: 'setWeight', weight: 10 },
     };
     const v = view(retried, T0 + 400_000);
     expect(v.steps[0]).toMatchObject({ status: 'current', note: 'committing the weight' });
