@@ -28,9 +28,9 @@ import {
   renderStatusComment,
   statusMarker,
 } from '../report/render.js';
-import { BUILT_IN_SYNC_GATES } from '../sync/registry.js';
+import { BUILT_IN_SYNC_GATES, type SyncGateFactory } from '../sync/registry.js';
 import type { CommitStatusOctokit } from '../sync/commit-status.js';
-import { checkGates, configuredGates, type SyncGate, type SyncGateName } from '../sync/gate.js';
+import { checkGates, configuredGates, type SyncGateName } from '../sync/gate.js';
 import { snapshotOf } from './analysis-snapshot.js';
 import { buildRevertChange, buildRolloutChange } from './changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
@@ -58,13 +58,12 @@ export interface GitHubExecutorOptions {
   /** Shared with the rollout start, which adds the files it read at the merge commit. */
   revisions?: RevisionCache;
   /** Sync gates beside the built-in ones (e.g. ones that read the cluster). */
-  syncGates?: Partial<Record<SyncGateName, SyncGateFactory>>;
+  syncGates?: Partial<Record<SyncGateName, SyncGateFactory<InstallationOctokit>>>;
 }
 
 /** Merge commits whose template catalogs are kept in memory. */
 const MAX_CATALOGS = 100;
 
-export type SyncGateFactory = (octokit: InstallationOctokit) => SyncGate;
 
 export class GitHubEffectExecutor implements EffectExecutor {
   /** Template catalogs by merge commit, oldest first out. */

@@ -157,6 +157,7 @@ function credentialsOf(config: KubeConfig): string[] {
   return values.filter((value): value is string => typeof value === 'string' && value.length >= 8);
 }
 
+/** Known credentials, and any bearer token (a mounted or exec-plugin token the config does not hold). */
 function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text);
+  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text).replace(/\b(Bearer)\s+[^\s"',]+/gi, '$1 [redacted]');
 }

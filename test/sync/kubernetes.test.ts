@@ -130,9 +130,9 @@ describe('reading custom objects', () => {
     expect(refused.status).toBeUndefined();
   });
 
-  it('keeps the token out of an error even when the server echoes it back', async () => {
+  it('keeps tokens out of an error even when the server echoes them back, its own or another', async () => {
     const echo = createServer((request, response) => {
-      const body = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: `proxy saw ${request.headers.authorization}` };
+      const body = { kind: 'Status', apiVersion: 'v1', status: 'Failure', code: 500, reason: 'InternalError', message: `proxy saw ${request.headers.authorization}; upstream wanted Bearer sa-token-not-in-the-config` };
       response.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
     await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
@@ -141,7 +141,7 @@ describe('reading custom objects', () => {
       const port = (echo.address() as AddressInfo).port;
       await writeFile(file, (await readFile(kube.kubeconfig, 'utf8')).replace(kube.url, `http://127.0.0.1:${port}`));
       const error = await failure(objectsOf(clusterAccessFromEnv({ KUBECONFIG: file })).get(API));
-      expect(error.message).toBe('reading applications.argoproj.io argocd/api from the Kubernetes API: HTTP 500: proxy saw Bearer [redacted]');
+      expect(error.message).toBe('reading applications.argoproj.io argocd/api from the Kubernetes API: HTTP 500: proxy saw Bearer [redacted]; upstream wanted Bearer [redacted]');
     } finally {
       await new Promise<void>((resolve) => echo.close(() => resolve()));
     }
