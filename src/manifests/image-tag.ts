@@ -80,8 +80,7 @@ function locateImage(file: YamlFile, location: ImageLocation, image: string): Im
 function workloadSites(file: YamlFile, name: string | undefined, image: string): ImageSite[] {
   const matches = findWorkloadsRunning(file, image, name);
   if (matches.length > 1) {
-    const documents = matches.map((match) => file.describe(match.document)).join(', ');
-    throw file.error('ambiguous', `${matches.length} documents run ${image} (${documents}); set \`name\` to the metadata.name of the one to use.`);
+    throw file.error('ambiguous', `${matches.length} documents run ${image} (${file.describeAll(matches.map((match) => match.document))}); set \`name\` to the metadata.name of the one to use.`);
   }
   const seen = new Set<Scalar>();
   const sites: ImageSite[] = [];

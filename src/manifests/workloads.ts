@@ -69,14 +69,7 @@ export interface WorkloadMatch {
  * Throws `document-not-found` or `image-not-found` with what the file does contain.
  */
 export function findWorkloadsRunning(file: YamlFile, image: string, name?: string): WorkloadMatch[] {
-  let candidates = file.documents;
-  if (name !== undefined) {
-    candidates = candidates.filter((doc) => doc.name === name);
-    if (candidates.length === 0) {
-      const found = file.documents.map((doc) => file.describe(doc)).join(', ') || 'no documents';
-      throw file.error('document-not-found', `no document named "${name}"; found: ${found}. Fix \`name\` or the file.`);
-    }
-  }
+  const candidates = name === undefined ? file.documents : file.named(name);
   const all = candidates.flatMap((doc) => containerImages(file, doc));
   const matches: WorkloadMatch[] = [];
   for (const doc of candidates) {
@@ -87,10 +80,9 @@ export function findWorkloadsRunning(file: YamlFile, image: string, name?: strin
 
   const scope = name === undefined ? 'this file' : `"${name}"`;
   if (all.length === 0) {
-    const found = candidates.map((doc) => file.describe(doc)).join(', ') || 'no documents';
     throw file.error(
       'image-not-found',
-      `no workload with containers in ${scope} (found: ${found}). For a Helm values file or another format, set \`path\` to the field that holds the tag (e.g. image.tag).`,
+      `no workload with containers in ${scope} (found: ${file.describeAll(candidates)}). For a Helm values file or another format, set \`path\` to the field that holds the tag (e.g. image.tag).`,
     );
   }
   const found = [...new Set(all.map((container) => container.reference))].join(', ');

@@ -113,6 +113,18 @@ export class YamlFile {
     return `document ${doc.index + 1}`;
   }
 
+  /** `Service api, Deployment api` (all documents unless given), or `no documents`, for messages. */
+  describeAll(docs: readonly YamlDocument[] = this.documents): string {
+    return docs.map((doc) => this.describe(doc)).join(', ') || 'no documents';
+  }
+
+  /** The documents named `name`; a `document-not-found` error that lists the documents when none is. */
+  named(name: string): YamlDocument[] {
+    const named = this.documents.filter((doc) => doc.name === name);
+    if (named.length === 0) throw this.error('document-not-found', `no document named "${name}"; found: ${this.describeAll()}. Fix \`name\` or the file.`);
+    return named;
+  }
+
   /** File, line, column and key of an anchor, for errors. */
   where(at: ErrorAnchor = {}): ErrorLocation {
     const offset = at.offset ?? at.node?.range?.[0];
@@ -203,10 +215,8 @@ export class YamlFile {
 
   /** The document that holds `path`: the one named `name`, or else the only one where the path exists. */
   documentWithPath(path: YamlPath, name?: string): YamlDocument {
-    const found = this.documents.map((doc) => this.describe(doc)).join(', ') || 'no documents';
     if (name !== undefined) {
-      const named = this.documents.filter((doc) => doc.name === name);
-      if (named.length === 0) throw this.error('document-not-found', `no document named "${name}"; found: ${found}. Fix \`name\` or the file.`);
+      const named = this.named(name);
       if (named.length > 1) throw this.error('ambiguous', `${named.length} documents are named "${name}"; keep one.`);
       return named[0];
     }
@@ -214,8 +224,7 @@ export class YamlFile {
     const holding = this.documents.filter((doc) => this.lookup(doc, path).found);
     if (holding.length === 1) return holding[0];
     if (holding.length === 0) return this.documents[0]; // the lookup that follows reports what is missing
-    const listing = holding.map((doc) => this.describe(doc)).join(', ');
-    throw this.error('ambiguous', `${holding.length} documents have ${formatPath(path)} (${listing}); set \`name\` to the metadata.name of the one to use.`);
+    throw this.error('ambiguous', `${holding.length} documents have ${formatPath(path)} (${this.describeAll(holding)}); set \`name\` to the metadata.name of the one to use.`);
   }
 
   /**
@@ -229,7 +238,6 @@ export class YamlFile {
   }): YamlDocument {
     const kindLabel = options.kinds.join(' or ');
     const candidates = this.documents.filter((doc) => doc.kind !== undefined && options.kinds.includes(doc.kind));
-    const found = this.documents.map((doc) => this.describe(doc)).join(', ') || 'no documents';
     if (options.name !== undefined) {
       const named = candidates.filter((doc) => doc.name === options.name);
       if (named.length === 1) return named[0];
@@ -238,11 +246,11 @@ export class YamlFile {
       }
       const sameName = this.documents.find((doc) => doc.name === options.name);
       const hint = sameName ? ` ("${options.name}" is a ${sameName.kind ?? 'document without kind'})` : '';
-      throw this.error('document-not-found', `no ${kindLabel} named "${options.name}"${hint}; found: ${found}. Fix the name or the file.`);
+      throw this.error('document-not-found', `no ${kindLabel} named "${options.name}"${hint}; found: ${this.describeAll()}. Fix the name or the file.`);
     }
     if (candidates.length === 1) return candidates[0];
     if (candidates.length === 0) {
-      throw this.error('document-not-found', `no ${kindLabel} in this file; found: ${found}. Check the file path.`);
+      throw this.error('document-not-found', `no ${kindLabel} in this file; found: ${this.describeAll()}. Check the file path.`);
     }
     const preferred = options.prefer ? candidates.filter(options.prefer) : [];
     if (preferred.length === 1) return preferred[0];

@@ -110,8 +110,7 @@ function workloadDocument(file: YamlFile, image: string, name: string | undefine
     throw error;
   }
   if (matches.length > 1) {
-    const listing = matches.map((match) => file.describe(match.document)).join(', ');
-    throw file.error('ambiguous', `${matches.length} workloads run ${image} (${listing}); set ${role}.name to the metadata.name of the ${role} one.`);
+    throw file.error('ambiguous', `${matches.length} workloads run ${image} (${file.describeAll(matches.map((match) => match.document))}); set ${role}.name to the metadata.name of the ${role} one.`);
   }
   return matches[0].document;
 }
