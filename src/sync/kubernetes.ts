@@ -159,5 +159,5 @@ function credentialsOf(config: KubeConfig): string[] {
 
 /** Known credentials, and any bearer token (a mounted or exec-plugin token the config does not hold). */
 function redact(text: string, secrets: readonly string[]): string {
-  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text).replace(/\b(Bearer)\s+[^\s"',]+/gi, '$1 [redacted]');
+  return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text).replace(/\b(Bearer)\s+[^\s"',;]+/gi, '$1 [redacted]');
 }
