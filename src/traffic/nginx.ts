@@ -41,7 +41,18 @@ export function createNginxProvider(traffic: TrafficConfigOf<'nginx'>): TrafficP
 
   return singleFileProvider('nginx', traffic.file, readFrom, (file, weight) => {
     const doc = locate(file);
-    const value = Math.round((weight * weightTotal(file, doc)) / 100);
+    const total = weightTotal(file, doc);
+    // Rounding would commit a weight other than the step's, and analysis would judge the wrong split.
+    if ((weight * total) % 100 !== 0) {
+      const nearest = Math.round((Math.round((weight * total) / 100) * 100) / total);
+      throw trafficError(
+        file,
+        'invalid-weight',
+        `${weight}% cannot be written with a weight total of ${total} (the nearest is ${nearest}%); set ${WEIGHT_TOTAL_ANNOTATION} to a multiple of 100, or use steps it can express.`,
+        { node: annotationNode(file, doc, WEIGHT_TOTAL_ANNOTATION), key: annotationKey(WEIGHT_TOTAL_ANNOTATION) },
+      );
+    }
+    const value = (weight * total) / 100;
     return annotationEdits(file, doc, [
       [CANARY_ANNOTATION, 'true'],
       [WEIGHT_ANNOTATION, String(value)],

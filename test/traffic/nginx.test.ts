@@ -68,6 +68,16 @@ describe('nginx canary Ingress', () => {
     ]);
   });
 
+  it('refuses a weight the weight total cannot express, rather than commit another one', () => {
+    const text = before.replace('    nginx.ingress.kubernetes.io/canary-by-header', '    nginx.ingress.kubernetes.io/canary-weight-total: "10"\n    nginx.ingress.kubernetes.io/canary-by-header');
+    expect(changedLines(text, setWeightOn(named, FILE, text, 50))).toContain('+    nginx.ingress.kubernetes.io/canary-weight: "5"   # set by OpsBox');
+    const error = thrown(() => named.setWeight(filesOf({ [FILE]: text }), 15));
+    expect(error.code).toBe('invalid-weight');
+    expect(error.message).toContain(
+      '15% cannot be written with a weight total of 10 (the nearest is 20%); set nginx.ingress.kubernetes.io/canary-weight-total to a multiple of 100, or use steps it can express.',
+    );
+  });
+
   it('says when the Ingress is not marked as canary, and marks it when setting', () => {
     const text = before.replace('canary: "true"', 'canary: "false"');
     const error = thrown(() => named.readWeight(filesOf({ [FILE]: text })));
