@@ -112,7 +112,11 @@ function findSplits(kind: BackendSplitKind, traffic: BackendTraffic, file: YamlF
       }
     }
     // a group with only one of them (e.g. a header match that always goes to the canary) is left alone
-    if (stable.length === 1 && canary.length === 1) splits.push({ group, stable: stable[0], canary: canary[0] });
+    if (stable.length === 1 && canary.length === 1) {
+      const split = { group, stable: stable[0], canary: canary[0] };
+      refuseOtherBackends(kind, file, doc, split);
+      splits.push(split);
+    }
   }
   if (splits.length === 0) {
     throw trafficError(
@@ -125,6 +129,28 @@ function findSplits(kind: BackendSplitKind, traffic: BackendTraffic, file: YamlF
   return splits;
 }
 
+/**
+ * Weights move only between stable and canary, so a third backend that carries traffic would make
+ * every percentage wrong (and a promotion would leave it serving); one at weight 0 stays at 0.
+ */
+function refuseOtherBackends(kind: BackendSplitKind, file: YamlFile, doc: YamlDocument, split: Split): void {
+  const others = split.group.backends
+    .filter((backend) => backend !== split.stable && backend !== split.canary)
+    .map((backend) => ({ backend, weight: backendWeight(kind, file, doc, backend) }))
+    .filter(({ weight }) => weight > 0);
+  if (others.length === 0) return;
+  const weightNode = (backend: Backend) => file.lookup(doc, [...backend.path, 'weight']);
+  const listing = others.map(({ backend, weight }) => `"${backend.label}" (weight ${weight}${weightNode(backend).found ? '' : ', the default'})`).join(', ');
+  const first = others[0].backend;
+  const written = weightNode(first);
+  throw trafficError(
+    file,
+    'other-backend',
+    `${split.group.label} of ${file.describe(doc)} also sends traffic to ${listing}; OpsBox moves traffic only between "${split.stable.label}" and "${split.canary.label}", so the canary's share would be wrong. Set the weight of the other ${kind.backendNoun}s to 0, or move them out of this ${kind.groupNoun}.`,
+    written.found ? { node: written.node, key: formatPath([...first.path, 'weight']) } : { node: first.entry, key: formatPath(first.path) },
+  );
+}
+
 function matching(group: BackendGroup, name: string): Backend[] {
   return group.backends.filter((backend) => backend.names.includes(name));
 }
@@ -132,7 +158,8 @@ function matching(group: BackendGroup, name: string): Backend[] {
 function backendWeight(kind: BackendSplitKind, file: YamlFile, doc: YamlDocument, backend: Backend): number {
   const path = [...backend.path, 'weight'];
   if (!file.lookup(doc, path).found) return kind.defaultWeight;
-  return weightOf(file, file.editableScalarAt(doc, path, 'weight'), formatPath(path));
+  // SMI examples (Argo Rollouts' among them) write weights as strings: `weight: "100"`
+  return weightOf(file, file.editableScalarAt(doc, path, 'weight'), formatPath(path), { allowStrings: true });
 }
 
 /** The canary's percentage of what the split sends to stable and canary together. */

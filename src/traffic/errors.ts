@@ -6,6 +6,7 @@ export type TrafficErrorCode =
   | 'duplicate-backend'
   | 'invalid-weight'
   | 'inconsistent-weights'
+  | 'other-backend'
   | 'file-missing'
   | 'not-canary'
   | 'workload-not-found';

@@ -30,7 +30,10 @@ export function weightOf(file: YamlFile, node: Scalar, key: string, options: { a
   const value = typeof raw === 'number' ? raw : typeof raw === 'string' && options.allowStrings && /^\s*\d+\s*$/.test(raw) ? Number(raw) : NaN;
   if (!Number.isInteger(value) || value < 0 || (options.max !== undefined && value > options.max)) {
     const range = options.max === undefined ? 'a whole number of 0 or more' : `a whole number from 0 to ${options.max}`;
-    throw trafficError(file, 'invalid-weight', `the weight is ${JSON.stringify(raw)}; it must be ${range}.`, { node, key });
+    // "100" in quotes looks like a number to a reader: say that the quotes are the problem
+    const quoted = typeof raw === 'string' && /^\s*\d+\s*$/.test(raw);
+    const detail = quoted ? `the weight is the string ${JSON.stringify(raw)}; write it without quotes, as a number` : `the weight is ${JSON.stringify(raw)}; it must be ${range}`;
+    throw trafficError(file, 'invalid-weight', `${detail}.`, { node, key });
   }
   return value;
 }

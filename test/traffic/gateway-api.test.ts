@@ -37,6 +37,14 @@ describe('gateway-api HTTPRoute', () => {
     expect(after).toBe(before.replace(' # canary share', ''));
   });
 
+  it('refuses a rule whose third backendRef carries weight instead of promoting to 100/0 with it left over', () => {
+    const text = before.replace('          weight: 10 # canary share\n', '          weight: 10 # canary share\n        - name: api-legacy\n          port: 8080\n          weight: 5\n');
+    const error = thrown(() => provider.setWeight(filesOf({ [FILE]: text }), 100));
+    expect(error.code).toBe('other-backend');
+    expect(error.message).toContain(`${FILE}:28:19: spec.rules[0].backendRefs[2].weight: rules[0] of HTTPRoute api also sends traffic to "api-legacy" (weight 5);`);
+    expect(error.message).toContain('Set the weight of the other backendRefs to 0, or move them out of this rule.');
+  });
+
   it('lists the backendRefs it found', () => {
     const typo = providerFor({ ...backends, stable: 'api-main' });
     const error = thrown(() => typo.readWeight(files));

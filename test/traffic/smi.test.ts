@@ -28,6 +28,22 @@ describe('smi TrafficSplit', () => {
     expect(provider.setWeight(files, 0).size).toBe(0);
   });
 
+  it('reads and writes weights written as strings, keeping the quotes (Argo Rollouts\' TrafficSplit example)', () => {
+    const quoted = before.replace('weight: 100', 'weight: "100"').replace('weight: 0', 'weight: "0"');
+    expect(provider.readWeight(filesOf({ [FILE]: quoted }))).toBe(0);
+    expect(changedLines(quoted, setWeightOn(provider, FILE, quoted, 10))).toEqual(['-    weight: "100"', '+    weight: "90"', '-    weight: "0"', '+    weight: "10"']);
+  });
+
+  it('refuses a backend outside stable and canary that carries traffic, naming it', () => {
+    const third = `${before}  - service: api-legacy\n    weight: 5\n`;
+    const error = thrown(() => provider.readWeight(filesOf({ [FILE]: third })));
+    expect(error.code).toBe('other-backend');
+    expect(error.message).toContain('spec.backends of TrafficSplit api also sends traffic to "api-legacy" (weight 5)');
+    // at weight 0 it stays where it is
+    const idle = `${before}  - service: api-legacy\n    weight: 0\n`;
+    expect(changedLines(idle, setWeightOn(provider, FILE, idle, 50))).toEqual(['-    weight: 100', '+    weight: 50', '-    weight: 0', '+    weight: 50']);
+  });
+
   it('lists the backend services it found', () => {
     const typo = providerFor({ provider: 'smi', file: FILE, stable: 'api-v1', canary: 'api-v2' });
     const error = thrown(() => typo.setWeight(files, 10));
