@@ -14,7 +14,7 @@ import { readImageVersion } from '../manifests/image-tag.js';
 import { readFiles, type RepoFiles } from '../repo/files.js';
 import { configuredGates } from '../sync/gate.js';
 import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
-import { createTrafficProvider } from '../traffic/index.js';
+import { createTrafficProvider, type FileSet, type TrafficProvider } from '../traffic/index.js';
 import type { PlannedAnalysis } from './analysis-port.js';
 import { stepKey } from './machine.js';
 
@@ -41,6 +41,8 @@ export async function preflight(
     configFile?: string;
     /** Which sync gates can be waited on (default: those needing nothing but GitHub). */
     syncGates?: SyncGateCheck;
+    /** Services with a rollout under way: their canary may carry traffic (a new bump goes on from it). */
+    activeServices?: ReadonlySet<string>;
   } = {},
 ): Promise<PreflightResult> {
   const configFile = options.configFile ?? '.github/opsbox.yml';
@@ -67,7 +69,7 @@ export async function preflight(
     const key = `services.${name}`;
     check.canaryVersion = await readVersion(files, service.canary, service.image, `${key}.canary`, configFile, problems);
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
-    check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems);
+    check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
     if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
   }
@@ -101,6 +103,7 @@ async function readWeight(
   key: string,
   configFile: string,
   problems: ConfigProblem[],
+  atRest: boolean,
 ): Promise<number | undefined> {
   const provider = createTrafficProvider(service);
   const contents = await readFiles(files, provider.files);
@@ -111,12 +114,39 @@ async function readWeight(
     }
     return undefined;
   }
+  let weight: number;
   try {
-    return provider.readWeight(contents);
+    weight = provider.readWeight(contents);
   } catch (error) {
     problems.push(located(error, provider.files[0], key));
     return undefined;
   }
+  // A bump is merged on the promise that the canary takes no traffic until a rollout moves it.
+  if (atRest && weight !== 0) {
+    problems.push({
+      file: provider.files[0],
+      key,
+      message: `the canary already carries ${weight}% of the traffic and no rollout is moving it; it must carry 0% until a rollout does. Give the canary weight 0 and stable all of it in ${provider.files.join(' and ')}.`,
+    });
+  }
+  problems.push(...unwritableSteps(provider, contents, service, key.replace(/\.traffic$/, '')));
+  return weight;
+}
+
+/** A step weight the traffic object cannot express (nginx weight total, replicas) is refused now, not at its commit. */
+function unwritableSteps(provider: TrafficProvider, contents: FileSet, service: ServiceConfig, serviceKey: string): ConfigProblem[] {
+  const tried = new Set<number>();
+  const problems: ConfigProblem[] = [];
+  service.steps.forEach((step, index) => {
+    if (!('setWeight' in step) || tried.has(step.setWeight)) return;
+    tried.add(step.setWeight);
+    try {
+      provider.setWeight(contents, step.setWeight);
+    } catch (error) {
+      problems.push(located(error, provider.files[0], `${serviceKey}.steps[${index}].setWeight`));
+    }
+  });
+  return problems;
 }
 
 /**

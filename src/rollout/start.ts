@@ -47,6 +47,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     defaultPrometheus: deps.defaultPrometheus,
     syncGates: deps.syncGates,
     revisions: deps.revisions,
+    hasActiveRollout: async (service) => (await deps.engine.store.activeFor(owner, repo, service)).length > 0,
   });
   if (plan.kind === 'none') {
     deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, reason: plan.reason }, 'merged pull request starts no rollout');

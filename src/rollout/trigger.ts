@@ -38,7 +38,13 @@ export async function planRollouts(
   config: OpsboxConfig,
   pr: MergedPullRequest,
   now: number,
-  options: { defaultPrometheus?: string; syncGates?: SyncGateCheck; revisions?: RevisionCache } = {},
+  options: {
+    defaultPrometheus?: string;
+    syncGates?: SyncGateCheck;
+    revisions?: RevisionCache;
+    /** Whether a rollout of the service is under way; without one its canary must carry 0%. */
+    hasActiveRollout?: (service: string) => Promise<boolean>;
+  } = {},
 ): Promise<TriggerPlan> {
   const { owner, repo } = pr.repo;
   const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
@@ -80,7 +86,9 @@ export async function planRollouts(
   }
   if (bumps.length === 0 && problems.length === 0) return { kind: 'none', reason: 'no canary version changed' };
 
-  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates });
+  const activeServices = new Set<string>();
+  for (const bump of bumps) if (await options.hasActiveRollout?.(bump.service)) activeServices.add(bump.service);
+  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates, activeServices });
   const rollouts: RolloutState[] = [];
   for (const bump of bumps) {
     const check = checked.services.get(bump.service);

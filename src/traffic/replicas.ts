@@ -1,6 +1,7 @@
 /**
  * Traffic by replica counts: the canary and stable workloads share `total` replicas behind one
- * Service, so the canary gets ceil(total·w/100) of them and stable the rest.
+ * Service, so the canary gets total·w/100 of them and stable the rest. A weight that needs part of
+ * a replica is refused, not rounded.
  */
 import { isMap } from 'yaml';
 import type { ServiceConfig } from '../config/opsbox.schema.js';
@@ -24,9 +25,29 @@ interface Workload {
   readonly doc: YamlDocument;
 }
 
-/** Canary replicas for a weight; rounding up so any weight above 0 runs at least one canary pod. */
-export function canaryReplicas(total: number, weight: number): number {
-  return Math.ceil((total * weight) / 100);
+/** The share of `canary` replicas out of `total`, in whole percents, as the provider reads it back. */
+export function replicaWeight(total: number, canary: number): number {
+  return Math.round((canary * 100) / total);
+}
+
+/**
+ * The canary replicas that carry `weight` % of the traffic, or undefined when no whole number of
+ * replicas does (2 replicas in all express only 0, 50 and 100%).
+ */
+export function canaryReplicas(total: number, weight: number): number | undefined {
+  const canary = Math.round((total * weight) / 100);
+  return replicaWeight(total, canary) === weight ? canary : undefined;
+}
+
+/** Why `weight` cannot be run on `total` replicas: the nearest weights that can, and a total that could. */
+export function inexpressibleWeight(total: number, weight: number): string {
+  const below = replicaWeight(total, Math.floor((total * weight) / 100));
+  const above = replicaWeight(total, Math.ceil((total * weight) / 100));
+  const nearest = below === above ? `${below}%` : `${below}% and ${above}%`;
+  // 100 replicas express every percent, so this stays bounded
+  let enough = total + 1;
+  while (enough < 100 && canaryReplicas(enough, weight) === undefined) enough++;
+  return `${weight}% cannot be run with traffic.total ${total}: the canary has whole replicas, and the nearest weights are ${nearest}. Use steps that ${total} replicas can express, or set traffic.total to ${enough}.`;
 }
 
 export function createReplicasProvider(service: ServiceConfig, total: number): TrafficProvider {
@@ -67,7 +88,7 @@ export function createReplicasProvider(service: ServiceConfig, total: number): T
         { key: canary.file.describe(canary.doc) },
       );
     }
-    return Math.round((canaryCount * 100) / total);
+    return replicaWeight(total, canaryCount);
   };
 
   return {
@@ -78,6 +99,10 @@ export function createReplicasProvider(service: ServiceConfig, total: number): T
       requireWeight(weight, service.canary.file);
       const workloads = locate(files);
       const canary = canaryReplicas(total, weight);
+      // rounding would run a split other than the step's, and analysis would judge the wrong one
+      if (canary === undefined) {
+        throw trafficError(workloads.canary.file, 'invalid-weight', inexpressibleWeight(total, weight), { key: workloads.canary.file.describe(workloads.canary.doc) });
+      }
       const wanted: Record<Role, number> = { canary, stable: total - canary };
       const changed = new Map<string, string>();
       for (const path of paths) {

@@ -39,15 +39,31 @@ describe('opsbox validate on the fixture repository', () => {
     expect(await snapshotTree(FIXTURE_REPO)).toEqual(before);
   });
 
-  it('reports the weight and versions it read from the files', async () => {
+  it('reports the versions it read from the files', async () => {
+    const repo = await variant({ file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/api:v2' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.lines[0]).toBe('ok  api: canary v2, stable v1, canary weight 0%, 2 analyses');
+  });
+
+  it('refuses a canary that already takes traffic, naming its weight', async () => {
     const repo = await variant(
-      { file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/api:v2' },
       { file: 'apps/api/virtualservice.yaml', replace: 'weight: 100 # stable', with: 'weight: 75 # stable' },
       { file: 'apps/api/virtualservice.yaml', replace: 'weight: 0 # canary', with: 'weight: 25 # canary' },
     );
     const run = await validate([repo.dir]);
-    expect(run.code).toBe(EXIT_OK);
-    expect(run.lines[0]).toBe('ok  api: canary v2, stable v1, canary weight 25%, 2 analyses');
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines).toEqual([
+      'apps/api/virtualservice.yaml: services.api.traffic: the canary already carries 25% of the traffic and no rollout is moving it; it must carry 0% until a rollout does. Give the canary weight 0 and stable all of it in apps/api/virtualservice.yaml.',
+      '1 problem found',
+    ]);
+  });
+
+  it('refuses a step the traffic object cannot express before any rollout commits it', async () => {
+    const repo = await variant({ file: 'apps/web/ingress.yaml', replace: '    nginx.ingress.kubernetes.io/canary: "true"', with: '    nginx.ingress.kubernetes.io/canary: "true"\n    nginx.ingress.kubernetes.io/canary-weight-total: "10"' }, { file: CONFIG, replace: '      - setWeight: 20', with: '      - setWeight: 25' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines[0]).toMatch(/^apps\/web\/ingress\.yaml:\d+:\d+: services\.web\.steps\[0\]\.setWeight: .*25% cannot be written with a weight total of 10 \(the nearest is 30%\)/);
   });
 });
 

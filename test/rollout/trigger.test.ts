@@ -53,6 +53,35 @@ describe('planning rollouts for a merge', () => {
     expect(await planRollouts(octokit, config(), back, T0)).toEqual({ kind: 'none', reason: 'the canary was brought back to the stable version' });
   });
 
+  describe('a canary that already takes traffic', () => {
+    const VS = 'apps/api/virtualservice.yaml';
+    const atHalf = () => files[VS].replace('weight: 100 # stable', 'weight: 50 # stable').replace('weight: 0 # canary', 'weight: 50 # canary');
+
+    it('starts nothing when no rollout of the service is under way, naming the weight', async () => {
+      const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2'), [VS]: atHalf() });
+      const plan = await planRollouts(octokit, config(), pr, T0, { hasActiveRollout: async () => false });
+      expect(plan).toEqual({
+        kind: 'invalid',
+        services: ['api'],
+        problems: [
+          {
+            file: VS,
+            key: 'services.api.traffic',
+            message: `the canary already carries 50% of the traffic and no rollout is moving it; it must carry 0% until a rollout does. Give the canary weight 0 and stable all of it in ${VS}.`,
+          },
+        ],
+      });
+    });
+
+    it('starts from the current weight when the bump supersedes a rollout under way', async () => {
+      const asked: string[] = [];
+      const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2'), [VS]: atHalf() });
+      const plan = await planRollouts(octokit, config(), pr, T0, { hasActiveRollout: async (service) => (asked.push(service), true) });
+      expect(asked).toEqual(['api']);
+      expect(plan.kind === 'start' && plan.rollouts.map((r) => [r.service, r.weight])).toEqual([['api', 50]]);
+    });
+  });
+
   it('hands the files it read at the merge commit to the commit cache, with the merge as the branch head', async () => {
     const revisions = new RevisionCache();
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });

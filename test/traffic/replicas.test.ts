@@ -7,10 +7,23 @@ const shared = manifestFixture('canary-and-stable.yaml');
 const sameFile = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED, name: 'api-stable' } });
 
 describe('replicas', () => {
-  it('rounds the canary up so any traffic runs at least one canary pod', () => {
-    expect([0, 10, 34, 50, 67, 100].map((weight) => canaryReplicas(3, weight))).toEqual([0, 1, 2, 2, 3, 3]);
+  it('runs whole canary replicas only for the weights they express', () => {
+    expect([0, 10, 33, 34, 50, 67, 100].map((weight) => canaryReplicas(3, weight))).toEqual([0, undefined, 1, undefined, undefined, 2, 3]);
     expect(canaryReplicas(10, 10)).toBe(1);
-    expect(canaryReplicas(7, 30)).toBe(3);
+    expect(canaryReplicas(7, 30)).toBeUndefined();
+    expect(canaryReplicas(7, 29)).toBe(2);
+  });
+
+  it('refuses a step a small total cannot express, naming the nearest weights, instead of committing another split', () => {
+    const two = providerFor({ provider: 'replicas', total: 2 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED, name: 'api-stable' } });
+    const text = shared.replace('  replicas: 3\n', '  replicas: 2\n');
+    const error = thrown(() => two.setWeight(filesOf({ [SHARED]: text }), 10));
+    expect(error.code).toBe('invalid-weight');
+    expect(error.message).toBe(
+      `${SHARED}: Deployment api-canary: 10% cannot be run with traffic.total 2: the canary has whole replicas, and the nearest weights are 0% and 50%. Use steps that 2 replicas can express, or set traffic.total to 10.`,
+    );
+    expect(thrown(() => sameFile.setWeight(filesOf({ [SHARED]: shared }), 50)).message).toContain('the nearest weights are 33% and 67%');
+    expect(changedLines(text, two.setWeight(filesOf({ [SHARED]: text }), 50).get(SHARED)!)).toEqual(['-  replicas: 2', '+  replicas: 1', '-  replicas: 0', '+  replicas: 1']);
   });
 
   it('reads the canary share of the total', () => {
@@ -19,8 +32,8 @@ describe('replicas', () => {
   });
 
   it.each([
-    [10, 2, 1],
-    [50, 1, 2],
+    [33, 2, 1],
+    [67, 1, 2],
     [100, 0, 3],
   ])('at %i%% runs stable %i and canary %i of 3, editing both documents of one file', (weight, stable, canary) => {
     const after = sameFile.setWeight(filesOf({ [SHARED]: shared }), weight).get(SHARED)!;
@@ -31,7 +44,7 @@ describe('replicas', () => {
 
   it('at 0% runs everything on stable and changes nothing when already there', () => {
     expect(sameFile.setWeight(filesOf({ [SHARED]: shared }), 0).size).toBe(0);
-    const atHalf = sameFile.setWeight(filesOf({ [SHARED]: shared }), 50).get(SHARED)!;
+    const atHalf = sameFile.setWeight(filesOf({ [SHARED]: shared }), 67).get(SHARED)!;
     expect(sameFile.setWeight(filesOf({ [SHARED]: atHalf }), 0).get(SHARED)).toBe(shared);
   });
 
@@ -45,7 +58,7 @@ describe('replicas', () => {
     it('finds the workloads by image and returns only the files that change', () => {
       expect(provider.files).toEqual(['apps/api/canary.yaml', 'apps/api/stable.yaml']);
       expect(provider.readWeight(files)).toBe(25);
-      expect(provider.setWeight(files, 10).size).toBe(0); // ceil(0.4) = 1 canary, as now
+      expect(provider.setWeight(files, 25).size).toBe(0); // 1 canary of 4, as now
       const changed = provider.setWeight(files, 50);
       expect([...changed.keys()]).toEqual(['apps/api/canary.yaml', 'apps/api/stable.yaml']);
       expect(changedLines(files.get('apps/api/canary.yaml')!, changed.get('apps/api/canary.yaml')!)).toEqual(['-  replicas: 1', '+  replicas: 2']);
@@ -56,7 +69,7 @@ describe('replicas', () => {
   it('counts a workload without spec.replicas as one replica and adds the field', () => {
     const text = shared.replace('  replicas: 0\n', '');
     expect(() => sameFile.readWeight(filesOf({ [SHARED]: text }))).toThrow('the canary runs 1 and the stable 3 replicas, 4 in all, but traffic.total is 3');
-    const after = sameFile.setWeight(filesOf({ [SHARED]: text }), 10).get(SHARED)!;
+    const after = sameFile.setWeight(filesOf({ [SHARED]: text }), 33).get(SHARED)!;
     expect(changedLines(text, after)).toEqual(['-  replicas: 3', '+  replicas: 2', '+  replicas: 1']);
     expect(after).toContain('  name: api-canary\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:v2\n  replicas: 1\n');
   });
