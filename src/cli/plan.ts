@@ -2,6 +2,8 @@
 import { parseArgs } from 'node:util';
 import { createTwoFilesPatch } from 'diff';
 import type { Step } from '../config/opsbox.schema.js';
+import { formatVersion, parseImageReference, parseVersion } from '../manifests/image-ref.js';
+import { ManifestError } from '../manifests/errors.js';
 import { buildRolloutChange } from '../rollout/changes.js';
 import { commitMessage } from '../rollout/messages.js';
 import { checkCheckout, printProblems } from './checkout.js';
@@ -37,6 +39,11 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
     io.stderr.write(`opsbox plan: --service and --to are required\n\n${USAGE}`);
     return EXIT_USAGE;
   }
+  const version = parseVersion(to);
+  if (!version) {
+    io.stderr.write(`opsbox plan: ${notAVersion(to)}\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
   const checkout = await checkCheckout(parsed.positionals[0] ?? '.', [name]);
   if (checkout.kind === 'no-config') {
     io.stderr.write(`${checkout.message}\n`);
@@ -49,6 +56,11 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   const { files, config, check } = checkout;
   const service = config.services[name];
   const from = check.services.get(name)?.canaryVersion ?? '';
+  const stable = check.services.get(name)?.stableVersion;
+  if (stable !== undefined && formatVersion(version) === stable) {
+    io.stdout.write(`no rollout would start: ${stable} is already the stable version of ${name}, and a merge that brings the canary to it starts nothing.\n`);
+    return EXIT_OK;
+  }
 
   // Work on an in-memory copy: each step's diff is against the state the previous step left.
   const working = new Map<string, string>();
@@ -70,14 +82,31 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
   };
 
   io.stdout.write(`plan for ${name}: ${from} → ${to} (${service.steps.length} steps)\n\n`);
-  for (const [index, step] of service.steps.entries()) {
-    io.stdout.write(`## step ${index + 1}: ${describeStep(step)}\n`);
-    if ('setWeight' in step) await commit('weight', step.setWeight, index);
-    else io.stdout.write('  (no commit)\n\n');
+  try {
+    for (const [index, step] of service.steps.entries()) {
+      io.stdout.write(`## step ${index + 1}: ${describeStep(step)}\n`);
+      if ('setWeight' in step) await commit('weight', step.setWeight, index);
+      else io.stdout.write('  (no commit)\n\n');
+    }
+    io.stdout.write('## promotion\n');
+    await commit('promote', 0);
+  } catch (error) {
+    // what the app would refuse at this commit: said where, like validate, not as a crash
+    if (!(error instanceof ManifestError)) throw error;
+    io.stderr.write(`${error.message}\n`);
+    return EXIT_INVALID;
   }
-  io.stdout.write('## promotion\n');
-  await commit('promote', 0);
   return EXIT_OK;
+}
+
+/** Why `--to` is not a version; a whole image reference gets the version it holds as a hint. */
+function notAVersion(to: string): string {
+  const reference = parseImageReference(to);
+  const inner = formatVersion(reference);
+  if (reference.repository && inner && parseVersion(inner)) {
+    return `--to takes the version only, not an image reference: for ${to} pass --to ${inner}`;
+  }
+  return `--to ${JSON.stringify(to)} is not an image version; use a tag (v2), a digest (sha256:…) or both (v2@sha256:…)`;
 }
 
 function describeStep(step: Step): string {

@@ -261,6 +261,25 @@ describe('opsbox plan: arguments and errors', () => {
     }
   });
 
+  it('exits 4 with a usage error, before any diff, when --to is not a version', async () => {
+    const reference = await plan([repo.dir, '--service', 'api', '--to', 'ghcr.io/org/app:1.2.3']);
+    expect(reference.code).toBe(EXIT_USAGE);
+    expect(reference.stdout).toBe('');
+    expect(reference.stderr).toContain('opsbox plan: --to takes the version only, not an image reference: for ghcr.io/org/app:1.2.3 pass --to 1.2.3\n');
+    const spaced = await plan([repo.dir, '--service', 'api', '--to', 'bad tag']);
+    expect(spaced.code).toBe(EXIT_USAGE);
+    expect(spaced.stdout).toBe('');
+    expect(spaced.stderr).toContain('opsbox plan: --to "bad tag" is not an image version; use a tag (v2), a digest (sha256:…) or both (v2@sha256:…)\n');
+    expect(spaced.stderr).toContain('Usage: opsbox plan');
+  });
+
+  it('says that no rollout would start when --to is the stable version', async () => {
+    const run = await plan([repo.dir, '--service', 'api', '--to', 'v1']);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.stdout).toBe('no rollout would start: v1 is already the stable version of api, and a merge that brings the canary to it starts nothing.\n');
+    expect(run.stderr).toBe('');
+  });
+
   it('exits 1 with a message naming an unknown service', async () => {
     const run = await plan([repo.dir, '--service', 'nope', '--to', 'v2']);
     expect(run.code).toBe(EXIT_INVALID);
