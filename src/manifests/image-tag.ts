@@ -205,5 +205,48 @@ function pathSite(file: YamlFile, pathText: string, name: string | undefined, im
       { node, key },
     );
   }
-  return { label: key, key, node, version: bare, edits: (target) => [replaceScalar(file, node, formatVersion(target)!, { key })] };
+  const holds = bareFieldHolds(path, bare);
+  const refuse = (version: ImageVersion) => {
+    const mismatch = versionMismatch(holds, version);
+    if (mismatch) throw file.error('invalid-version', `${mismatch} ${bareFieldAdvice(file, doc, path)}`, { node, key });
+  };
+  refuse(bare);
+  return {
+    label: key,
+    key,
+    node,
+    version: bare,
+    edits: (target) => {
+      refuse(target);
+      return [replaceScalar(file, node, formatVersion(target)!, { key })];
+    },
+  };
+}
+
+/**
+ * What a key with a bare version holds, by its name (`tag`, `digest`) or else by its value. A
+ * chart renders a tag key as `repository:tag` and a digest key as `repository@digest`, so a
+ * digest in the one or a tag in the other renders an invalid image reference.
+ */
+type BareField = 'tag' | 'digest' | 'any';
+
+function bareFieldHolds(path: readonly PathSegment[], current: ImageVersion): BareField {
+  const last = path.at(-1);
+  if (typeof last === 'string' && /tag$/i.test(last)) return 'tag';
+  if (typeof last === 'string' && /digest$/i.test(last)) return 'digest';
+  if (current.tag) return 'tag';
+  return current.digest ? 'digest' : 'any';
+}
+
+function versionMismatch(holds: BareField, version: ImageVersion): string | undefined {
+  const text = formatVersion(version);
+  if (holds === 'tag' && version.digest && !version.tag) return `holds a tag, and the digest ${text} would render "repository:${text}", which is not a valid image reference.`;
+  if (holds === 'digest' && version.tag) return `holds a digest, and ${text} would render "repository@${text}", which is not a valid image reference.`;
+  return undefined;
+}
+
+function bareFieldAdvice(file: YamlFile, doc: YamlDocument, path: readonly PathSegment[]): string {
+  const digestKey = [...path.slice(0, -1), 'digest'];
+  const sibling = path.at(-1) !== 'digest' && file.lookup(doc, digestKey).found ? ` (${formatPath(digestKey)} is a separate key; OpsBox writes only the one \`path\` names)` : '';
+  return `Bump with a tag or tag@digest, or point \`path\` at a key that holds the full image reference${sibling}.`;
 }

@@ -260,6 +260,29 @@ describe('explicit paths', () => {
     expect(changedLines(before, after)).toEqual(['-  tag: "v1"', '+  tag: "v2"']);
   });
 
+  it('refuses a digest for a tag key, which a chart would render as repository:sha256:…', () => {
+    const before = manifestFixture('values.yaml');
+    const location = { file: 'apps/api/values.yaml', path: 'image.tag' };
+    const digest = `sha256:${'a'.repeat(64)}`;
+    const error = thrown(() => setImageVersion(before, location, API, digest));
+    expect(error.code).toBe('invalid-version');
+    expect(error.message).toBe(
+      `apps/api/values.yaml:7:8: image.tag: holds a tag, and the digest ${digest} would render "repository:${digest}", which is not a valid image reference. Bump with a tag or tag@digest, or point \`path\` at a key that holds the full image reference.`,
+    );
+    // a tag with its digest renders repository:v2@sha256:…, which is valid
+    expect(readImageVersion(setImageVersion(before, location, API, `v2@${digest}`), location, API)).toBe(`v2@${digest}`);
+    // a canary bumped that way is refused when it is read, before a rollout starts
+    const bumped = before.replace('tag: "v1"', `tag: "${digest}"\n  digest: ""`);
+    expect(thrown(() => readImageVersion(bumped, location, API)).message).toContain('(image.digest is a separate key; OpsBox writes only the one `path` names)');
+  });
+
+  it('refuses a tag for a digest key', () => {
+    const before = `image:\n  digest: sha256:${'b'.repeat(64)}\n`;
+    const location = { file: 'values.yaml', path: 'image.digest' };
+    expect(setImageVersion(before, location, API, `sha256:${'c'.repeat(64)}`)).toBe(`image:\n  digest: sha256:${'c'.repeat(64)}\n`);
+    expect(thrown(() => setImageVersion(before, location, API, 'v2')).message).toContain('image.digest: holds a digest, and v2 would render "repository@v2"');
+  });
+
   it('keeps the repository of a full reference', () => {
     const before = manifestFixture('values-reference.yaml');
     const location = { file: 'values.yaml', path: 'api.image' };
