@@ -126,6 +126,17 @@ export const serviceSchema = z.strictObject({
   analysis: rolloutAnalysisSchema.optional(),
   onFailure: z.enum(['rollback', 'pause']).default('rollback'),
   sync: syncSchema,
+}).superRefine((service, ctx) => {
+  // a bump would change stable too, so canary and stable would never differ and no rollout start
+  const { canary, stable } = service;
+  if (canary.file === stable.file && canary.name === stable.name && canary.path === stable.path) {
+    const place = [canary.file, canary.name && `name ${canary.name}`, canary.path && `path ${canary.path}`].filter(Boolean).join(', ');
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stable'],
+      message: `points at the same place as canary (${place}), so a bump would change both and start no rollout; give stable its own file, or tell them apart with name (the workloads' metadata.name) or path`,
+    });
+  }
 });
 
 export const configSchema = z.strictObject({

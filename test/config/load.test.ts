@@ -73,6 +73,15 @@ describe('config problems', () => {
     expect(problems(MINIMAL.replace('setWeight: 10', 'setWeight: 110'))).toEqual(['.github/opsbox.yml:8:20: services.api.steps[0].setWeight: must be between 0 and 100']);
   });
 
+  it('refuse canary and stable at the same place, naming the file', () => {
+    expect(problems(MINIMAL.replace('stable: { file: apps/api/stable.yaml }', 'stable: { file: apps/api/canary.yaml }'))).toEqual([
+      '.github/opsbox.yml:5:13: services.api.stable: points at the same place as canary (apps/api/canary.yaml), so a bump would change both and start no rollout; give stable its own file, or tell them apart with name (the workloads\' metadata.name) or path',
+    ]);
+    const named = MINIMAL.replace('canary: { file: apps/api/canary.yaml }', 'canary: { file: apps/api/all.yaml, name: api }').replace('stable: { file: apps/api/stable.yaml }', 'stable: { file: apps/api/all.yaml, name: api }');
+    expect(problems(named)[0]).toContain('services.api.stable: points at the same place as canary (apps/api/all.yaml, name api)');
+    expect(parseConfigText(named.replace('all.yaml, name: api }\n    traffic', 'all.yaml, name: api-stable }\n    traffic')).ok).toBe(true);
+  });
+
   it('give YAML syntax errors their line and column', () => {
     const [problem] = problems('services:\n  api:\n\timage: x\n');
     expect(problem).toMatch(/^\.github\/opsbox\.yml:3:1: invalid YAML: /);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { canaryReplicas } from '../../src/traffic/replicas.js';
-import { changedLines, filesOf, manifestFixture, providerFor, thrown } from './helpers.js';
+import { createTrafficProvider } from '../../src/traffic/index.js';
+import { changedLines, filesOf, manifestFixture, providerFor, serviceWith, thrown } from './helpers.js';
 
 const SHARED = 'apps/api/deployments.yaml';
 const shared = manifestFixture('canary-and-stable.yaml');
@@ -75,11 +76,12 @@ describe('replicas', () => {
   });
 
   it('needs names when one file holds both workloads', () => {
-    const unnamed = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED }, stable: { file: SHARED } });
+    // both unnamed is refused by the config already (the same place twice)
+    const unnamed = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED } });
     const error = thrown(() => unnamed.readWeight(filesOf({ [SHARED]: shared })));
     expect(error.code).toBe('ambiguous');
     expect(error.message).toBe(
-      `${SHARED}: 2 workloads run ghcr.io/acme/api (Deployment api-stable, Deployment api-canary); set canary.name to the metadata.name of the canary one.`,
+      `${SHARED}: 2 workloads run ghcr.io/acme/api (Deployment api-stable, Deployment api-canary); set stable.name to the metadata.name of the stable one.`,
     );
   });
 
@@ -98,7 +100,9 @@ describe('replicas', () => {
   });
 
   it('refuses canary and stable that are the same workload', () => {
-    const same = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-stable' }, stable: { file: SHARED, name: 'api-stable' } });
+    // the config refuses the same name twice; here the two names resolve to one workload
+    const service = serviceWith({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-stable' }, stable: { file: SHARED, name: 'api-canary' } });
+    const same = createTrafficProvider({ ...service, stable: { file: SHARED, name: 'api-stable' } });
     expect(thrown(() => same.readWeight(filesOf({ [SHARED]: shared }))).code).toBe('workload-not-found');
   });
 });
