@@ -4,7 +4,7 @@
  * people can show a command without running it.
  */
 import { COMMAND_NAMES, type ChatCommandName } from './commands.js';
-import { closestWord } from './did-you-mean.js';
+import { closestWord } from '../util/closest-word.js';
 
 export type ParsedComment =
   /** No command: ordinary discussion. */

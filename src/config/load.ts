@@ -3,7 +3,7 @@
  * when the source text is at hand, by line.
  */
 import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
-import type { z } from 'zod';
+import { explainIssues, type ExplainedIssue } from './issue-messages.js';
 import { CONFIG_PATH, configSchema, type OpsboxConfig } from './opsbox.schema.js';
 import { ConfigError, formatKeyPath, type ConfigProblem } from './problems.js';
 
@@ -16,10 +16,12 @@ export function validateConfig(raw: unknown, source?: { file?: string; text?: st
     return { ok: false, problems: [{ file, key: '', message: 'expected a mapping with `services:` (see the config reference in README.md)' }] };
   }
   const { _extends: _ignored, ...rest } = raw as Record<string, unknown>;
-  const parsed = configSchema.safeParse(rest);
+  // with the input in each issue, a wrong type is told apart from a missing key
+  const parsed = configSchema.safeParse(rest, { reportInput: true });
   if (parsed.success) return { ok: true, config: parsed.data };
   const located = source?.text ? locator(source.text) : undefined;
-  return { ok: false, problems: parsed.error.issues.map((issue) => toProblem(issue, file, located)) };
+  const lineOf = (path: PropertyKey[]) => located?.(path, true)?.line;
+  return { ok: false, problems: explainIssues(parsed.error.issues, rest, lineOf).map((issue) => toProblem(issue, file, located)) };
 }
 
 /** Parses and validates the config file's text; YAML syntax errors carry line and column. */
@@ -44,18 +46,10 @@ export function parseConfigOrThrow(text: string, file: string = CONFIG_PATH): Op
   return result.config;
 }
 
-function toProblem(issue: z.core.$ZodIssue, file: string, locate?: Locate): ConfigProblem {
-  let path = [...issue.path];
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    message = `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}; check the spelling against the config reference`;
-    if (issue.keys.length === 1) path = [...path, issue.keys[0]];
-  } else if (issue.code === 'invalid_type' && issue.input === undefined) {
-    message = `is required (${issue.expected})`;
-  }
+function toProblem(issue: ExplainedIssue, file: string, locate?: Locate): ConfigProblem {
   // For an unknown key, point at the key itself, not at its value.
-  const pos = locate?.(path, issue.code === 'unrecognized_keys' && issue.keys.length === 1);
-  return { file, key: formatKeyPath(path), message, ...(pos ?? {}) };
+  const pos = locate?.(issue.path, issue.atKey);
+  return { file, key: formatKeyPath(issue.path), message: issue.message, ...(pos ?? {}) };
 }
 
 interface Position {

@@ -1,5 +1,4 @@
 import { describe, expect, it } from '@jest/globals';
-import { closestWord, editDistance } from '../../src/chatops/did-you-mean.js';
 import { parseComment, type ParsedComment } from '../../src/chatops/parse.js';
 
 const cmd = (name: string, extra: { full?: boolean; service?: string } = {}) => ({ kind: 'command', name, full: extra.full ?? false, ...(extra.service ? { service: extra.service } : {}) });
@@ -89,21 +88,5 @@ describe('parseComment', () => {
 
   it('takes null bodies as no command', () => {
     expect(parseComment(null)).toEqual({ kind: 'none' });
-  });
-});
-
-describe('did you mean', () => {
-  it('measures edits, counting a swap of neighbours once', () => {
-    expect(editDistance('abort', 'abort')).toBe(0);
-    expect(editDistance('abrot', 'abort')).toBe(1);
-    expect(editDistance('promte', 'promote')).toBe(1);
-    expect(editDistance('kitten', 'sitting')).toBe(3);
-  });
-
-  it('suggests only a clear nearest name', () => {
-    expect(closestWord('resme', ['resume', 'retry'])).toBe('resume');
-    expect(closestWord('xyz', ['resume', 'retry'])).toBeUndefined();
-    // equally near two names: no guess
-    expect(closestWord('ab', ['ac', 'ad'])).toBeUndefined();
   });
 });

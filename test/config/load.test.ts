@@ -55,7 +55,7 @@ describe('config problems', () => {
 
   it('point at an unknown key itself', () => {
     expect(problems(MINIMAL.replace('    steps:', '    synk: { delay: 1m }\n    steps:'))).toEqual([
-      '.github/opsbox.yml:7:5: services.api.synk: unknown key "synk"; check the spelling against the config reference',
+      '.github/opsbox.yml:7:5: services.api.synk: unknown key "synk"; did you mean "sync"?',
     ]);
   });
 
@@ -80,6 +80,49 @@ describe('config problems', () => {
     const named = MINIMAL.replace('canary: { file: apps/api/canary.yaml }', 'canary: { file: apps/api/all.yaml, name: api }').replace('stable: { file: apps/api/stable.yaml }', 'stable: { file: apps/api/all.yaml, name: api }');
     expect(problems(named)[0]).toContain('services.api.stable: points at the same place as canary (apps/api/all.yaml, name api)');
     expect(parseConfigText(named.replace('all.yaml, name: api }\n    traffic', 'all.yaml, name: api-stable }\n    traffic')).ok).toBe(true);
+  });
+
+  it('say that a valid Argo Rollouts step is not supported, instead of calling it unknown', () => {
+    for (const step of ['setCanaryScale: { weight: 10 }', 'experiment: { duration: 1h }', 'setHeaderRoute: { name: h }', 'setMirrorRoute: { name: m }']) {
+      const name = step.slice(0, step.indexOf(':'));
+      expect(problems(MINIMAL.replace('      - pause:\n', `      - ${step}\n`))).toEqual([
+        `.github/opsbox.yml:9:9: services.api.steps[1].${name}: "${name}" is an Argo Rollouts step that is not supported by OpsBox Canary; use setWeight, pause and analysis steps`,
+      ]);
+    }
+  });
+
+  it('suggest the key a misspelt one was meant to be, and drop the "required" of that key', () => {
+    expect(problems(MINIMAL.replace('    traffic:', '    trafic:'))).toEqual(['.github/opsbox.yml:6:5: services.api.trafic: unknown key "trafic"; did you mean "traffic"?']);
+    expect(problems(MINIMAL.replace('setWeight: 10', 'setweight: 10'))).toEqual(['.github/opsbox.yml:8:9: services.api.steps[0].setweight: unknown key "setweight"; did you mean "setWeight"?']);
+    expect(problems(MINIMAL.replace('      - pause:\n', '      - pause: { duraton: 1m }\n'))).toEqual([
+      '.github/opsbox.yml:9:18: services.api.steps[1].pause.duraton: unknown key "duraton"; did you mean "duration"?',
+    ]);
+  });
+
+  it('name where a mis-indented steps block was found', () => {
+    const outdented = MINIMAL.replace(/    steps:\n(.*\n)+/, '  steps:\n    - setWeight: 10\n');
+    expect(problems(outdented)).toEqual([
+      '.github/opsbox.yml:3:5: services.api.steps: is required (array); "steps:" was found at services.steps (line 7): check its indentation',
+      '.github/opsbox.yml:7:3: services.steps: "steps" is not a service but a key of one: indent it under its service (services.<name>.steps)',
+    ]);
+    const underTraffic = MINIMAL.replace('    traffic: { provider: replicas, total: 4 }\n    steps:\n', '    traffic:\n      provider: replicas\n      total: 4\n      steps:\n');
+    expect(problems(underTraffic)).toEqual([
+      '.github/opsbox.yml:9:7: services.api.traffic.steps: unknown key "steps" here; "steps" belongs at services.<name>.steps: check its indentation',
+      '.github/opsbox.yml:3:5: services.api.steps: is required (array); "steps:" was found at services.api.traffic.steps (line 9): check its indentation',
+    ]);
+  });
+
+  it("recognise Flagger's analysis block and point at the Argo syntax", () => {
+    const flagger = MINIMAL.replace('    steps:', '    analysis:\n      interval: 1m\n      threshold: 5\n      stepWeight: 10\n      metrics:\n        - name: request-success-rate\n          thresholdRange: { min: 99 }\n    steps:');
+    expect(problems(flagger)).toEqual([
+      ".github/opsbox.yml:7:5: services.api.analysis: this is Flagger's analysis (interval, threshold, stepWeight, metrics); OpsBox Canary uses Argo Rollouts' syntax: put the metrics in an AnalysisTemplate and reference it with analysis: { templates: [{ templateName: <name> }], args: [...] }, the weights as `- setWeight: N` steps (see the config reference)",
+    ]);
+  });
+
+  it('tell a value of the wrong type from a missing one', () => {
+    expect(problems(MINIMAL.replace(/    steps:\n(.*\n)+/, '    steps: setWeight 10\n'))).toEqual([
+      '.github/opsbox.yml:7:12: services.api.steps: Invalid input: expected array, received string',
+    ]);
   });
 
   it('give YAML syntax errors their line and column', () => {

@@ -1,4 +1,4 @@
-/** "Did you mean" for a mistyped command: the closest name within two edits, if one is clearly closest. */
+/** "Did you mean": the closest word within two edits, if one is clearly closest (commands, config keys). */
 
 export function closestWord<T extends string>(word: string, candidates: readonly T[], maxDistance = 2): T | undefined {
   let best: T | undefined;
