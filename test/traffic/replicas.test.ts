@@ -75,6 +75,12 @@ describe('replicas', () => {
     expect(after).toContain('  name: api-canary\nspec:\n  template:\n    spec:\n      containers:\n        - name: api\n          image: ghcr.io/acme/api:v2\n  replicas: 1\n');
   });
 
+  it('says that quotes make a replica count a string, instead of asking for the number it shows', () => {
+    const error = thrown(() => sameFile.readWeight(filesOf({ [SHARED]: shared.replace('  replicas: 3\n', '  replicas: "3"\n') })));
+    expect(error.code).toBe('invalid-weight');
+    expect(error.message).toContain('spec.replicas: the weight is the string "3"; write it without quotes, as a number.');
+  });
+
   it('needs names when one file holds both workloads', () => {
     // both unnamed is refused by the config already (the same place twice)
     const unnamed = providerFor({ provider: 'replicas', total: 3 }, { canary: { file: SHARED, name: 'api-canary' }, stable: { file: SHARED } });
