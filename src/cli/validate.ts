@@ -8,7 +8,8 @@ const USAGE = `Usage: opsbox validate [DIR]
 
 Checks the manifests checkout in DIR (default: the current folder): ${CONFIG_PATH}, that each
 service's files exist, that the canary and stable image tags can be found, that each traffic
-object has both backends, and that every analysis template exists and resolves.
+object has both backends, gives the canary 0% and can express every setWeight step, and that
+every analysis template exists and resolves.
 
 Prints each problem on its own line as "file:line: key: message" and exits 1, or exits 0.
 `;
