@@ -129,10 +129,15 @@ function flaggerAnalyses(raw: unknown): { path: PropertyKey[]; keys: string[] }[
   return found;
 }
 
-/** Entries of `services:` named like a key of a service (`steps`, `traffic`): a key indented too little. */
+/**
+ * Entries of `services:` named like a key of a service (`steps`, `traffic`) whose value is not a
+ * service: a key indented too little. A real service that happens to be called `sync` is left alone.
+ */
 function misplacedServiceKeys(raw: unknown): string[] {
   const serviceKeys = keysAt(CONFIG, ['services', '*']);
-  return Object.keys(objectAt(raw, ['services']) ?? {}).filter((name) => serviceKeys.includes(name));
+  return Object.entries(objectAt(raw, ['services']) ?? {})
+    .filter(([name, value]) => serviceKeys.includes(name) && !(isObject(value) && Object.keys(value).some((key) => serviceKeys.includes(key))))
+    .map(([name]) => name);
 }
 
 /** `; found "steps:" at services.steps (line 7): check its indentation`, or nothing. */

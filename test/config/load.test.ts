@@ -112,6 +112,11 @@ describe('config problems', () => {
     ]);
   });
 
+  it('take a service named like a service key for a service', () => {
+    const sync = MINIMAL.replace('  api:\n', '  sync:\n').replace('image: ghcr.io/acme/api', 'imag: ghcr.io/acme/api');
+    expect(problems(sync)).toEqual(['.github/opsbox.yml:3:5: services.sync.imag: unknown key "imag"; did you mean "image"?']);
+  });
+
   it("recognise Flagger's analysis block and point at the Argo syntax", () => {
     const flagger = MINIMAL.replace('    steps:', '    analysis:\n      interval: 1m\n      threshold: 5\n      stepWeight: 10\n      metrics:\n        - name: request-success-rate\n          thresholdRange: { min: 99 }\n    steps:');
     expect(problems(flagger)).toEqual([
