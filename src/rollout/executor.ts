@@ -3,6 +3,7 @@
  * engine may replay one after a crash: commits skip edits already in place, the revert PR and the
  * comments are found again by branch and marker.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
@@ -34,7 +35,7 @@ import { checkGates, configuredGates, type SyncGateName } from '../sync/gate.js'
 import { snapshotOf } from './analysis-snapshot.js';
 import { buildRevertChange, buildRolloutChange } from './changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
-import type { Effect, EffectResult, RolloutState } from './types.js';
+import type { Effect, EffectResult, RolloutState, StatusDigest } from './types.js';
 
 /** The installation client: Probot's Octokit, narrowed to what the edges use. */
 export type InstallationOctokit = Parameters<typeof commitChange>[0] &
@@ -91,7 +92,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
       case 'checkSync':
         return this.checkSync(octokit, state, effect);
       case 'report':
-        return this.report(octokit, state, effect.final);
+        return this.report(octokit, state, effect);
     }
   }
 
@@ -203,43 +204,72 @@ export class GitHubEffectExecutor implements EffectExecutor {
     }
   }
 
-  private async report(octokit: InstallationOctokit, state: RolloutState, final: boolean): Promise<EffectResult> {
+  /**
+   * The status comment and the check run, edited in place by their saved ids; the failure comment
+   * once a rollout is aborted. A part whose text did not change since it was last sent is not sent.
+   * Only a run that follows an earlier one (`started`) looks for objects whose ids were lost.
+   */
+  private async report(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'report' }>): Promise<EffectResult> {
     const { owner, repo } = state.repo;
+    const mayExist = effect.started === true;
+    const sent = state.statusDigest ?? {};
+    const digest: StatusDigest = {};
     const view = this.view(state);
-    const statusCommentId = await upsertComment(octokit, {
-      owner,
-      repo,
-      issueNumber: state.source.number,
-      commentId: state.statusCommentId,
-      body: renderStatusComment(view),
-      marker: statusMarker(state.id),
-    });
-    const check = renderCheckRun(view);
-    const checkRunId = await upsertCheckRun(octokit, {
-      owner,
-      repo,
-      headSha: state.source.mergeSha,
-      checkRunId: state.checkRunId,
-      // found again by the rollout id when a crash lost the saved checkRunId
-      externalId: state.id,
-      name: 'opsbox/canary',
-      status: check.status,
-      conclusion: check.conclusion,
-      title: check.title,
-      summary: check.summary,
-      text: check.text,
-    });
-    if (final && state.phase === 'Aborted') {
-      // A fresh comment notifies people; edits of the status comment do not.
-      await upsertComment(octokit, {
+
+    const commentBody = renderStatusComment(view);
+    digest.comment = digestOf(commentBody);
+    let statusCommentId = state.statusCommentId;
+    if (statusCommentId === undefined || digest.comment !== sent.comment) {
+      statusCommentId = await upsertComment(octokit, {
         owner,
         repo,
         issueNumber: state.source.number,
-        body: renderFailureComment(view),
-        marker: failureMarker(state.id, state.failure?.at),
+        commentId: state.statusCommentId,
+        body: commentBody,
+        marker: statusMarker(state.id),
+        mayExist,
       });
     }
-    return { type: 'report', statusCommentId, checkRunId };
+
+    const check = renderCheckRun(view);
+    digest.checkRun = digestOf(JSON.stringify(check));
+    let checkRunId = state.checkRunId;
+    if (checkRunId === undefined || digest.checkRun !== sent.checkRun) {
+      checkRunId = await upsertCheckRun(octokit, {
+        owner,
+        repo,
+        headSha: state.source.mergeSha,
+        checkRunId: state.checkRunId,
+        // found again by the rollout id when a crash lost the saved checkRunId
+        externalId: state.id,
+        name: 'opsbox/canary',
+        status: check.status,
+        conclusion: check.conclusion,
+        title: check.title,
+        summary: check.summary,
+        text: check.text,
+        mayExist,
+      });
+    }
+
+    let failureCommentId = state.failureCommentId;
+    if (effect.final && state.phase === 'Aborted') {
+      // A fresh comment notifies people; edits of the status comment do not.
+      const body = renderFailureComment(view);
+      digest.failure = digestOf(body);
+      if (failureCommentId === undefined || digest.failure !== sent.failure) {
+        failureCommentId = await upsertComment(octokit, {
+          owner,
+          repo,
+          issueNumber: state.source.number,
+          commentId: failureCommentId,
+          body,
+          marker: failureMarker(state.id, state.failure?.at),
+          mayExist,
+        });
+      }
+    }
+    return { type: 'report', statusCommentId, checkRunId, failureCommentId, digest };
   }
 
   private view(state: RolloutState) {
@@ -254,6 +284,11 @@ export class GitHubEffectExecutor implements EffectExecutor {
  */
 function rolloutFiles(service: ServiceConfig): string[] {
   return [...new Set([...createTrafficProvider(service).files, service.stable.file, service.canary.file])];
+}
+
+/** A short digest of a rendered text: enough to tell whether it changed since it was sent. */
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export function revertBranch(state: Pick<RolloutState, 'service' | 'to'>): string {
