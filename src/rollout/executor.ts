@@ -18,7 +18,7 @@ import { findOwnCommit, type ListCommitsOctokit } from '../github/own-commit.js'
 import { closePullRequest } from '../github/pull-request.js';
 import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
-import { RepoSnapshot } from '../github/snapshot.js';
+import { CachedCommitFiles, type SnapshotOctokit } from '../github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import {
@@ -45,7 +45,7 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
   Parameters<typeof closePullRequest>[0] &
   CommitStatusOctokit &
   ListCommitsOctokit &
-  ConstructorParameters<typeof RepoSnapshot>[0];
+  SnapshotOctokit;
 
 export interface GitHubExecutorOptions {
   /** An authenticated client for an installation (`app.auth(installationId)`). */
@@ -134,15 +134,17 @@ export class GitHubEffectExecutor implements EffectExecutor {
   }
 
   /**
-   * Templates are read again at the merge commit so no credential is ever stored with the state;
-   * the catalog of a merge commit is read once for all its analyses (a bounded number are kept).
+   * Templates come from the merge commit, never from the state, so no credential is ever stored
+   * with it: the rollout's start read them into the RevisionCache, and only a process that did not
+   * (a restart) reads them again, in one query. The catalog of a merge commit is parsed once for
+   * all its analyses (a bounded number are kept).
    */
   private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
     const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
     let catalog = this.catalogs.get(cacheKey);
     if (!catalog) {
-      const snapshot = new RepoSnapshot(octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
+      const snapshot = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
       catalog = loadTemplatesFromSource(snapshot, state.templatePaths);
       catalog.catch(() => this.catalogs.delete(cacheKey));
       this.catalogs.set(cacheKey, catalog);

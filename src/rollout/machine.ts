@@ -90,9 +90,10 @@ function onStart(d: Draft, now: number, deps: MachineDeps): void {
   if (d.s.history.length > 0) return; // already started: a replayed start changes nothing
   log(d, now, `rollout ${d.s.from} → ${d.s.to} started`);
   d.s.phase = 'Progressing';
-  // The first update creates the comment and the check run: people see at once that it started.
-  report(d, { urgent: true });
   enterStep(d, 0, now, deps);
+  // The first update creates the comment and the check run, after the first commit so it shows
+  // it, and at once: people see that the rollout started.
+  report(d, { urgent: true });
 }
 
 function onTick(d: Draft, now: number, deps: MachineDeps): void {

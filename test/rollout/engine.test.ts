@@ -68,7 +68,7 @@ function rollout(): RolloutState {
     stable: { file: 'apps/api/stable.yaml' },
     traffic: { provider: 'istio', file: 'apps/api/vs.yaml', stable: 'api-stable', canary: 'api-canary' },
     steps: [{ setWeight: 20 }, { analysis: { templates: [{ templateName: 'error-rate' }] } }, { setWeight: 60 }],
-    sync: { delay: '1s' },
+    sync: { delay: '10s' },
   });
   return newRollout({
     id: 'acme/manifests#7/api',
@@ -127,33 +127,54 @@ describe('RolloutEngine status updates', () => {
 
   const reports = () => executed.filter((e) => e.type === 'report');
 
+  /** The weight-20 step is applied (sync delay 10 s): the analysis starts and measures, which is no update of its own. */
+  const APPLIED = 10_000;
+  /** A /promote ends the analysis: the 60% commit is made at once. */
+  const PROMOTED = 10_500;
+
   it('creates the status with the first commit at once, then holds a later change until it is 2 s old', async () => {
     await engine.create(rollout());
-    // the first update (creating the comment and check run) is not held
-    expect(executed.map((e) => e.type)).toEqual(['report', 'commit']);
-    const pending = (await store.get(id))!.state.outbox;
-    expect(pending).toEqual([expect.objectContaining({ type: 'report', urgent: false, at: T0 })]);
+    // the first update (creating the comment and check run) shows the first commit and is not held
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'report']);
+    expect((await store.get(id))!.state.outbox).toEqual([]);
 
-    await tickAt(STATUS_COALESCE_MS - 1);
+    await tickAt(APPLIED);
+    now = T0 + PROMOTED;
+    await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: false }, actor: 'alice' });
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'report', 'measure', 'commit']);
+    expect((await store.get(id))!.state.outbox).toEqual([expect.objectContaining({ type: 'report', urgent: false, at: T0 + PROMOTED })]);
+
+    await tickAt(PROMOTED + STATUS_COALESCE_MS - 1);
     expect(reports()).toHaveLength(1);
-    await tickAt(STATUS_COALESCE_MS);
+    await tickAt(PROMOTED + STATUS_COALESCE_MS);
     expect(reports()).toHaveLength(2);
+    expect(reports()[1]).toMatchObject({ phase: 'Progressing', stepIndex: 2 });
     expect((await store.get(id))!.state.outbox).toEqual([]);
   });
 
   it('changes within 2 s of each other go out as one update that shows the last of them', async () => {
     await engine.create(rollout());
-    await tickAt(1_000); // the weight is applied: the analysis starts and measures (not an update of its own)
-    now = T0 + 1_500;
+    await tickAt(APPLIED);
+    now = T0 + PROMOTED;
     await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: false }, actor: 'alice' });
-    // the next commit is made at once; its update waits for the window the first change opened
-    expect(executed.map((e) => e.type)).toEqual(['report', 'commit', 'measure', 'commit']);
+    // a second change 1 s later joins the update waiting to be sent, and does not move its time
+    now = T0 + PROMOTED + 1_000;
+    await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: true }, actor: 'alice' });
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'report', 'measure', 'commit', 'commit', 'report']);
+    expect(reports()[1]).toMatchObject({ at: T0 + PROMOTED + 1_000, phase: 'Succeeded' });
+  });
 
-    await tickAt(STATUS_COALESCE_MS - 1);
-    expect(reports()).toHaveLength(1);
-    await tickAt(STATUS_COALESCE_MS);
+  it('a /status within 2 s of a commit sends the waiting update at once, both changes in one', async () => {
+    await engine.create(rollout());
+    await tickAt(APPLIED);
+    now = T0 + PROMOTED;
+    await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: false }, actor: 'alice' });
+    now = T0 + PROMOTED + 1_500;
+    await engine.dispatch(id, { type: 'command', command: { name: 'status' }, actor: 'rita' });
+    // /status asks to see it now: one update with both changes
     expect(reports()).toHaveLength(2);
-    expect(reports()[1]).toMatchObject({ at: T0 + STATUS_COALESCE_MS, phase: 'Progressing', stepIndex: 2 });
+    await tickAt(PROMOTED + STATUS_COALESCE_MS);
+    expect(reports()).toHaveLength(2);
   });
 
   it('shows a pause at once', async () => {
