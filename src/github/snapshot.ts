@@ -67,6 +67,11 @@ export class CommitSnapshot implements RepoFiles {
   private readonly folders = new Map<string, string[] | null>();
   private readonly texts = new Map<string, Promise<string>>();
   private readonly pending = new Map<string, Promise<void>>();
+  /**
+   * Whether `<sha>^` named the first parent: checked in the same query, so a server that read the
+   * revision otherwise costs one more query instead of a wrong "before" side.
+   */
+  private parentByRevision = true;
   /** The first parent, once read with `includeParent`; null for a root commit. */
   parentSha: string | null | undefined;
 
@@ -154,6 +159,11 @@ export class CommitSnapshot implements RepoFiles {
   private async queryAll(wants: SnapshotWants, includeParent: boolean): Promise<void> {
     const trees = new Set<string>();
     let deeper = await this.query(wants, includeParent, trees);
+    if (includeParent && this.parentSha && !this.parentByRevision && wants.parentFiles?.length) {
+      // `<sha>^` did not resolve to the parent the commit names: ask by the parent's own sha
+      for (const path of unique(wants.parentFiles)) this.parentFiles.delete(path);
+      await this.query({ parentFiles: wants.parentFiles }, false, trees);
+    }
     for (let round = 0; round < MAX_DEEPER_QUERIES && deeper.length > 0; round++) {
       deeper = await this.query({ folders: deeper }, false, trees);
     }
@@ -173,7 +183,8 @@ export class CommitSnapshot implements RepoFiles {
       requests.push({ alias: `o${requests.length}`, kind, path, expression });
     for (const path of unique(wants.files)) add('file', path, `${this.sha}:${path}`);
     // `^` is the first parent in git's revision syntax, which `expression` follows
-    for (const path of unique(wants.parentFiles)) add('parentFile', path, `${this.sha}^:${path}`);
+    const parent = this.parentSha && !this.parentByRevision ? this.parentSha : `${this.sha}^`;
+    for (const path of unique(wants.parentFiles)) add('parentFile', path, `${parent}:${path}`);
     for (const path of unique(wants.folders)) add('folder', path, `${this.sha}:${path}`);
     if (requests.length === 0 && !includeParent) return [];
 
@@ -185,14 +196,19 @@ export class CommitSnapshot implements RepoFiles {
     });
     if (includeParent) {
       variables.commit = this.sha;
+      variables.parent = `${this.sha}^`;
       fields.push('commit: object(expression: $commit) { ... on Commit { parents(first: 1) { nodes { oid } } } }');
+      fields.push('parent: object(expression: $parent) { ... on Commit { oid } }');
     }
     const declared = Object.keys(variables).map((name) => `$${name}: String!`).join(', ');
     const answer = (await this.octokit.graphql(`query(${declared}) { repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`, variables)) as RepositoryAnswer;
     const repository = answer.repository;
     if (!repository) throw new Error(`repository ${this.owner}/${this.repo} not found`);
 
-    if (includeParent) this.parentSha = repository.commit?.parents?.nodes[0]?.oid ?? null;
+    if (includeParent) {
+      this.parentSha = repository.commit?.parents?.nodes[0]?.oid ?? null;
+      this.parentByRevision = (repository.parent?.oid ?? null) === this.parentSha;
+    }
     const deeper: string[] = [];
     for (const request of requests) {
       const node = repository[request.alias] ?? null;

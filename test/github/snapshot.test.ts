@@ -57,6 +57,23 @@ describe('CommitSnapshot', () => {
     expect(gh.requests).toHaveLength(2);
   });
 
+  it('a server that does not read <sha>^ as the first parent costs one more query, never a wrong side', async () => {
+    const { gh, octokit } = fixture;
+    const { before, after } = mergeLike();
+    // a server without git's revision syntax: <sha>^ names nothing
+    const plain = {
+      request: octokit.request,
+      graphql: (query: string, variables: Record<string, unknown> = {}) =>
+        octokit.graphql(query, Object.fromEntries(Object.entries(variables).map(([k, v]) => [k, typeof v === 'string' ? v.replace('^', '~999') : v]))),
+    };
+    gh.resetRequests();
+    const snapshot = await CommitSnapshot.read(plain, owner, repo, after, { files: [CANARY], parentFiles: [CANARY] });
+
+    expect(snapshot.parentSha).toBe(before);
+    expect(await snapshot.readParentOptional(CANARY)).toBe('image: ghcr.io/acme/api:v2\n');
+    expect(gh.requests).toHaveLength(2);
+  });
+
   it('a root commit has no parent side', async () => {
     const { gh, octokit } = fixture;
     const root = gh.log(fullName, 'main').at(-1)!.sha;
