@@ -2,7 +2,8 @@
  * `POST /graphql` (and `/api/graphql`, where GitHub Enterprise Server answers it): the part of
  * GitHub's GraphQL API the app uses. `createCommitOnBranch` makes one verified commit with
  * compare-and-swap on `expectedHeadOid` (STALE_DATA when the branch is elsewhere), running the
- * same ref-update hooks as `PATCH /git/refs`; `repository` reads refs, commits, trees and blobs.
+ * same ref-update hooks as `PATCH /git/refs`; `repository` reads refs, commits (with their
+ * parents), trees and blobs, and `object(expression:)` follows git's revision syntax.
  * Queries are recorded as reads, mutations as writes.
  */
 import {
