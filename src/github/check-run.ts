@@ -27,6 +27,11 @@ export interface UpsertCheckRunOptions {
   detailsUrl?: string;
   /** Identifies the run among the runs of its name on `headSha` (e.g. the rollout id). */
   externalId?: string;
+  /**
+   * Whether an earlier call may have made the run without its id being kept (default true).
+   * False skips the search by `externalId`: the caller knows no such run was made.
+   */
+  mayExist?: boolean;
 }
 
 export const CHECK_RUN_NAME = 'opsbox/canary';
@@ -71,7 +76,7 @@ export async function upsertCheckRun(octokit: CheckRunOctokit, options: UpsertCh
       if (!isNotFound(error)) throw requestFailed(`updating check run ${checkRunId}`, error);
     }
   }
-  const existing = await findByExternalId(octokit, options, body.name);
+  const existing = options.mayExist === false ? undefined : await findByExternalId(octokit, options, body.name);
   if (existing !== undefined) {
     const { data } = await attempt(`updating check run ${existing}`, () =>
       octokit.rest.checks.update({ owner, repo, check_run_id: existing, ...body }),

@@ -28,6 +28,11 @@ export interface UpsertCommentOptions {
   marker: string;
   /** Pages of 100 comments searched for the marker (default 20). */
   maxPages?: number;
+  /**
+   * Whether an earlier call may have made the comment without its id being kept (default true).
+   * False skips the search for the marker: the caller knows no such comment was made.
+   */
+  mayExist?: boolean;
 }
 
 const PAGE_SIZE = 100;
@@ -70,7 +75,7 @@ export async function upsertComment(octokit: UpsertCommentOctokit, options: Upse
       if (!isNotFound(error)) throw requestFailed(`updating comment ${commentId}`, error);
     }
   }
-  const existing = await findMarked(octokit, options);
+  const existing = options.mayExist === false ? undefined : await findMarked(octokit, options);
   if (existing) {
     if (existing.body !== body) {
       await attempt(`updating comment ${existing.id}`, () =>

@@ -116,6 +116,17 @@ export async function ensureRevertPullRequest(octokit: RevertPrOctokit, options:
   const { owner, repo, base, branch, title, message, build } = options;
   const commitOptions = { owner, repo, branch, message, build, maxAttempts: options.maxAttempts, sleep: options.sleep, cache: options.cache };
 
+  // Usually there is no branch yet: make it at the base head the app last saw (its own rollback
+  // commit), and the commit on it needs no reads. A branch or pull request left over from an
+  // earlier attempt is found the long way below.
+  const knownBase = options.cache?.head(owner, repo, base);
+  if (knownBase && (await createBranch(octokit, options, knownBase))) {
+    options.cache?.setHead(owner, repo, branch, knownBase);
+    const commit = await commitChange(octokit, commitOptions);
+    if (commit.skipped) await nothingToPropose(octokit, options, true);
+    return openPull(octokit, options, commit.sha, true);
+  }
+
   const open = await findOpenPull(octokit, options);
   if (open) {
     const commit = await commitChange(octokit, commitOptions);
@@ -126,6 +137,25 @@ export async function ensureRevertPullRequest(octokit: RevertPrOctokit, options:
   const createdBranch = await prepareBranch(octokit, options);
   const commit = await commitChange(octokit, commitOptions);
   if (createdBranch && commit.skipped) await nothingToPropose(octokit, options, true);
+  return openPull(octokit, options, commit.sha, createdBranch);
+}
+
+/** Creates the branch at `sha`; false when it exists already. */
+async function createBranch(octokit: RevertPrOctokit, options: RevertPrOptions, sha: string): Promise<boolean> {
+  const { owner, repo, branch } = options;
+  try {
+    await octokit.rest.git.createRef({ owner, repo, ref: `refs/heads/${branch}`, sha });
+    return true;
+  } catch (error) {
+    if (isReferenceAlreadyExists(error)) return false;
+    throw requestFailed(`creating branch ${branch}`, error);
+  }
+}
+
+/** Opens the pull request, or finds the one that is open already. */
+async function openPull(octokit: RevertPrOctokit, options: RevertPrOptions, commitSha: string | null, createdBranch: boolean): Promise<RevertPrResult> {
+  const { owner, repo, base, branch, title } = options;
+  const commit = { sha: commitSha };
   try {
     const { data } = await octokit.rest.pulls.create({ owner, repo, title, head: branch, base, body: options.body });
     return { number: data.number, url: data.html_url, created: true, commitSha: commit.sha };

@@ -13,6 +13,8 @@ export class RevisionCache {
   /** Commit sha → path → content (null: the file does not exist at that commit). */
   private readonly commits = new Map<string, Map<string, string | null>>();
   private readonly heads = new Map<string, string>();
+  /** Commit sha → folder → every file under it (null: nothing there), as read at that commit. */
+  private readonly listings = new Map<string, Map<string, string[] | null>>();
 
   constructor(
     private readonly maxCommits = DEFAULT_MAX_COMMITS,
@@ -38,6 +40,17 @@ export class RevisionCache {
     const files = new Map(this.commits.get(parentSha) ?? []);
     for (const change of changes) files.set(change.path, change.content);
     remember(this.commits, commitSha, files, this.maxCommits);
+  }
+
+  /** The files under a folder at `commitSha` (`[path]` for a file, null: nothing), or undefined for "not known". */
+  listing(commitSha: string, folder: string): string[] | null | undefined {
+    return this.listings.get(commitSha)?.get(folder);
+  }
+
+  setListing(commitSha: string, folder: string, files: string[] | null): void {
+    const folders = this.listings.get(commitSha) ?? new Map<string, string[] | null>();
+    folders.set(folder, files);
+    remember(this.listings, commitSha, folders, this.maxCommits);
   }
 
   /** The head of a branch as the app last saw it (its own commit, or a read), if it saw one. */

@@ -4,7 +4,7 @@
  */
 import type { Logger } from 'pino';
 import type { RolloutStore } from '../state/store.js';
-import { transition, type MachineDeps } from './machine.js';
+import { mayCreateObjects, transition, type MachineDeps } from './machine.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
 
 /** Carries out one effect at the edges (GitHub, Prometheus). Must be idempotent. */
@@ -33,19 +33,29 @@ export interface EngineOptions {
   maxEffectsPerDrain?: number;
   /** Rollouts advanced at once by a tick. */
   tickConcurrency?: number;
+  /**
+   * How long a status update that is not urgent waits for more changes, counted from the first
+   * change it shows (default 2 s): changes this close together go out as one update.
+   */
+  coalesceMs?: number;
 }
+
+/** Status updates closer together than this are sent as one. */
+export const STATUS_COALESCE_MS = 2_000;
 
 export class RolloutEngine {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly clock: () => number;
   private readonly maxEffects: number;
   private readonly concurrency: number;
+  private readonly coalesceMs: number;
   private ticking: Promise<void> | undefined;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? Date.now;
     this.maxEffects = options.maxEffectsPerDrain ?? 50;
     this.concurrency = options.tickConcurrency ?? 8;
+    this.coalesceMs = options.coalesceMs ?? STATUS_COALESCE_MS;
   }
 
   get store(): RolloutStore {
@@ -112,14 +122,28 @@ export class RolloutEngine {
     // Run the outbox: each result goes back through the machine and is stored before the next effect.
     for (let n = 0; n < this.maxEffects; n++) {
       const now = this.clock();
-      const effect = state.outbox.find((e) => (e.notBefore ?? 0) <= now);
+      const effect = state.outbox.find((e) => (e.notBefore ?? 0) <= now && !this.held(e, now));
       if (!effect) break;
+      if (!effect.started && mayCreateObjects(state, effect)) {
+        // Stored before it runs: a run after a crash knows to look for what this one made.
+        const marked = transition(state, { type: 'effectStarted', effectId: effect.id }, now, this.options.machine);
+        version = await this.options.store.put(marked.state, version);
+        state = marked.state;
+      }
       const outcome = await this.execute(state, effect);
       const next = transition(state, outcome, this.clock(), this.options.machine);
       version = await this.options.store.put(next.state, version);
       state = next.state;
     }
     return { ...result, state };
+  }
+
+  /**
+   * A status update that is not urgent waits until changes stop coming in; the rollout stays due
+   * meanwhile (its outbox is not empty), so the next tick sends it.
+   */
+  private held(effect: Effect, now: number): boolean {
+    return effect.type === 'report' && !effect.urgent && effect.at !== undefined && now < effect.at + this.coalesceMs;
   }
 
   private async execute(state: RolloutState, effect: Effect): Promise<RolloutEvent> {

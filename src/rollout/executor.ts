@@ -3,6 +3,7 @@
  * engine may replay one after a crash: commits skip edits already in place, the revert PR and the
  * comments are found again by branch and marker.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
@@ -17,7 +18,7 @@ import { findOwnCommit, type ListCommitsOctokit } from '../github/own-commit.js'
 import { closePullRequest } from '../github/pull-request.js';
 import { ensureRevertPullRequest } from '../github/revert-pr.js';
 import { RevisionCache } from '../github/revision-cache.js';
-import { RepoSnapshot } from '../github/snapshot.js';
+import { CachedCommitFiles, type SnapshotOctokit } from '../github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import {
@@ -34,7 +35,7 @@ import { checkGates, configuredGates, type SyncGateName } from '../sync/gate.js'
 import { snapshotOf } from './analysis-snapshot.js';
 import { buildRevertChange, buildRolloutChange } from './changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
-import type { Effect, EffectResult, RolloutState } from './types.js';
+import type { Effect, EffectResult, RolloutState, StatusDigest } from './types.js';
 
 /** The installation client: Probot's Octokit, narrowed to what the edges use. */
 export type InstallationOctokit = Parameters<typeof commitChange>[0] &
@@ -44,7 +45,7 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
   Parameters<typeof closePullRequest>[0] &
   CommitStatusOctokit &
   ListCommitsOctokit &
-  ConstructorParameters<typeof RepoSnapshot>[0];
+  SnapshotOctokit;
 
 export interface GitHubExecutorOptions {
   /** An authenticated client for an installation (`app.auth(installationId)`). */
@@ -91,7 +92,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
       case 'checkSync':
         return this.checkSync(octokit, state, effect);
       case 'report':
-        return this.report(octokit, state, effect.final);
+        return this.report(octokit, state, effect);
     }
   }
 
@@ -133,15 +134,17 @@ export class GitHubEffectExecutor implements EffectExecutor {
   }
 
   /**
-   * Templates are read again at the merge commit so no credential is ever stored with the state;
-   * the catalog of a merge commit is read once for all its analyses (a bounded number are kept).
+   * Templates come from the merge commit, never from the state, so no credential is ever stored
+   * with it: the rollout's start read them into the RevisionCache, and only a process that did not
+   * (a restart) reads them again, in one query. The catalog of a merge commit is parsed once for
+   * all its analyses (a bounded number are kept).
    */
   private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
     const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
     let catalog = this.catalogs.get(cacheKey);
     if (!catalog) {
-      const snapshot = new RepoSnapshot(octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
+      const snapshot = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
       catalog = loadTemplatesFromSource(snapshot, state.templatePaths);
       catalog.catch(() => this.catalogs.delete(cacheKey));
       this.catalogs.set(cacheKey, catalog);
@@ -203,43 +206,72 @@ export class GitHubEffectExecutor implements EffectExecutor {
     }
   }
 
-  private async report(octokit: InstallationOctokit, state: RolloutState, final: boolean): Promise<EffectResult> {
+  /**
+   * The status comment and the check run, edited in place by their saved ids; the failure comment
+   * once a rollout is aborted. A part whose text did not change since it was last sent is not sent.
+   * Only a run that follows an earlier one (`started`) looks for objects whose ids were lost.
+   */
+  private async report(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'report' }>): Promise<EffectResult> {
     const { owner, repo } = state.repo;
+    const mayExist = effect.started === true;
+    const sent = state.statusDigest ?? {};
+    const digest: StatusDigest = {};
     const view = this.view(state);
-    const statusCommentId = await upsertComment(octokit, {
-      owner,
-      repo,
-      issueNumber: state.source.number,
-      commentId: state.statusCommentId,
-      body: renderStatusComment(view),
-      marker: statusMarker(state.id),
-    });
-    const check = renderCheckRun(view);
-    const checkRunId = await upsertCheckRun(octokit, {
-      owner,
-      repo,
-      headSha: state.source.mergeSha,
-      checkRunId: state.checkRunId,
-      // found again by the rollout id when a crash lost the saved checkRunId
-      externalId: state.id,
-      name: 'opsbox/canary',
-      status: check.status,
-      conclusion: check.conclusion,
-      title: check.title,
-      summary: check.summary,
-      text: check.text,
-    });
-    if (final && state.phase === 'Aborted') {
-      // A fresh comment notifies people; edits of the status comment do not.
-      await upsertComment(octokit, {
+
+    const commentBody = renderStatusComment(view);
+    digest.comment = digestOf(commentBody);
+    let statusCommentId = state.statusCommentId;
+    if (statusCommentId === undefined || digest.comment !== sent.comment) {
+      statusCommentId = await upsertComment(octokit, {
         owner,
         repo,
         issueNumber: state.source.number,
-        body: renderFailureComment(view),
-        marker: failureMarker(state.id, state.failure?.at),
+        commentId: state.statusCommentId,
+        body: commentBody,
+        marker: statusMarker(state.id),
+        mayExist,
       });
     }
-    return { type: 'report', statusCommentId, checkRunId };
+
+    const check = renderCheckRun(view);
+    digest.checkRun = digestOf(JSON.stringify(check));
+    let checkRunId = state.checkRunId;
+    if (checkRunId === undefined || digest.checkRun !== sent.checkRun) {
+      checkRunId = await upsertCheckRun(octokit, {
+        owner,
+        repo,
+        headSha: state.source.mergeSha,
+        checkRunId: state.checkRunId,
+        // found again by the rollout id when a crash lost the saved checkRunId
+        externalId: state.id,
+        name: 'opsbox/canary',
+        status: check.status,
+        conclusion: check.conclusion,
+        title: check.title,
+        summary: check.summary,
+        text: check.text,
+        mayExist,
+      });
+    }
+
+    let failureCommentId = state.failureCommentId;
+    if (effect.final && state.phase === 'Aborted') {
+      // A fresh comment notifies people; edits of the status comment do not.
+      const body = renderFailureComment(view);
+      digest.failure = digestOf(body);
+      if (failureCommentId === undefined || digest.failure !== sent.failure) {
+        failureCommentId = await upsertComment(octokit, {
+          owner,
+          repo,
+          issueNumber: state.source.number,
+          commentId: failureCommentId,
+          body,
+          marker: failureMarker(state.id, state.failure?.at),
+          mayExist,
+        });
+      }
+    }
+    return { type: 'report', statusCommentId, checkRunId, failureCommentId, digest };
   }
 
   private view(state: RolloutState) {
@@ -254,6 +286,11 @@ export class GitHubEffectExecutor implements EffectExecutor {
  */
 function rolloutFiles(service: ServiceConfig): string[] {
   return [...new Set([...createTrafficProvider(service).files, service.stable.file, service.canary.file])];
+}
+
+/** A short digest of a rendered text: enough to tell whether it changed since it was sent. */
+function digestOf(text: string): string {
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
 export function revertBranch(state: Pick<RolloutState, 'service' | 'to'>): string {

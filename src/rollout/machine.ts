@@ -32,10 +32,10 @@ export const EFFECT_RETRY_MS = 15_000;
 /** Effects that keep failing are given up after this many attempts. */
 export const MAX_EFFECT_ATTEMPTS = 5;
 
-type Draft = { s: RolloutState; effects: Effect[]; rejected?: string; duplicate?: boolean };
+type Draft = { s: RolloutState; effects: Effect[]; now: number; rejected?: string; duplicate?: boolean };
 
 export function transition(state: RolloutState, event: RolloutEvent, now: number, deps: MachineDeps): Transition {
-  const draft: Draft = { s: structuredClone(state), effects: [] };
+  const draft: Draft = { s: structuredClone(state), effects: [], now };
   draft.s.updatedAt = now;
   switch (event.type) {
     case 'start':
@@ -43,6 +43,9 @@ export function transition(state: RolloutState, event: RolloutEvent, now: number
       break;
     case 'tick':
       onTick(draft, now, deps);
+      break;
+    case 'effectStarted':
+      onEffectStarted(draft, event.effectId);
       break;
     case 'effectDone':
       onEffectDone(draft, event.effectId, event.result, now, deps);
@@ -68,6 +71,18 @@ export function isTerminal(state: Pick<RolloutState, 'phase'>): boolean {
   return TERMINAL_PHASES.includes(state.phase);
 }
 
+/**
+ * Whether running the effect may create a GitHub object whose id the state learns only from the
+ * effect's result: such an effect is marked `started` (and stored) before it first runs, so a run
+ * after a lost result knows to look for what the earlier one made.
+ */
+export function mayCreateObjects(state: RolloutState, effect: Effect): boolean {
+  if (effect.type === 'openRevertPr') return true;
+  if (effect.type !== 'report') return false;
+  if (state.statusCommentId === undefined || state.checkRunId === undefined) return true;
+  return effect.final && state.phase === 'Aborted' && state.failureCommentId === undefined;
+}
+
 // ---------------------------------------------------------------------------------------------
 // events
 
@@ -75,8 +90,10 @@ function onStart(d: Draft, now: number, deps: MachineDeps): void {
   if (d.s.history.length > 0) return; // already started: a replayed start changes nothing
   log(d, now, `rollout ${d.s.from} → ${d.s.to} started`);
   d.s.phase = 'Progressing';
-  report(d);
   enterStep(d, 0, now, deps);
+  // The first update creates the comment and the check run, after the first commit so it shows
+  // it, and at once: people see that the rollout started.
+  report(d, { urgent: true });
 }
 
 function onTick(d: Draft, now: number, deps: MachineDeps): void {
@@ -95,6 +112,11 @@ function onTick(d: Draft, now: number, deps: MachineDeps): void {
   } else {
     measureIfDue(d, stepKey(s.stepIndex), step.run, now, deps);
   }
+}
+
+function onEffectStarted(d: Draft, effectId: number): void {
+  const effect = d.s.outbox.find((e) => e.id === effectId);
+  if (effect) effect.started = true;
 }
 
 function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: number, deps: MachineDeps): void {
@@ -117,7 +139,7 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
         s.phase = 'Succeeded';
         s.finishedAt = now;
         log(d, now, `promoted ${s.to} to stable`);
-        report(d, true);
+        report(d, { final: true });
       } else {
         addEffect(d, { type: 'openRevertPr' });
       }
@@ -140,7 +162,7 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       }
       s.phase = 'Aborted';
       s.finishedAt = now;
-      report(d, true);
+      report(d, { final: true });
       break;
     case 'checkSync':
       if (result.type === 'checkSync') onSyncChecked(d, effect.step, result, now, deps);
@@ -155,6 +177,8 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       if (result.type === 'report') {
         s.statusCommentId = result.statusCommentId ?? s.statusCommentId;
         s.checkRunId = result.checkRunId ?? s.checkRunId;
+        s.failureCommentId = result.failureCommentId ?? s.failureCommentId;
+        if (result.digest) s.statusDigest = { ...s.statusDigest, ...result.digest };
       }
       break;
   }
@@ -179,7 +203,7 @@ function onEffectFailed(d: Draft, effectId: number, error: string, retryable: bo
     d.s.phase = 'Aborted';
     d.s.finishedAt = now;
     d.s.failure = { at: now, reason: `${d.s.failure?.reason ?? 'rollback'}; then ${describeEffect(effect)} failed: ${error}. Set the canary weight to 0 by hand.` };
-    report(d, true);
+    report(d, { final: true });
   }
 }
 
@@ -234,7 +258,7 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
         s.step.remainingMs = Math.max(0, s.step.until - now);
         s.step.until = undefined;
       }
-      report(d);
+      report(d, { urgent: true });
       return;
     }
     case 'resume': {
@@ -280,13 +304,16 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
       s.finishedAt = undefined;
       s.background = undefined;
       s.finishedRuns = {};
+      // the next failure gets a comment of its own
+      s.failureCommentId = undefined;
+      if (s.statusDigest) s.statusDigest = { ...s.statusDigest, failure: undefined };
       report(d);
       enterStep(d, 0, now, deps);
       return;
     }
     case 'status': {
       accept('/status');
-      report(d, isTerminal(s));
+      report(d, { final: isTerminal(s), urgent: true });
       return;
     }
     case 'help': {
@@ -307,7 +334,7 @@ function onSupersede(d: Draft, event: Extract<RolloutEvent, { type: 'supersede' 
   s.supersededBy = event.by;
   s.finishedAt = now;
   log(d, now, `superseded by ${event.to} from #${event.sourceNumber}`);
-  report(d, true);
+  report(d, { final: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -332,7 +359,7 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
       s.phase = 'Paused';
       s.pauseReason = 'step';
       log(d, now, `paused at step ${index + 1}: waiting for /promote or /resume`);
-      report(d);
+      report(d, { urgent: true });
     } else {
       s.step = { kind: 'pause', until: now + parseDuration(step.pause.duration) };
     }
@@ -342,8 +369,8 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
       fail(d, `the analysis of step ${index + 1} has no metrics to run`, now, deps, { forceRollback: false });
       return;
     }
+    // Not an update of its own: the step table shows it with the next visible change.
     s.step = { kind: 'analysis', run: deps.analysis.start(resolved.metrics, now) };
-    report(d);
     measureIfDue(d, stepKey(index), s.step.run, now, deps);
   }
 }
@@ -420,7 +447,7 @@ function fail(d: Draft, reason: string, now: number, deps: MachineDeps, options:
   if (s.serviceConfig.onFailure === 'pause' && !options.forceRollback) {
     s.phase = 'Paused';
     s.pauseReason = 'failure';
-    report(d);
+    report(d, { urgent: true });
     return;
   }
   stopRun(d, stepKey(s.stepIndex), now, deps);
@@ -429,7 +456,7 @@ function fail(d: Draft, reason: string, now: number, deps: MachineDeps, options:
   s.pauseReason = undefined;
   s.outbox = s.outbox.filter((e) => e.type !== 'measure' && e.type !== 'commit');
   addCommit(d, 'rollback', 0, null);
-  report(d);
+  report(d, { urgent: true });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -464,10 +491,11 @@ function judge(d: Draft, key: string, now: number, deps: MachineDeps): void {
     s.phase = 'Paused';
     s.pauseReason = 'inconclusive';
     log(d, now, `${label} was inconclusive${message ? ` (${message})` : ''}: holding at ${s.weight}%, waiting for /promote or /abort`);
-    report(d);
+    report(d, { urgent: true });
     return;
   }
   log(d, now, `${label} succeeded`);
+  report(d); // a verdict is shown, whatever the next step is
   enterStep(d, s.stepIndex + 1, now, deps);
 }
 
@@ -523,16 +551,22 @@ function addCommit(d: Draft, kind: CommitKind, weight: number, step: number | nu
   addEffect(d, { type: 'commit', kind, weight, step, message });
 }
 
-/** One pending status update at a time: a later one supersedes an earlier one not yet sent. */
-function report(d: Draft, final = false): void {
+/**
+ * One pending status update at a time: a later change joins the one not sent yet. `urgent` asks
+ * for it at once (a pause, a hold, a failure; a final update always is); otherwise the engine may
+ * hold it briefly so that changes close together go out as one update.
+ */
+function report(d: Draft, options: { final?: boolean; urgent?: boolean } = {}): void {
+  const final = options.final ?? false;
+  const urgent = final || (options.urgent ?? false);
   const pending = d.s.outbox.find((e) => e.type === 'report');
   if (pending && pending.type === 'report') {
     // Move it to the end so it reflects everything decided before it runs.
     d.s.outbox = d.s.outbox.filter((e) => e !== pending);
-    d.s.outbox.push({ ...pending, final: pending.final || final });
+    d.s.outbox.push({ ...pending, final: pending.final || final, urgent: pending.urgent || urgent, at: Math.min(pending.at ?? d.now, d.now) });
     return;
   }
-  addEffect(d, { type: 'report', final });
+  addEffect(d, { type: 'report', final, urgent, at: d.now });
 }
 
 function takeFromOutbox(s: RolloutState, effectId: number): Effect | undefined {

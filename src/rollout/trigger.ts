@@ -6,9 +6,10 @@
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import type { RevisionCache } from '../github/revision-cache.js';
-import { RepoSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
+import { CommitSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import type { SyncGateCheck } from '../sync/registry.js';
+import { createTrafficProvider } from '../traffic/index.js';
 import { newRollout } from './new-rollout.js';
 import { preflight } from './preflight.js';
 import type { RepoRef, RolloutState, SourcePullRequest } from './types.js';
@@ -32,7 +33,10 @@ export function rolloutId(pr: Pick<MergedPullRequest, 'repo' | 'number'>, servic
   return `${pr.repo.owner}/${pr.repo.repo}#${pr.number}/${service}`;
 }
 
-/** Reads both sides of the merge and decides which rollouts to start. */
+/**
+ * Reads both sides of the merge in one query and decides which rollouts to start: every service's
+ * canary file on both sides, its stable and traffic files, and the analysis templates at the merge.
+ */
 export async function planRollouts(
   octokit: SnapshotOctokit,
   config: OpsboxConfig,
@@ -47,23 +51,21 @@ export async function planRollouts(
   } = {},
 ): Promise<TriggerPlan> {
   const { owner, repo } = pr.repo;
-  const { data } = await octokit.request('GET /repos/{owner}/{repo}/git/commits/{commit_sha}', {
-    owner,
-    repo,
-    commit_sha: pr.mergeSha,
+  const services = Object.values(config.services);
+  const after = await CommitSnapshot.read(octokit, owner, repo, pr.mergeSha, {
+    files: services.flatMap((service) => [service.canary.file, service.stable.file, ...trafficFiles(service)]),
+    parentFiles: services.map((service) => service.canary.file),
+    folders: config.analysisTemplates,
   });
-  const parent = (data as { parents: { sha: string }[] }).parents[0]?.sha;
-  if (!parent) return { kind: 'none', reason: 'the merge commit has no parent' };
-  const before = new RepoSnapshot(octokit, owner, repo, parent);
-  const after = new RepoSnapshot(octokit, owner, repo, pr.mergeSha);
+  if (!after.parentSha) return { kind: 'none', reason: 'the merge commit has no parent' };
 
   const bumps: DetectedBump[] = [];
   const problems: ConfigProblem[] = [];
   for (const [name, service] of Object.entries(config.services)) {
     // Unchanged canary file (same blob): not a bump, and nothing to read.
-    const [beforeBlob, afterBlob] = await Promise.all([before.blobSha(service.canary.file), after.blobSha(service.canary.file)]);
+    const [beforeBlob, afterBlob] = await Promise.all([after.parentBlobSha(service.canary.file), after.blobSha(service.canary.file)]);
     if (beforeBlob === afterBlob) continue;
-    const [oldText, newText] = await Promise.all([before.readOptional(service.canary.file), after.readOptional(service.canary.file)]);
+    const [oldText, newText] = await Promise.all([after.readParentOptional(service.canary.file), after.readOptional(service.canary.file)]);
     if (newText === null) {
       problems.push({ file: '.github/opsbox.yml', key: `services.${name}.canary.file`, message: `the pull request removed ${service.canary.file}; restore it or update the config` });
       continue;
@@ -112,8 +114,9 @@ export async function planRollouts(
     }, now));
   }
   if (options.revisions && rollouts.length > 0) {
-    // The first commit of a rollout edits files just read at the merge commit: it needs no reads.
-    for (const { path, content } of await after.filesRead()) options.revisions.setFile(pr.mergeSha, path, content);
+    // The commits of a rollout edit files just read at the merge commit, and its analyses use the
+    // templates read with them: the executor needs no reads of its own.
+    await after.saveTo(options.revisions);
     options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
   }
   const allProblems = [...problems, ...checked.problems];
@@ -122,4 +125,13 @@ export async function planRollouts(
   }
   if (rollouts.length === 0) return { kind: 'none', reason: 'the canary was brought back to the stable version' };
   return { kind: 'start', rollouts, problems: allProblems };
+}
+
+/** The traffic files of a service; none when its traffic block cannot make a provider (preflight says why). */
+function trafficFiles(service: OpsboxConfig['services'][string]): readonly string[] {
+  try {
+    return createTrafficProvider(service).files;
+  } catch {
+    return [];
+  }
 }

@@ -112,6 +112,10 @@ export interface RolloutState {
   revertPr?: { number: number; url: string };
   statusCommentId?: number;
   checkRunId?: number;
+  /** The failure comment of the current failure (a /retry and a new failure post a new one). */
+  failureCommentId?: number;
+  /** Digests of what was last sent, so an update that would show the same text is not sent again. */
+  statusDigest?: StatusDigest;
   /** Ids of the last commands applied (comment ids), so a command replayed after a crash does nothing. */
   commandIds?: string[];
 
@@ -126,6 +130,19 @@ interface EffectBase {
   /** Failed attempts so far, and the earliest time of the next one. */
   attempts?: number;
   notBefore?: number;
+  /**
+   * Stored before an effect that may create GitHub objects (a comment, a check run, a pull
+   * request) first runs. Only a run that finds it set may look for objects an earlier run made
+   * and whose ids were lost (a crash, a failure half-way); a first run creates without looking.
+   */
+  started?: boolean;
+}
+
+/** Digests of the status comment, the check run and the failure comment as last sent. */
+export interface StatusDigest {
+  comment?: string;
+  checkRun?: string;
+  failure?: string;
 }
 
 export type Effect = EffectBase &
@@ -135,7 +152,11 @@ export type Effect = EffectBase &
     | { type: 'openRevertPr' }
     | { type: 'closeRevertPr'; number: number; reason: string }
     | { type: 'checkSync'; step: number; sha: string }
-    | { type: 'report'; final: boolean }
+    /**
+     * `at`: when the first change this update shows was decided; `urgent`: shown at once (a pause,
+     * a hold, a failure, the end), otherwise the engine sends it once changes stop coming in.
+     */
+    | { type: 'report'; final: boolean; urgent?: boolean; at?: number }
   );
 
 export type EffectResult =
@@ -144,7 +165,7 @@ export type EffectResult =
   | { type: 'openRevertPr'; number: number; url: string }
   | { type: 'closeRevertPr' }
   | { type: 'checkSync'; state: 'applied' | 'pending' | 'failed'; detail: string }
-  | { type: 'report'; statusCommentId?: number; checkRunId?: number };
+  | { type: 'report'; statusCommentId?: number; checkRunId?: number; failureCommentId?: number; digest?: StatusDigest };
 
 export type RolloutCommand =
   /**
@@ -168,6 +189,8 @@ export type RolloutCommand =
 export type RolloutEvent =
   | { type: 'start' }
   | { type: 'tick' }
+  /** An effect that may create GitHub objects is about to run for the first time (see `started`). */
+  | { type: 'effectStarted'; effectId: number }
   | { type: 'effectDone'; effectId: number; result: EffectResult }
   | { type: 'effectFailed'; effectId: number; error: string; retryable: boolean }
   /** `commandId` (the comment's id) makes a repeated command a no-op. */

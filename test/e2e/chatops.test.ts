@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { STATUS_COALESCE_MS } from '../../src/rollout/engine.js';
 import { AppHarness, FULL_NAME, bumpApi, weights } from '../support/app-harness.js';
 
 const CANARY = 'apps/api/canary.yaml';
@@ -70,6 +71,9 @@ describe('ChatOps end to end', () => {
     const state = await rollout();
     expect(state.stepIndex).toBe(2);
     expect(state.history).toContainEqual(expect.objectContaining({ actor: MAINTAINER, message: '/promote: step 2 ended by hand' }));
+    // the command and the commit it made go out as one update, once changes stop coming in
+    expect(statusComment(pr.number)).not.toContain('/promote: step 2 ended by hand');
+    await h.advance(STATUS_COALESCE_MS);
     expect(statusComment(pr.number)).toContain('/promote: step 2 ended by hand');
     expect(statusComment(pr.number)).toContain(MAINTAINER);
     expect(replies(pr.number)).toEqual([]);

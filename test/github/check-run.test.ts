@@ -59,6 +59,15 @@ describe('upsertCheckRun', () => {
     ]);
   });
 
+  it('creates the run with one request, without listing, when no earlier call can have made it', async () => {
+    const { gh, octokit } = fixture;
+    gh.resetRequests();
+    const id = await upsertCheckRun(octokit, { owner, repo, headSha, externalId: 'rollout-1', status: 'in_progress', title: 't', summary: 's', mayExist: false });
+
+    expect(gh.checkRuns(fullName, { headSha }).map((run) => run.id)).toEqual([id]);
+    expect(gh.requests.map((request) => `${request.method} ${request.path}`)).toEqual([`POST /repos/${fullName}/check-runs`]);
+  });
+
   it('cuts output to what GitHub accepts and refuses a completed run without a conclusion', async () => {
     const { gh, octokit } = fixture;
     await upsertCheckRun(octokit, { owner, repo, headSha, status: 'in_progress', title: 't', summary: 'x'.repeat(70000), text: 'y'.repeat(70000) });

@@ -35,6 +35,15 @@ describe('comments', () => {
     expect(gh.requests.map((request) => request.method)).toEqual(['GET', 'PATCH']);
   });
 
+  it('posts without searching for the marker when no earlier call can have made the comment', async () => {
+    const { gh, octokit } = fixture;
+    gh.resetRequests();
+    const id = await upsertComment(octokit, { owner, repo, issueNumber, body: 'step 1', marker: MARKER, mayExist: false });
+
+    expect(gh.comments(fullName, issueNumber).map((comment) => comment.id)).toEqual([id]);
+    expect(gh.requests.map((request) => request.method)).toEqual(['POST']);
+  });
+
   it('posts the comment again when the known one was deleted', async () => {
     const { gh, octokit } = fixture;
     const id = await upsertComment(octokit, { owner, repo, issueNumber, body: 'step 1', marker: MARKER });

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { FileChange } from '../../src/github/commit.js';
 import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
 import { ensureRevertPullRequest, type RevertPrOptions } from '../../src/github/revert-pr.js';
+import { RevisionCache } from '../../src/github/revision-cache.js';
 import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 const BRANCH = 'opsbox/revert/api-v2';
@@ -38,6 +39,36 @@ describe('ensureRevertPullRequest', () => {
     expect(gh.readFile(fullName, 'main', CANARY)).toBe('image: ghcr.io/acme/api:v2\n');
     const [pull] = gh.pullRequests(fullName);
     expect(pull).toMatchObject({ title: 'Revert api to v1 (canary v2 failed)', body: 'error-rate was 0.12 > 0.05', head: { ref: BRANCH }, base: { ref: 'main' } });
+  });
+
+  it('with the base head and its files known, makes the branch, the commit and the pull request in three requests', async () => {
+    const { gh, octokit } = fixture;
+    const base = gh.branchSha(fullName, 'main')!;
+    const cache = new RevisionCache();
+    cache.setHead(owner, repo, 'main', base);
+    cache.setFile(base, CANARY, gh.readFile(fullName, 'main', CANARY)!);
+    gh.resetRequests();
+
+    const result = await ensureRevertPullRequest(octokit, revertOptions({ cache }));
+    expect(result).toMatchObject({ number: 1, created: true });
+    expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST /repos/${fullName}/git/refs`,
+      'POST /api/graphql',
+      `POST /repos/${fullName}/pulls`,
+    ]);
+    expect(gh.log(fullName, BRANCH, { limit: 1 })[0].parents).toEqual([base]);
+    expect(gh.readFile(fullName, BRANCH, CANARY)).toBe('image: ghcr.io/acme/api:v1\n');
+  });
+
+  it('with the base head known, still finds the branch and pull request an earlier call made', async () => {
+    const { gh, octokit } = fixture;
+    const first = await ensureRevertPullRequest(octokit, revertOptions());
+    const cache = new RevisionCache();
+    cache.setHead(owner, repo, 'main', gh.branchSha(fullName, 'main')!);
+
+    const second = await ensureRevertPullRequest(octokit, revertOptions({ cache }));
+    expect(second).toMatchObject({ number: first.number, created: false });
+    expect(gh.pullRequests(fullName)).toHaveLength(1);
   });
 
   it('is idempotent: a second call finds the same branch and pull request', async () => {

@@ -3,7 +3,7 @@ import { toRunMetricSpec } from '../../src/analysis/run.js';
 import type { RunMetricSpec } from '../../src/analysis/types.js';
 import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schema.js';
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
-import { stepKey, transition } from '../../src/rollout/machine.js';
+import { mayCreateObjects, stepKey, transition } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
 import { makeMetric } from '../analysis/support.js';
@@ -325,10 +325,42 @@ describe('rollout state machine', () => {
 
   it('/promote --full drops a weight commit not made yet: one promotion commit', () => {
     const started = transition(rollout(), { type: 'start' }, T0, deps);
-    expect(started.state.outbox.map((e) => e.type)).toEqual(['report', 'commit']);
+    // the first update follows the first commit, so creating the comment shows it
+    expect(started.state.outbox.map((e) => e.type)).toEqual(['commit', 'report']);
     const full = transition(started.state, { type: 'command', command: { name: 'promote', full: true }, actor: 'octocat' }, T0, deps);
     const commits = full.state.outbox.filter((e) => e.type === 'commit');
     expect(commits).toEqual([expect.objectContaining({ kind: 'promote', weight: 0 })]);
+  });
+
+  it('says which updates are shown at once: the first, a pause, a failure; a command joins the waiting one', () => {
+    const reportOf = (state: RolloutState) => state.outbox.find((e) => e.type === 'report');
+    const started = transition(rollout(), { type: 'start' }, T0, deps);
+    expect(reportOf(started.state)).toMatchObject({ urgent: true, final: false, at: T0 });
+
+    const idle = { ...started.state, outbox: [] };
+    const promoted = transition(idle, { type: 'command', command: { name: 'status' }, actor: 'octocat' }, T0 + 1, deps);
+    expect(reportOf(promoted.state)).toMatchObject({ urgent: true });
+    const paused = transition(idle, { type: 'command', command: { name: 'pause' }, actor: 'octocat' }, T0 + 1, deps);
+    expect(reportOf(paused.state)).toMatchObject({ urgent: true, at: T0 + 1 });
+    const aborted = transition(idle, { type: 'command', command: { name: 'abort' }, actor: 'octocat' }, T0 + 1, deps);
+    expect(reportOf(aborted.state)).toMatchObject({ urgent: true });
+
+    // a change joining an update not sent yet keeps the time of the first change
+    const waiting = { ...idle, outbox: [{ id: 99, type: 'report' as const, final: false, urgent: false, at: T0 }] };
+    const resumedLater = transition({ ...waiting, phase: 'Paused' as const, pauseReason: 'command' as const }, { type: 'command', command: { name: 'resume' }, actor: 'octocat' }, T0 + 1_500, deps);
+    expect(resumedLater.state.outbox.filter((e) => e.type === 'report')).toEqual([expect.objectContaining({ id: 99, urgent: false, at: T0 })]);
+  });
+
+  it('an effect that may create objects is marked started by effectStarted; mayCreateObjects says which', () => {
+    const started = transition(rollout(), { type: 'start' }, T0, deps);
+    const report = started.state.outbox.find((e) => e.type === 'report')!;
+    expect(mayCreateObjects(started.state, report)).toBe(true);
+    const marked = transition(started.state, { type: 'effectStarted', effectId: report.id }, T0, deps);
+    expect(marked.state.outbox.find((e) => e.id === report.id)).toMatchObject({ started: true });
+    expect(marked.effects).toEqual([]);
+    const known = { ...started.state, statusCommentId: 1, checkRunId: 2 };
+    expect(mayCreateObjects(known, report)).toBe(false);
+    expect(mayCreateObjects(known, started.state.outbox.find((e) => e.type === 'commit')!)).toBe(false);
   });
 
   it('rejects commands that do not apply to the phase, changing nothing', () => {

@@ -82,6 +82,24 @@ describe('planning rollouts for a merge', () => {
     });
   });
 
+  it('reads both sides of the merge, the traffic and stable files and the templates in one GraphQL query', async () => {
+    const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
+    gh.resetRequests();
+    const plan = await planRollouts(octokit, config(), pr, T0);
+
+    expect(plan.kind).toBe('start');
+    expect(gh.requests.map((r) => [r.method, r.path, r.read])).toEqual([['POST', '/api/graphql', true]]);
+  });
+
+  it('gives the executor what it needs at the merge commit: files and template folders, with no request of its own', async () => {
+    const revisions = new RevisionCache();
+    const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
+    await planRollouts(octokit, config(), pr, T0, { revisions });
+    expect(revisions.listing(pr.mergeSha, 'analysis')).toEqual(['analysis/error-rate.yaml']);
+    expect(revisions.file(pr.mergeSha, 'analysis/error-rate.yaml')).toBe(files['analysis/error-rate.yaml']);
+    expect(revisions.file(pr.mergeSha, 'apps/api/virtualservice.yaml')).toBe(files['apps/api/virtualservice.yaml']);
+  });
+
   it('hands the files it read at the merge commit to the commit cache, with the merge as the branch head', async () => {
     const revisions = new RevisionCache();
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });

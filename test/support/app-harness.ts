@@ -171,6 +171,19 @@ export class AppHarness {
   }
 }
 
+/**
+ * The fixture repository with the api service stepping `20% → analysis → 60% → analysis → promote`
+ * instead of 10% and 50%: the rollout the request budget is stated for.
+ */
+export async function fixtureFilesWithApiWeights(first: number, second: number): Promise<Record<string, string>> {
+  const files = await fixtureFiles();
+  const config = files['.github/opsbox.yml'];
+  const changed = config.replace('      - setWeight: 10\n', `      - setWeight: ${first}\n`).replace('      - setWeight: 50\n', `      - setWeight: ${second}\n`);
+  if (changed === config) throw new Error('the fixture config no longer has the api weights 10 and 50');
+  files['.github/opsbox.yml'] = changed;
+  return files;
+}
+
 /** The canary Deployment with another image tag: the bump a person or Renovate would merge. */
 export function bumpApi(harnessFiles: string, to: string): string {
   return harnessFiles.replace(/ghcr\.io\/acme\/api:[^\s#]+/, `ghcr.io/acme/api:${to}`);

@@ -174,4 +174,31 @@ describe('fake GitHub GraphQL', () => {
     expect(missing.data).toEqual({ repository: null });
     expect(missing.errors[0]).toMatchObject({ type: 'NOT_FOUND', path: ['repository'], message: "Could not resolve to a Repository with the name 'acme/nope'." });
   });
+
+  it('object(expression:) follows git revision syntax: <sha>^:<path> is the first parent side; what does not exist is null', async () => {
+    const second = gh.commitFiles(fullName, 'main', { 'a.yaml': 'x: 2\n' });
+    const third = gh.commitFiles(fullName, 'main', { 'c.yaml': 'z: 3\n' });
+    const blob = '... on Blob { text }';
+    const result = await octokit.graphql<Record<string, any>>(
+      `query($owner: String!, $name: String!, $a: String!, $b: String!, $c: String!, $d: String!, $e: String!, $f: String!) {
+        repository(owner: $owner, name: $name) {
+          now: object(expression: $a) { ${blob} }
+          parent: object(expression: $b) { ${blob} }
+          twoBack: object(expression: $c) { ${blob} }
+          gone: object(expression: $d) { ${blob} }
+          beforeRoot: object(expression: $e) { ${blob} }
+          commit: object(expression: $f) { ... on Commit { parents(first: 1) { totalCount nodes { oid } } } }
+        }
+      }`,
+      { owner, name: repo, a: `${third}:a.yaml`, b: `${second}^:a.yaml`, c: `${third}~2:a.yaml`, d: `${third}^:c.yaml`, e: `${head}^:a.yaml`, f: third },
+    );
+    expect(result.repository).toEqual({
+      now: { text: 'x: 2\n' },
+      parent: { text: 'x: 1\n' },
+      twoBack: { text: 'x: 1\n' },
+      gone: null,
+      beforeRoot: null,
+      commit: { parents: { totalCount: 1, nodes: [{ oid: second }] } },
+    });
+  });
 });

@@ -2,7 +2,8 @@
  * `POST /graphql` (and `/api/graphql`, where GitHub Enterprise Server answers it): the part of
  * GitHub's GraphQL API the app uses. `createCommitOnBranch` makes one verified commit with
  * compare-and-swap on `expectedHeadOid` (STALE_DATA when the branch is elsewhere), running the
- * same ref-update hooks as `PATCH /git/refs`; `repository` reads refs, commits, trees and blobs.
+ * same ref-update hooks as `PATCH /git/refs`; `repository` reads refs, commits (with their
+ * parents), trees and blobs, and `object(expression:)` follows git's revision syntax.
  * Queries are recorded as reads, mutations as writes.
  */
 import {
@@ -45,7 +46,9 @@ const SCHEMA: Schema = {
       committer: 'GitActor',
       tree: 'Tree!',
       file: 'TreeEntry',
+      parents: 'CommitConnection!',
     },
+    CommitConnection: { totalCount: 'Int!', nodes: '[Commit]' },
     Tree: { id: 'ID!', oid: 'GitObjectID!', abbreviatedOid: 'String!', entries: '[TreeEntry!]' },
     TreeEntry: { name: 'String!', path: STRING, oid: 'GitObjectID!', mode: 'Int!', type: 'String!', object: 'GitObject' },
     Blob: { id: 'ID!', oid: 'GitObjectID!', abbreviatedOid: 'String!', text: STRING, byteSize: 'Int!', isBinary: 'Boolean', isTruncated: 'Boolean!' },
@@ -104,7 +107,7 @@ class Graph {
         if (typeof oid === 'string') return this.gitObject(repo, oid.toLowerCase(), '');
         if (typeof expression !== 'string') return null;
         const [revision, path] = expression.includes(':') ? [expression.slice(0, expression.indexOf(':')), expression.slice(expression.indexOf(':') + 1)] : [expression, undefined];
-        const commit = resolveCommitish(repo, revision);
+        const commit = resolveRevision(repo, revision);
         if (!commit) return null;
         return path === undefined ? this.gitObject(repo, commit, '') : this.entryAt(repo, commit, path)?.object ?? null;
       },
@@ -156,6 +159,11 @@ class Graph {
       committer: actor(commit.committer),
       tree: () => this.tree(repo, commit.tree, ''),
       file: ({ path }: Args) => this.entryAt(repo, sha, String(path))?.entry ?? null,
+      parents: ({ first }: Args) => ({
+        __typename: 'CommitConnection',
+        totalCount: commit.parents.length,
+        nodes: commit.parents.slice(0, typeof first === 'number' ? first : 100).map((parent) => this.commit(repo, parent)),
+      }),
     };
   }
 
@@ -294,6 +302,27 @@ class Graph {
     if (!repo.refs.has(refName)) throw new GraphqlFieldError('NOT_FOUND', `Could not resolve to a Ref with the name '${refName}'.`);
     return { repo, refName };
   }
+}
+
+/**
+ * A revision as git's rev-parse reads it, as far as the app uses it: a ref or commit followed by
+ * `^`, `^N` (the Nth parent; `^0` the commit itself) and `~N` (N first parents back). Undefined
+ * when any step leads nowhere (a root commit has no `^`).
+ */
+function resolveRevision(repo: Repo, revision: string): string | undefined {
+  const match = /^(.*?)((?:\^\d*|~\d*)*)$/.exec(revision);
+  if (!match || match[1] === '') return undefined;
+  let sha = resolveCommitish(repo, match[1]);
+  for (const step of match[2].match(/\^\d*|~\d*/g) ?? []) {
+    if (!sha) return undefined;
+    const count = step.length > 1 ? Number(step.slice(1)) : 1;
+    if (step.startsWith('^')) {
+      sha = count === 0 ? sha : repo.objects.getCommit(sha)?.parents[count - 1];
+    } else {
+      for (let i = 0; i < count && sha; i++) sha = repo.objects.getCommit(sha)?.parents[0];
+    }
+  }
+  return sha;
 }
 
 /** Input that does not fit the input type is refused before anything runs, like GitHub's coercion. */
