@@ -42,7 +42,7 @@ export class AppProcess {
   }
 
   /** Waits (bounded) until the server answers `/ping`. */
-  async ready(timeoutMs = 20_000): Promise<void> {
+  async ready(timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline && this.running) {
       try {
