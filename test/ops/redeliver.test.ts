@@ -94,13 +94,13 @@ describe('the fake GitHub delivery endpoints', () => {
     for (let i = 0; i < 3; i++) await github.deliverWebhook('ping', { zen: String(i) });
     const app = new Octokit({ baseUrl: github.apiUrl, auth: 'header.payload.signature', log: silentLog });
     const first = await app.request('GET /app/hook/deliveries', { per_page: 2 });
-    expect(first.data.map((d: { id: number }) => d.id)).toEqual(github.hookDeliveries().reverse().slice(0, 2).map((d) => d.id));
+    expect(first.data.map((d) => Number(d.id))).toEqual(github.hookDeliveries().reverse().slice(0, 2).map((d) => d.id));
     const cursor = new URL(/<([^>]+)>; rel="next"/.exec(first.headers.link!)![1]).searchParams.get('cursor');
     const second = await app.request('GET /app/hook/deliveries', { per_page: 2, cursor: cursor! });
-    expect(second.data.map((d: { id: number }) => d.id)).toEqual([github.hookDeliveries()[0].id]);
+    expect(second.data.map((d) => Number(d.id))).toEqual([github.hookDeliveries()[0].id]);
     expect(second.headers.link).toBeUndefined();
 
-    const one = await app.request('GET /app/hook/deliveries/{delivery_id}', { delivery_id: second.data[0].id });
+    const one = await app.request('GET /app/hook/deliveries/{delivery_id}', { delivery_id: Number(second.data[0].id) });
     expect(one.data).toMatchObject({ status_code: 0, status: 'failed to connect to host', request: { payload: { zen: '0' } } });
     await expect(app.request('POST /app/hook/deliveries/{delivery_id}/attempts', { delivery_id: 999_999 })).rejects.toMatchObject({ status: 404 });
 
