@@ -15,7 +15,8 @@ import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
-import { clusterAccessFromEnv } from './sync/kubernetes.js';
+import { clusterSourceFromEnv } from './sync/cluster-source.js';
+import type { ClusterAccess } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
 export interface RuntimeOptions {
@@ -66,7 +67,7 @@ export class Runtime {
     reportRenderer();
     const store = await FileRolloutStore.open(options.dataDir);
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
-    const cluster = clusterAccessFromEnv(options.env);
+    const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
     const revisions = new RevisionCache();
@@ -202,6 +203,14 @@ export class Runtime {
     await this.scheduler.stop();
     await this.store.close();
   }
+}
+
+/** The Kubernetes client is large (tens of MiB): it is loaded only where the app was given a cluster. */
+async function clusterAccess(env: Readonly<Record<string, string | undefined>>): Promise<ClusterAccess> {
+  const source = clusterSourceFromEnv(env);
+  if (source.kind === 'none') return { configured: false, reason: source.reason };
+  const { clusterAccessFromEnv } = await import('./sync/kubernetes.js');
+  return clusterAccessFromEnv(env);
 }
 
 /** Where links in comments point: github.com, or the GitHub Enterprise Server of GHE_HOST. */

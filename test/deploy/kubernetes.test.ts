@@ -78,6 +78,8 @@ describe('deploy/kubernetes rendered with kubectl kustomize', () => {
     const pod = deployment.spec.template.spec;
     const [container] = pod.containers;
     expect(pod.securityContext.runAsNonRoot).toBe(true);
+    // no API token without a component that needs the cluster
+    expect(pod.automountServiceAccountToken).toBe(false);
     expect(container.securityContext.readOnlyRootFilesystem).toBe(true);
     expect(container.livenessProbe.httpGet.path).toBe('/healthz');
     expect(container.readinessProbe.httpGet.path).toBe('/readyz');
@@ -106,6 +108,7 @@ describe('deploy/kubernetes rendered with kubectl kustomize', () => {
     for (const binding of objects.filter((o) => o.kind === 'RoleBinding')) {
       expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'opsbox-canary', namespace: 'opsbox' }]);
     }
+    expect(objects.find((o) => o.kind === 'Deployment')!.spec.template.spec.automountServiceAccountToken).toBe(true);
     const monitor = objects.find((o) => o.kind === 'ServiceMonitor')!;
     const metricsService = objects.find((o) => o.kind === 'Service' && o.metadata.name === 'opsbox-canary-metrics')!;
     for (const [key, value] of Object.entries(monitor.spec.selector.matchLabels)) expect(metricsService.metadata.labels[key]).toBe(value);
