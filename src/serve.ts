@@ -53,7 +53,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
 
   let metricsServer: MetricsServer | undefined;
   if (port !== undefined) {
-    metricsServer = await startMetricsServer(metrics, { port, host: env.HOST || undefined });
+    // on the same interface as the app (Probot's default is localhost; the container sets 0.0.0.0)
+    metricsServer = await startMetricsServer(metrics, { port, host: env.HOST || 'localhost' });
     log.info(`metrics on http://${env.HOST || 'localhost'}:${metricsServer.port}/metrics`);
   }
 
