@@ -4,12 +4,16 @@
  * on that data dir, against the fake GitHub and fake Prometheus of this process:
  * - idle tick: the clock before every wake time, CPU and wall time of one engine tick;
  * - 1,000 due: the clock at the next measurement of 1,000 of them, time until all are processed;
- * - memory: resident set of the app process with the 10,000 loaded, and of one with none.
+ * - memory: resident set of the app process with the 10,000 loaded, and of one with none, both
+ *   through tsx and compiled (`node dist/…`, as `npm start` and the container run it).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { AppHarness, bumpApi } from '../test/support/app-harness.js';
 import type { RolloutState } from '../src/rollout/types.js';
 import { FileRolloutStore } from '../src/state/file-store.js';
@@ -28,6 +32,9 @@ const WRITES_IN_FLIGHT = 64;
 const DAY_MS = 24 * 3600 * 1000;
 const TARGET_IDLE_TICK_CPU_MS = 50;
 const TARGET_MEMORY_MIB = 300;
+/** The production runtime (compiled JavaScript): idle, and with 10,000 active rollouts. */
+const TARGET_COMPILED_IDLE_MIB = 120;
+const TARGET_COMPILED_ACTIVE_MIB = 200;
 const APP_CHILD = new URL('./support/app-child.ts', import.meta.url);
 
 interface Memory {
@@ -63,8 +70,8 @@ async function storeCopies(dataDir: string, sample: RolloutState): Promise<void>
   await store.close();
 }
 
-async function startApp(harness: AppHarness, dataDir: string, now: number): Promise<Child> {
-  const child = Child.start(APP_CHILD);
+async function startApp(harness: AppHarness, dataDir: string, now: number, compiled = false): Promise<Child> {
+  const child = Child.start(APP_CHILD, {}, { compiled });
   const env = appEnv(harness.github, harness.prometheus.url, dataDir, await freePort());
   await child.call('start', { kind: 'opsbox', env, manualClock: now } satisfies StartArgs);
   return child;
@@ -118,6 +125,22 @@ export const schedulerBenchmark: Benchmark = {
       const githubRequests = harness.github.requests.length - requestsBefore;
       const after = await app.call<{ count: number; phases: Record<string, number> }>('rollouts');
       if (measured < DUE) throw new Error(`only ${measured} of ${DUE} due rollouts queried Prometheus`);
+      await app.stop();
+
+      log('scheduler: compiling (tsc -p tsconfig.json) for the compiled runtime');
+      await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-p', 'tsconfig.json'], {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        timeout: 300_000,
+      });
+      log('scheduler: compiled app process with none loaded');
+      const compiledEmpty = await startApp(harness, emptyDir, harness.now, true);
+      children.push(compiledEmpty);
+      const compiledIdle = await compiledEmpty.call<Memory>('memory');
+      await compiledEmpty.stop();
+      log(`scheduler: compiled app process with ${ACTIVE.toLocaleString('en-US')} loaded`);
+      const compiledApp = await startApp(harness, dataDir, harness.now, true);
+      children.push(compiledApp);
+      const compiledLoaded = await compiledApp.call<Memory>('memory');
 
       const figures = {
         activeRollouts: ACTIVE,
@@ -140,6 +163,14 @@ export const schedulerBenchmark: Benchmark = {
           emptyHeapUsedMiB: round(baseline.heapUsedMiB, 1),
           targetMiB: TARGET_MEMORY_MIB,
         },
+        compiledMemory: {
+          rssMiB: round(compiledLoaded.rssMiB, 1),
+          heapUsedMiB: round(compiledLoaded.heapUsedMiB, 1),
+          emptyRssMiB: round(compiledIdle.rssMiB, 1),
+          emptyHeapUsedMiB: round(compiledIdle.heapUsedMiB, 1),
+          targetIdleMiB: TARGET_COMPILED_IDLE_MIB,
+          targetActiveMiB: TARGET_COMPILED_ACTIVE_MIB,
+        },
       };
       return {
         figures,
@@ -158,6 +189,16 @@ export const schedulerBenchmark: Benchmark = {
               ['resident memory MiB, none loaded', figures.memory.emptyRssMiB, ''],
               ['heap used MiB, none loaded', figures.memory.emptyHeapUsedMiB, ''],
               ['app start with 10,000 stored, s', figures.startupSeconds, ''],
+            ],
+          },
+          {
+            title: 'scheduler: resident memory, tsx beside compiled (node dist/…, the production runtime)',
+            head: ['figure', 'tsx', 'compiled', 'target (compiled)'],
+            rows: [
+              ['resident MiB, none loaded', figures.memory.emptyRssMiB, figures.compiledMemory.emptyRssMiB, `≤ ${TARGET_COMPILED_IDLE_MIB}`],
+              [`resident MiB, ${ACTIVE.toLocaleString('en-US')} loaded`, figures.memory.rssMiB, figures.compiledMemory.rssMiB, `≤ ${TARGET_COMPILED_ACTIVE_MIB}`],
+              ['heap used MiB, none loaded', figures.memory.emptyHeapUsedMiB, figures.compiledMemory.emptyHeapUsedMiB, ''],
+              [`heap used MiB, ${ACTIVE.toLocaleString('en-US')} loaded`, figures.memory.heapUsedMiB, figures.compiledMemory.heapUsedMiB, ''],
             ],
           },
         ],

@@ -2,6 +2,7 @@
 import path from 'node:path';
 import type { ApplicationFunction, Probot } from 'probot';
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
+import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { ConfigOctokit } from './rollout/start.js';
@@ -9,6 +10,10 @@ import type { ConfigOctokit } from './rollout/start.js';
 export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'log'>> & {
   /** Receives the runtime once it exists (tests and benchmarks drive and stop it). */
   onRuntime?: (runtime: Runtime) => void;
+  /** Told what each webhook delivery came to (metrics). */
+  onDelivery?: (event: string, outcome: DeliveryOutcome | 'failed') => void;
+  /** Sees each installation client once it is made (metrics of GitHub requests). */
+  onOctokit?: (octokit: ConfigOctokit, installationId: number) => void;
 };
 
 export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
@@ -18,12 +23,24 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
       ...options,
       env,
       dataDir: options.dataDir ?? path.resolve(env.OPSBOX_DATA_DIR || '.data'),
-      auth: async (installationId) => (await app.auth(installationId)) as unknown as ConfigOctokit,
+      auth: async (installationId) => {
+        const octokit = (await app.auth(installationId)) as unknown as ConfigOctokit;
+        options.onOctokit?.(octokit, installationId);
+        return octokit;
+      },
       log: app.log,
     });
     options.onRuntime?.(runtime);
-    app.on('pull_request.closed', (context) => onPullRequestClosed(runtime, context));
-    app.on('issue_comment.created', (context) => onIssueCommentCreated(runtime, context));
+    const observed = async (event: string, handle: () => Promise<DeliveryOutcome>) => {
+      let outcome: DeliveryOutcome | 'failed' = 'failed';
+      try {
+        outcome = await handle();
+      } finally {
+        options.onDelivery?.(event, outcome);
+      }
+    };
+    app.on('pull_request.closed', (context) => observed(context.name, () => onPullRequestClosed(runtime, context)));
+    app.on('issue_comment.created', (context) => observed(context.name, () => onIssueCommentCreated(runtime, context)));
   };
 }
 

@@ -8,14 +8,15 @@ import { runCommand, type ChatOctokit, type CommandRequest } from './chatops/run
 import { RevisionCache } from './github/revision-cache.js';
 import { reportRenderer } from './report/render.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
-import { RolloutEngine } from './rollout/engine.js';
+import { RolloutEngine, type EngineObserver } from './rollout/engine.js';
 import { GitHubEffectExecutor } from './rollout/executor.js';
 import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
-import { clusterAccessFromEnv } from './sync/kubernetes.js';
+import { clusterSourceFromEnv } from './sync/cluster-source.js';
+import type { ClusterAccess } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
 export interface RuntimeOptions {
@@ -32,6 +33,8 @@ export interface RuntimeOptions {
   backgroundConcurrency?: number;
   /** How often accepted work that failed (GitHub down, say) is tried again; default one minute. */
   retryWorkEveryMs?: number;
+  /** Sees every rollout transition and effect (metrics, transition logs). */
+  observer?: EngineObserver;
 }
 
 /** Accepted work that keeps failing is given up after this many tries (and logged). */
@@ -44,6 +47,8 @@ export class Runtime {
   private readonly claimsRunning = new Set<string>();
   private readonly claimAttempts = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** Set by drain(): work is still claimed but left for the next process. */
+  private draining = false;
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -62,7 +67,7 @@ export class Runtime {
     reportRenderer();
     const store = await FileRolloutStore.open(options.dataDir);
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
-    const cluster = clusterAccessFromEnv(options.env);
+    const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
     const revisions = new RevisionCache();
@@ -76,7 +81,7 @@ export class Runtime {
       provider: options.provider,
       syncGates: cluster.configured ? clusterSyncGates(cluster.objects) : {},
     });
-    const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
+    const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
     await runtime.retryUnfinishedWork();
@@ -100,12 +105,14 @@ export class Runtime {
 
   /** Runs a claimed piece of work once at a time; the claim is finished when the work succeeds. */
   private claimed(claim: string, what: string, work: () => Promise<unknown>, options: { urgent?: boolean } = {}): void {
-    if (this.claimsRunning.has(claim)) return;
+    if (this.claimsRunning.has(claim) || this.draining) return;
     this.claimsRunning.add(claim);
     this.background(
       what,
       async () => {
         try {
+          // Claimed durably; the next process runs it (retryUnfinishedWork).
+          if (this.draining) return;
           await work();
           await this.store.finishWork(claim);
           this.claimAttempts.delete(claim);
@@ -178,12 +185,32 @@ export class Runtime {
     await this.engine.idle();
   }
 
+  /**
+   * Shutdown, before the webhook server closes: work that still arrives is claimed but not started,
+   * timers stop, no new effect starts and the ones in flight finish. The store stays open for the
+   * claims until stop().
+   */
+  async drain(): Promise<void> {
+    this.draining = true;
+    if (this.retryTimer) clearInterval(this.retryTimer);
+    await Promise.all([this.scheduler.stop(), this.engine.stopAtSafePoint()]);
+    await this.idle();
+  }
+
   async stop(): Promise<void> {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
     await this.store.close();
   }
+}
+
+/** The Kubernetes client is large (tens of MiB): it is loaded only where the app was given a cluster. */
+async function clusterAccess(env: Readonly<Record<string, string | undefined>>): Promise<ClusterAccess> {
+  const source = clusterSourceFromEnv(env);
+  if (source.kind === 'none') return { configured: false, reason: source.reason };
+  const { clusterAccessFromEnv } = await import('./sync/kubernetes.js');
+  return clusterAccessFromEnv(env);
 }
 
 /** Where links in comments point: github.com, or the GitHub Enterprise Server of GHE_HOST. */

@@ -1,8 +1,7 @@
 /**
- * `npm start`: the Probot server. Without APP_ID and a private key Probot serves its setup page,
- * which registers the app from app.yml.
+ * `npm start` (`node dist/src/server.js`): the Probot server with the app. Without APP_ID and a
+ * private key Probot serves its setup page, which registers the app from app.yml.
  */
-import { run } from 'probot';
-import { opsboxApp } from './index.js';
+import { serve } from './serve.js';
 
-await run(opsboxApp);
+await serve();

@@ -4,9 +4,12 @@
  * registers the same events and does nothing.
  */
 import { performance } from 'node:perf_hooks';
-import { ProbotOctokit, run, type Probot } from 'probot';
+import { ProbotOctokit, run, type ApplicationFunction, type Probot } from 'probot';
 import { createOpsboxApp } from '../../src/index.js';
 import type { Runtime } from '../../src/runtime.js';
+import { OpsboxMetrics } from '../../src/metrics/metrics.js';
+import { rolloutMetrics } from '../../src/metrics/rollout-metrics.js';
+import { observers, transitionLog } from '../../src/ops/transition-log.js';
 import { serve } from './child.js';
 
 export interface StartArgs {
@@ -49,10 +52,12 @@ serve({
   async start(args: StartArgs) {
     const manual = args.manualClock !== undefined;
     if (manual) now = args.manualClock!;
-    const appFn =
+    // as in production (src/serve.ts): the metrics and the transition log watch the engine
+    const metrics = new OpsboxMetrics(() => runtime?.store.states() ?? []);
+    const appFn: ApplicationFunction =
       args.kind === 'bare'
         ? bareApp
-        : createOpsboxApp({
+        : (app, options) => createOpsboxApp({
             env: args.env,
             dataDir: args.env.OPSBOX_DATA_DIR,
             clock: manual ? () => now : undefined,
@@ -60,7 +65,9 @@ serve({
             onRuntime: (created) => {
               runtime = created;
             },
-          });
+            observer: observers(rolloutMetrics(metrics), transitionLog(app.log)),
+            onDelivery: (event, outcome) => metrics.webhookDeliveries.inc({ event, outcome }),
+          })(app, options);
     const server = await run(appFn, {
       env: args.env as NodeJS.ProcessEnv,
       // Octokit's write throttle would pace the app's background work; off, that work is as heavy as it gets.

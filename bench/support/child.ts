@@ -4,6 +4,7 @@
  * in the child.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -50,11 +51,18 @@ export class Child {
     );
   }
 
-  /** Starts `entry` (a TypeScript file run through tsx) with the garbage collector exposed. */
-  static start(entry: URL, env: Record<string, string> = {}): Child {
-    const child = fork(fileURLToPath(entry), [], {
+  /**
+   * Starts `entry` with the garbage collector exposed: the TypeScript file run through tsx, or with
+   * `compiled` its JavaScript under dist/ (built beforehand with `tsc -p tsconfig.json`), as the
+   * production entrypoint runs.
+   */
+  static start(entry: URL, env: Record<string, string> = {}, options: { compiled?: boolean } = {}): Child {
+    const source = fileURLToPath(entry);
+    const file = options.compiled ? path.join(ROOT, 'dist', path.relative(ROOT, source).replace(/\.ts$/, '.js')) : source;
+    const loader = options.compiled ? [] : ['--import', 'tsx'];
+    const child = fork(file, [], {
       cwd: ROOT,
-      execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
+      execArgv: [...loader, '--expose-gc', ...(process.env.BENCH_CHILD_NODE_ARGS?.split(' ').filter(Boolean) ?? [])],
       env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', ...env },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
     });

@@ -3,14 +3,15 @@ import type { Context } from 'probot';
 import { parseComment } from '../chatops/parse.js';
 import type { CommandRequest } from '../chatops/run-command.js';
 import type { Runtime } from '../runtime.js';
+import type { DeliveryOutcome } from './outcome.js';
 
-export async function onIssueCommentCreated(runtime: Runtime, context: Context<'issue_comment.created'>): Promise<void> {
+export async function onIssueCommentCreated(runtime: Runtime, context: Context<'issue_comment.created'>): Promise<DeliveryOutcome> {
   const { comment, issue, repository, installation } = context.payload;
-  if (!issue.pull_request || !installation) return;
+  if (!issue.pull_request || !installation) return 'ignored';
   // Bots, the app itself included, never command a rollout.
-  if (comment.user?.type === 'Bot' || !comment.user) return;
+  if (comment.user?.type === 'Bot' || !comment.user) return 'ignored';
   const parsed = parseComment(comment.body);
-  if (parsed.kind === 'none') return;
+  if (parsed.kind === 'none') return 'ignored';
   const request: CommandRequest = {
     installationId: installation.id,
     owner: repository.owner.login,
@@ -22,6 +23,7 @@ export async function onIssueCommentCreated(runtime: Runtime, context: Context<'
   };
   // The comment id makes a redelivered webhook a no-op; the claim keeps the command until it is done.
   const key = `comment:${repository.full_name}:${comment.id}`;
-  if (!(await runtime.store.claimOnce(key, request))) return;
+  if (!(await runtime.store.claimOnce(key, request))) return 'duplicate';
   runtime.runCommand(key, request);
+  return 'claimed';
 }

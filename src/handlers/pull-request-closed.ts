@@ -1,11 +1,12 @@
 /** `pull_request.closed`: a merge into the default branch may start rollouts. Returns at once. */
 import type { Context } from 'probot';
 import type { Runtime } from '../runtime.js';
+import type { DeliveryOutcome } from './outcome.js';
 
-export async function onPullRequestClosed(runtime: Runtime, context: Context<'pull_request.closed'>): Promise<void> {
+export async function onPullRequestClosed(runtime: Runtime, context: Context<'pull_request.closed'>): Promise<DeliveryOutcome> {
   const { pull_request: pr, repository, installation } = context.payload;
-  if (!pr.merged || !pr.merge_commit_sha || !installation) return;
-  if (pr.base.ref !== repository.default_branch) return;
+  if (!pr.merged || !pr.merge_commit_sha || !installation) return 'ignored';
+  if (pr.base.ref !== repository.default_branch) return 'ignored';
   const merged = {
     repo: { installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch },
     number: pr.number,
@@ -17,6 +18,7 @@ export async function onPullRequestClosed(runtime: Runtime, context: Context<'pu
   // A redelivery carries the same merge commit: claiming the commit makes every repeat start nothing.
   // The claim keeps the pull request until its rollouts exist, so a crash in between loses nothing.
   const key = `merge:${repository.full_name}:${pr.merge_commit_sha}`;
-  if (!(await runtime.store.claimOnce(key, merged))) return;
+  if (!(await runtime.store.claimOnce(key, merged))) return 'duplicate';
   runtime.startForMerge(key, merged);
+  return 'claimed';
 }

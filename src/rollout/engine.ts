@@ -2,6 +2,7 @@
  * Runs rollouts: feeds events to the state machine one at a time per rollout, persists every
  * transition before acting on it, and executes the effects in the outbox.
  */
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { RolloutStore } from '../state/store.js';
 import { mayCreateObjects, transition, type MachineDeps } from './machine.js';
@@ -23,6 +24,15 @@ export class EffectError extends Error {
   }
 }
 
+/**
+ * Watches the engine at work (metrics, transition logs). It sees every stored transition and
+ * every effect run; it never changes what the engine does, and its errors are ignored.
+ */
+export interface EngineObserver {
+  transition?(before: RolloutState, event: RolloutEvent, after: RolloutState): void;
+  effect?(state: RolloutState, effect: Effect, seconds: number, failed: boolean): void;
+}
+
 export interface EngineOptions {
   store: RolloutStore;
   machine: MachineDeps;
@@ -38,6 +48,7 @@ export interface EngineOptions {
    * change it shows (default 2 s): changes this close together go out as one update.
    */
   coalesceMs?: number;
+  observer?: EngineObserver;
 }
 
 /** Status updates closer together than this are sent as one. */
@@ -50,6 +61,7 @@ export class RolloutEngine {
   private readonly concurrency: number;
   private readonly coalesceMs: number;
   private ticking: Promise<void> | undefined;
+  private stopping = false;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? Date.now;
@@ -96,7 +108,17 @@ export class RolloutEngine {
     }
   }
 
+  /**
+   * Shutdown: no new tick pass starts, and each rollout stops running its outbox after the effect
+   * in flight. What is left stays in the stored outbox and the next process runs it.
+   */
+  async stopAtSafePoint(): Promise<void> {
+    this.stopping = true;
+    await this.idle();
+  }
+
   private async runTick(): Promise<void> {
+    if (this.stopping) return;
     const due = this.options.store.dueIds(this.clock());
     for (let i = 0; i < due.length; i += this.concurrency) {
       const batch = due.slice(i, i + this.concurrency);
@@ -115,12 +137,13 @@ export class RolloutEngine {
     if (!stored) return undefined;
     const result = transition(stored.state, event, this.clock(), this.options.machine);
     let version = await this.options.store.put(result.state, stored.version);
+    this.observe((o) => o.transition?.(stored.state, event, result.state));
     let state = result.state;
     if (onDecided) {
       await onDecided(result).catch((error) => this.options.log?.warn({ err: error, rollout: id }, 'acknowledging an event failed'));
     }
     // Run the outbox: each result goes back through the machine and is stored before the next effect.
-    for (let n = 0; n < this.maxEffects; n++) {
+    for (let n = 0; n < this.maxEffects && !this.stopping; n++) {
       const now = this.clock();
       const effect = state.outbox.find((e) => (e.notBefore ?? 0) <= now && !this.held(e, now));
       if (!effect) break;
@@ -133,6 +156,8 @@ export class RolloutEngine {
       const outcome = await this.execute(state, effect);
       const next = transition(state, outcome, this.clock(), this.options.machine);
       version = await this.options.store.put(next.state, version);
+      const before = state;
+      this.observe((o) => o.transition?.(before, outcome, next.state));
       state = next.state;
     }
     return { ...result, state };
@@ -147,14 +172,26 @@ export class RolloutEngine {
   }
 
   private async execute(state: RolloutState, effect: Effect): Promise<RolloutEvent> {
+    const started = performance.now();
     try {
       const result = await this.options.executor.execute(state, effect);
+      this.observe((o) => o.effect?.(state, effect, (performance.now() - started) / 1000, false));
       return { type: 'effectDone', effectId: effect.id, result };
     } catch (error) {
+      this.observe((o) => o.effect?.(state, effect, (performance.now() - started) / 1000, true));
       const retryable = error instanceof EffectError ? error.retryable : true;
       const message = error instanceof Error ? error.message : String(error);
       this.options.log?.warn({ rollout: state.id, effect: effect.type, retryable, err: message }, 'effect failed');
       return { type: 'effectFailed', effectId: effect.id, error: message, retryable };
+    }
+  }
+
+  private observe(call: (observer: EngineObserver) => void): void {
+    if (!this.options.observer) return;
+    try {
+      call(this.options.observer);
+    } catch (error) {
+      this.options.log?.warn({ err: error }, 'a rollout observer failed');
     }
   }
 

@@ -63,6 +63,11 @@ export class FileRolloutStore implements RolloutStore {
       .sort((a, b) => b.startedAt - a.startedAt);
   }
 
+  /** Every rollout held, as stored (not copies: read only), for metrics computed when scraped. */
+  *states(): IterableIterator<Readonly<RolloutState>> {
+    for (const stored of this.rollouts.values()) yield stored.state;
+  }
+
   async forPullRequest(owner: string, repo: string, number: number): Promise<RolloutState[]> {
     const found: RolloutState[] = [];
     for (const { state } of this.rollouts.values()) {

@@ -5,9 +5,8 @@
  * access is something an operator grants, not something the app finds lying around.
  * Errors say what was read and what the API server answered, never a credential.
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { ApiException, CustomObjectsApi, KubeConfig, setHeaderMiddleware, type ObservableMiddleware } from '@kubernetes/client-node';
+import { clusterSourceFromEnv } from './cluster-source.js';
 
 export interface CustomObjectRef {
   group: string;
@@ -41,7 +40,6 @@ export class KubernetesApiError extends Error {
   }
 }
 
-const SERVICE_ACCOUNT_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 /** A read that takes longer than this is abandoned; the gate is asked again at the next poll. */
 const DEFAULT_TIMEOUT_MS = 10_000;
 
@@ -58,32 +56,25 @@ export function clusterAccessFromEnv(
 }
 
 function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): { config: KubeConfig; source: string } | { reason: string } {
-  const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
-  if (files.length > 0) {
-    const source = `KUBECONFIG (${files.join(path.delimiter)})`;
-    const config = new KubeConfig();
-    try {
-      config.loadFromFile(files[0]);
-      for (const file of files.slice(1)) {
-        const more = new KubeConfig();
-        more.loadFromFile(file);
-        // like kubectl: the first file that names a current context decides it
-        config.mergeConfig(more, Boolean(config.getCurrentContext()));
-      }
-    } catch (error) {
-      return { reason: `${source} could not be loaded (${loadFailure(error)})` };
-    }
-    return { config, source };
-  }
-  if (env.KUBERNETES_SERVICE_HOST) {
-    if (!existsSync(SERVICE_ACCOUNT_TOKEN)) {
-      return { reason: `the app runs in a cluster but has no service account token at ${SERVICE_ACCOUNT_TOKEN} (automountServiceAccountToken is off?)` };
-    }
-    const config = new KubeConfig();
+  const where = clusterSourceFromEnv(env);
+  if (where.kind === 'none') return { reason: where.reason };
+  const config = new KubeConfig();
+  if (where.kind === 'in-cluster') {
     config.loadFromCluster();
-    return { config, source: 'the in-cluster service account' };
+    return { config, source: where.source };
   }
-  return { reason: 'neither KUBECONFIG nor an in-cluster service account is set' };
+  try {
+    config.loadFromFile(where.files[0]);
+    for (const file of where.files.slice(1)) {
+      const more = new KubeConfig();
+      more.loadFromFile(file);
+      // like kubectl: the first file that names a current context decides it
+      config.mergeConfig(more, Boolean(config.getCurrentContext()));
+    }
+  } catch (error) {
+    return { reason: `${where.source} could not be loaded (${loadFailure(error)})` };
+  }
+  return { config, source: where.source };
 }
 
 /** A file system error code, never the parser's message: that quotes the file, credentials included. */

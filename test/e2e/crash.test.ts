@@ -7,13 +7,14 @@
  * a write reaches GitHub, or just after GitHub made it but before the app heard (and stored) it.
  */
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { StoredRollout } from '../../src/state/store.js';
 import { AppProcess } from '../support/app-process.js';
 import { freePort } from '../support/free-port.js';
-import { appCommitsOf, bumpApi, deliverWebhook, fixtureFiles, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
+import { fastFixture, storedRollouts } from '../support/process-fixture.js';
+import { appCommitsOf, bumpApi, deliverWebhook, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
 import { startCutProxy, type CutProxy, type CutRule, type ProxiedRequest } from '../support/cut-proxy.js';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 import { startFakePrometheus, type FakePrometheus } from '../support/fake-prometheus.js';
@@ -214,29 +215,6 @@ describe('kill -9 in the middle of an effect, then restart', () => {
 });
 
 type RolloutState = StoredRollout['state'];
-
-/** The fixture repository with durations short enough for a real clock: 1 s sync, two 1 s measurements. */
-async function fastFixture(prometheusUrl: string): Promise<Record<string, string>> {
-  const files = await fixtureFiles();
-  files['.github/opsbox.yml'] = replaceOnce(
-    replaceOnce(files['.github/opsbox.yml'], 'http://127.0.0.1:9090', prometheusUrl),
-    'delay: 30s',
-    'delay: 1s',
-  );
-  files['analysis/error-rate.yaml'] = replaceOnce(replaceOnce(files['analysis/error-rate.yaml'], 'interval: 1m', 'interval: 1s'), 'count: 3', 'count: 2');
-  return files;
-}
-
-function replaceOnce(text: string, from: string, to: string): string {
-  if (!text.includes(from)) throw new Error(`the fixture no longer contains "${from}"`);
-  return text.replace(from, to);
-}
-
-async function storedRollouts(dataDir: string): Promise<RolloutState[]> {
-  const dir = path.join(dataDir, 'rollouts');
-  const names = (await readdir(dir).catch(() => [] as string[])).filter((name) => name.endsWith('.json'));
-  return Promise.all(names.map(async (name) => (JSON.parse(await readFile(path.join(dir, name), 'utf8')) as StoredRollout).state));
-}
 
 /** A bounded wait that says what it waited for, with the app's output. */
 async function within<T>(promise: Promise<T>, what: string, child: AppProcess): Promise<T> {

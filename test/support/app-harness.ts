@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProbotOctokit, run, type Server } from 'probot';
-import { createOpsboxApp } from '../../src/index.js';
+import { createOpsboxApp, type AppOptions } from '../../src/index.js';
 import type { Runtime } from '../../src/runtime.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github/index.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
@@ -46,16 +46,18 @@ export class AppHarness {
     readonly dataDir: string,
     /** Added to the app's environment (KUBECONFIG, say). */
     private readonly extraEnv: Record<string, string> = {},
+    /** Added to the app's options (observers, say). */
+    private readonly appOptions: AppOptions = {},
   ) {}
 
-  static async start(options: { files?: Record<string, string>; env?: Record<string, string> } = {}): Promise<AppHarness> {
+  static async start(options: { files?: Record<string, string>; env?: Record<string, string>; app?: AppOptions } = {}): Promise<AppHarness> {
     const github = await startFakeGitHub();
     const prometheus = await startFakePrometheus();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-e2e-'));
     const files = options.files ?? (await fixtureFiles());
     files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('http://127.0.0.1:9090', prometheus.url);
     github.createRepo(OWNER, REPO, { files });
-    const harness = new AppHarness(github, prometheus, dataDir, options.env);
+    const harness = new AppHarness(github, prometheus, dataDir, options.env, options.app);
     await harness.startApp();
     return harness;
   }
@@ -79,6 +81,7 @@ export class AppHarness {
     };
     this.server = await run(
       createOpsboxApp({
+        ...this.appOptions,
         env,
         dataDir: this.dataDir,
         clock: () => this.now,

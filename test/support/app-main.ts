@@ -1,11 +1,12 @@
 /**
- * The app as its own process, started like `npm start` (configuration from the environment).
- * Octokit's write throttling (about one write a second) is off so a test is not paced by it.
+ * The app as its own process, started as `npm start` starts it (configuration from the environment,
+ * probes, metrics, SIGTERM handling). Octokit's write throttling (about one write a second) is off so
+ * a test is not paced by it.
  */
-import { ProbotOctokit, run } from 'probot';
-import { opsboxApp } from '../../src/index.js';
+import { ProbotOctokit } from 'probot';
+import { serve } from '../../src/serve.js';
 
-await run(opsboxApp, {
+await serve({
   Octokit: ProbotOctokit.defaults((options: Record<string, unknown>) => ({
     ...options,
     throttle: { enabled: false },

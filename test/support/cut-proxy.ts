@@ -15,8 +15,11 @@ export interface ProxiedRequest {
 }
 
 export interface CutRule {
-  /** `before`: GitHub never sees the request; `after`: GitHub did it, the answer is lost. */
-  when: 'before' | 'after';
+  /**
+   * `before`: GitHub never sees the request; `after`: GitHub did it, the answer is lost;
+   * `hold`: the request waits for the action, then goes on to GitHub and its answer back to the app.
+   */
+  when: 'before' | 'after' | 'hold';
   match(request: ProxiedRequest): boolean;
 }
 
@@ -83,6 +86,12 @@ export async function startCutProxy(target: string): Promise<CutProxy> {
     if (cut) armed = undefined;
 
     if (cut?.when === 'before') return fire(cut);
+    if (cut?.when === 'hold') {
+      await cut.action().then(cut.done.resolve, cut.done.reject);
+      const held = await forward(req, raw);
+      if (!req.socket.destroyed) res.writeHead(held.status, held.headers).end(held.body);
+      return;
+    }
     const answer = await forward(req, raw);
     if (cut) return fire(cut);
     if (req.socket.destroyed) return;

@@ -14,9 +14,11 @@ import { checkRunShape, commentShape, issueShape, reactionShape, repoShape, user
 import { FakeServer, type FailureRule, type RecordedRequest } from './server.js';
 import { FakeState, type CommitStatus, type RefUpdateHook, type Repo, type RepoRole } from './state.js';
 import { ObjectStore } from './git-objects.js';
+import type { HookDelivery } from './webhooks.js';
 
 export type { FailureRule, RecordedRequest } from './server.js';
 export type { RefUpdateEvent, RefUpdateHook, RepoRole } from './state.js';
+export type { HookDelivery } from './webhooks.js';
 
 export interface FakeGitHubOptions {
   appId?: number;
@@ -127,6 +129,26 @@ export class FakeGitHub {
   }
 
   /** The next matching request(s) fail with this status before reaching the route. */
+  /** Where the app's webhook deliveries go (its URL and secret); unset, every delivery fails to connect. */
+  setWebhook(target: { url: string; secret: string } | undefined): void {
+    this.state.webhooks.target = target;
+  }
+
+  /** Sends an event to the app's webhook as GitHub does, and records the attempt and its outcome. */
+  deliverWebhook(event: string, payload: unknown): Promise<HookDelivery> {
+    return this.state.webhooks.deliver(event, payload);
+  }
+
+  /** Every delivery attempt, oldest first. */
+  hookDeliveries(): HookDelivery[] {
+    return [...this.state.webhooks.deliveries];
+  }
+
+  /** Waits (bounded) until redeliveries asked for have been sent. */
+  webhooksSettled(): Promise<void> {
+    return this.state.webhooks.settled();
+  }
+
   failNext(rule: FailureRule): void {
     this.server.failures.push(rule);
   }

@@ -9,6 +9,7 @@ import { collaboratorRoutes } from './routes/collaborators.js';
 import { commitRoutes } from './routes/commits.js';
 import { contentsRoutes } from './routes/contents.js';
 import { gitRoutes } from './routes/git.js';
+import { hookDeliveryRoutes } from './routes/hook-deliveries.js';
 import { graphqlRoutes } from './routes/graphql.js';
 import { issueRoutes } from './routes/issues.js';
 import { pullRoutes } from './routes/pulls.js';
@@ -18,6 +19,7 @@ import type { FakeState } from './state.js';
 /** Specific suffix routes (`/commits/:ref/check-runs`) come before the catch-all `/commits/:ref`. */
 const ROUTES: Route[] = [
   ...appRoutes,
+  ...hookDeliveryRoutes,
   ...gitRoutes,
   ...contentsRoutes,
   ...checkRoutes,

@@ -3,6 +3,7 @@
  * one test process share nothing.
  */
 import { ObjectStore } from './git-objects.js';
+import { WebhookLog } from './webhooks.js';
 
 export type UserType = 'User' | 'Bot' | 'Organization';
 
@@ -148,6 +149,8 @@ export class FakeState {
   readonly tokens = new Map<string, string>();
   readonly refUpdateHooks: RefUpdateHook[] = [];
   readonly app: AppIdentity;
+  /** The app's webhook: where deliveries go and every attempt so far. */
+  readonly webhooks: WebhookLog;
 
   constructor(
     options: { appId: number; appSlug: string; appName: string; installationId: number; appOwner: string },
@@ -163,6 +166,7 @@ export class FakeState {
       bot,
       owner,
     };
+    this.webhooks = new WebhookLog(() => this.newId(), clock);
   }
 
   newId(): number {
