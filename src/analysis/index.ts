@@ -15,6 +15,7 @@ export {
   createRun,
   dueMetrics,
   recordMeasurement,
+  recordMeasurements,
   nextWakeAt,
   terminate,
   assessRun,
@@ -23,6 +24,6 @@ export {
   metricResult,
   toRunMetricSpec,
 } from './run.js';
-export type { Instant, Measurement, MeasurementOutcome, MetricResult, RunState, RunAssessment } from './run.js';
+export type { Instant, RecordedOutcome, Measurement, MeasurementOutcome, MetricResult, RunState, RunAssessment } from './run.js';
 export { runAnalysis, takeMeasurement, measureOnceMetrics, systemClock } from './runner.js';
 export type { Clock, MeasurementEvent, RunAnalysisOptions } from './runner.js';

@@ -3,7 +3,7 @@
  * sleeps until the next measurement. Used by `opsbox analyze`; the rollout engine drives the same
  * pure run state through its own scheduler and can reuse takeMeasurement.
  */
-import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurement, terminate } from './run.js';
+import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurements, terminate } from './run.js';
 import type { Measurement, MeasurementOutcome, MetricResult, RunState } from './run.js';
 import type { MetricProvider, ResolvedMetric } from './types.js';
 
@@ -65,12 +65,13 @@ export async function runAnalysis(metrics: readonly ResolvedMetric[], options: R
     }
     const outcomes = await Promise.all(due.map((name) => takeMeasurement(provider, byName.get(name)!, clock, signal)));
     if (signal?.aborted) return terminate(state, clock.now());
-    due.forEach((name, i) => {
-      state = recordMeasurement(state, name, outcomes[i]);
+    // One round is recorded together: a metric failing in it does not drop another's measurement.
+    state = recordMeasurements(state, due.map((name, i) => ({ metric: name, outcome: outcomes[i] })));
+    for (const name of due) {
       const result = metricResult(state, name)!;
       const measurement = result.measurements[result.measurements.length - 1];
-      options.onMeasurement?.({ metric: byName.get(name)!, measurement, result, state });
-    });
+      if (measurement) options.onMeasurement?.({ metric: byName.get(name)!, measurement, result, state });
+    }
   }
   return state;
 }

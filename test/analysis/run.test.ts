@@ -8,6 +8,7 @@ import {
   metricResult,
   nextWakeAt,
   recordMeasurement,
+  recordMeasurements,
   terminate,
   type RunState,
 } from '../../src/analysis/run.js';
@@ -338,5 +339,44 @@ describe('state', () => {
   it('rejects an empty run or duplicate metric names', () => {
     expect(() => createRun([], { startedAt: START })).toThrow('an analysis run needs at least one metric');
     expect(() => run(makeMetric(), makeMetric())).toThrow('metric "error-rate" appears twice in one run');
+  });
+});
+
+describe('measurements taken in one round', () => {
+  it('are all kept when the first one fails the run: the other metric has its value and its own verdict', () => {
+    const state = run(makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' }), makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' }));
+    const recorded = recordMeasurements(state, [
+      { metric: 'errors', outcome: { value: [0.2], startedAt: at(0), finishedAt: at(1) } },
+      { metric: 'latency', outcome: { value: [0.9], startedAt: at(0), finishedAt: at(2) } },
+    ]);
+    expect(assessRun(recorded).phase).toBe('Failed');
+    expect(result(recorded, 'errors')).toMatchObject({ phase: 'Failed', count: 1 });
+    expect(result(recorded, 'latency')).toMatchObject({ phase: 'Failed', count: 1, failed: 1 });
+    expect(lastMeasurement(recorded, 'latency')).toMatchObject({ phase: 'Failed', value: '[0.9]' });
+    expect(recorded.completedAt).toBe(new Date(at(2)).toISOString());
+  });
+
+  it('a passing measurement of the second metric is shown with its value, not as a metric that never ran', () => {
+    const state = run(makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' }), makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' }));
+    const recorded = recordMeasurements(state, [
+      { metric: 'errors', outcome: { error: 'boom', startedAt: at(0), finishedAt: at(0) } },
+      { metric: 'latency', outcome: { value: [0.1], startedAt: at(0), finishedAt: at(0) } },
+    ]);
+    expect(result(recorded, 'latency')).toMatchObject({ phase: 'Successful', message: 'count (1) reached', count: 1 });
+    expect(lastMeasurement(recorded, 'latency').value).toBe('[0.1]');
+  });
+
+  it('ignores a measurement of a metric that had finished before the round, and names an unknown metric', () => {
+    const a = makeMetric({ name: 'a' });
+    const b = makeMetric({ name: 'b', interval: '1m', intervalMs: 60_000 });
+    const afterA = value(run(a, b), 'a', 1, 0);
+    expect(result(afterA, 'a').phase).toBe('Successful');
+    const next = recordMeasurements(afterA, [
+      { metric: 'a', outcome: { value: 2, startedAt: at(60), finishedAt: at(60) } },
+      { metric: 'b', outcome: { value: 2, startedAt: at(60), finishedAt: at(60) } },
+    ]);
+    expect(result(next, 'a').measurements).toHaveLength(1);
+    expect(result(next, 'b').measurements).toHaveLength(1);
+    expect(() => recordMeasurements(next, [{ metric: 'c', outcome: { value: 1, startedAt: at(0), finishedAt: at(0) } }])).toThrow(RunStateError);
   });
 });

@@ -61,6 +61,21 @@ describe('runAnalysis', () => {
     expect(metricResult(state, 'a')).toMatchObject({ phase: 'Successful', message: 'run terminated', count: 3 });
   });
 
+  it('keeps the measurement of a second metric taken in the round where the first one failed', async () => {
+    const clock = new FakeClock();
+    const provider = new ScriptedProvider({ errors: [[0.2]], latency: [[0.1]] }, clock);
+    const errors = makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' });
+    const latency = makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' });
+    const events: MeasurementEvent[] = [];
+    const state = await runAnalysis([errors, latency], { provider, clock, onMeasurement: (event) => events.push(event) });
+    expect(assessRun(state).phase).toBe('Failed');
+    expect(events.map((e) => [e.metric.name, e.measurement.value, e.measurement.phase, e.result.phase])).toEqual([
+      ['errors', '[0.2]', 'Failed', 'Failed'],
+      ['latency', '[0.1]', 'Successful', 'Successful'],
+    ]);
+    expect(metricResult(state, 'latency')).toMatchObject({ count: 1, message: 'count (1) reached' });
+  });
+
   it('ends Successful when aborted with no limit breached', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -117,6 +117,18 @@ describe('opsbox analyze', () => {
     const { code, stdout } = await analyze([...errorRate, '--arg', 'consecutive-error-limit=0']);
     expect(code).toBe(3);
     expect(stdout).toContain('error-rate  []  Error — successCondition "result[0] < 0.05": index 0 out of range: result is empty (no data returned)');
+  });
+
+  it('prints both metrics of a template without interval when the first fails, and exits 1', async () => {
+    const file = await templateFile('pair', 'name: errors\nsuccessCondition: result[0] < 0.05\nprovider:\n  prometheus: {query: errors}');
+    await writeFile(file, `${await readFile(file, 'utf8')}    - {name: latency, successCondition: 'result[0] < 0.5', provider: {prometheus: {query: latency}}}\n`);
+    nock(PROM).get('/api/v1/query').query({ query: 'errors' }).reply(200, vector('0.2'));
+    nock(PROM).get('/api/v1/query').query({ query: 'latency' }).reply(200, vector('0.1'));
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('errors  [0.2]  Failed  [metric Failed: failed (1) > failureLimit (0)]');
+    expect(stdout).toContain('latency  [0.1]  Successful  [metric Successful: count (1) reached]');
+    expect(stdout).toContain('  latency: Successful — count (1) reached (1 measured, 1 successful');
   });
 
   it('--json prints one JSON object at the end, progress on stderr', async () => {
