@@ -38,7 +38,10 @@ export interface MeasurementEvent {
 export interface RunAnalysisOptions {
   readonly provider: MetricProvider;
   readonly clock?: Clock;
-  /** Aborting terminates the run: it ends Successful unless a limit was already breached. */
+  /**
+   * Aborting stops the run where it stands: the state is returned as it was (Running when no
+   * verdict was reached), not terminated, so a caller never mistakes an interruption for a pass.
+   */
   readonly signal?: AbortSignal;
   /** Take one measurement per metric now and judge it alone (see measureOnceMetrics). */
   readonly once?: boolean;
@@ -54,7 +57,7 @@ export async function runAnalysis(metrics: readonly ResolvedMetric[], options: R
   let state = createRun(runnable, { startedAt: clock.now() });
 
   while (!isRunCompleted(state)) {
-    if (signal?.aborted) return terminate(state, clock.now());
+    if (signal?.aborted) return state;
     const due = dueMetrics(state, clock.now());
     if (due.length === 0) {
       const wake = nextWakeAt(state);
@@ -64,7 +67,8 @@ export async function runAnalysis(metrics: readonly ResolvedMetric[], options: R
       continue;
     }
     const outcomes = await Promise.all(due.map((name) => takeMeasurement(provider, byName.get(name)!, clock, signal)));
-    if (signal?.aborted) return terminate(state, clock.now());
+    // Measurements cut short by the abort are not results.
+    if (signal?.aborted) return state;
     // One round is recorded together: a metric failing in it does not drop another's measurement.
     state = recordMeasurements(state, due.map((name, i) => ({ metric: name, outcome: outcomes[i] })));
     for (const name of due) {

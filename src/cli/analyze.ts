@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { AnalysisTemplateError } from '../analysis/errors.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { resolveTemplates } from '../analysis/resolve.js';
-import type { RunState } from '../analysis/run.js';
+import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
 import { loadTemplates, type LoadedTemplate } from '../analysis/templates.js';
 import type { AnalysisPhase, MetricProvider, ResolvedMetric } from '../analysis/types.js';
@@ -23,15 +23,18 @@ export interface AnalyzeIo extends CliIO {
   readonly provider?: MetricProvider;
 }
 
+/** 128 + SIGINT, the shell's code for a command stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
 export const EXIT_CODES: Readonly<Record<AnalysisPhase | 'usage', number>> = {
   Successful: 0,
   Failed: 1,
   Inconclusive: 2,
   Error: 3,
   usage: EXIT_USAGE,
-  // A run only ends Running or Pending if it was stopped before deciding anything.
-  Running: 0,
-  Pending: 0,
+  // A run only ends Running or Pending if it was stopped before deciding anything: no verdict.
+  Running: EXIT_INTERRUPTED,
+  Pending: EXIT_INTERRUPTED,
 };
 
 export const ANALYZE_USAGE = `Usage: opsbox analyze --template FILE [--template FILE...] [options]
@@ -52,7 +55,8 @@ Options:
 Environment: PROMETHEUS_URL, OPSBOX_PROMETHEUS_ALLOWLIST (comma-separated URL prefixes templates may
 query), PROMETHEUS_BEARER_TOKEN (sent when a template sets no Authorization).
 
-Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template.
+Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template,
+130 stopped (Ctrl-C) before a verdict (the --json phase is then Running).
 `;
 
 class UsageError extends Error {
@@ -218,7 +222,8 @@ function formatMeasurementLine({ metric, measurement, result }: MeasurementEvent
 }
 
 function formatSummary(state: RunState): string {
-  const lines = [`Result: ${state.phase}${state.message ? ` — ${state.message}` : ''}`];
+  const verdict = isCompletedPhase(state.phase) ? `${state.phase}${state.message ? ` — ${state.message}` : ''}` : `${state.phase} — stopped before a verdict`;
+  const lines = [`Result: ${verdict}`];
   for (const result of state.results) {
     const counts = `${result.count} measured, ${result.successful} successful, ${result.failed} failed, ${result.inconclusive} inconclusive, ${result.error} errors`;
     lines.push(`  ${result.name}${result.dryRun ? ' (dry run)' : ''}: ${result.phase}${result.message ? ` — ${result.message}` : ''} (${counts})`);

@@ -76,7 +76,7 @@ describe('runAnalysis', () => {
     expect(metricResult(state, 'latency')).toMatchObject({ count: 1, message: 'count (1) reached' });
   });
 
-  it('ends Successful when aborted with no limit breached', async () => {
+  it('stops where it stands when aborted: the run stays Running, it is not a pass', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
     const provider = new ScriptedProvider({ 'error-rate': [0] }, clock);
@@ -89,7 +89,8 @@ describe('runAnalysis', () => {
         if (event.result.count === 2) controller.abort();
       },
     });
-    expect(assessRun(state)).toEqual({ phase: 'Successful', message: 'Run Terminated', completed: true });
+    expect(assessRun(state)).toEqual({ phase: 'Running', completed: false });
+    expect(metricResult(state, 'error-rate')).toMatchObject({ phase: 'Running', count: 2 });
     expect(provider.calls).toHaveLength(2);
   });
 

@@ -69,7 +69,7 @@ describe('opsbox analyze', () => {
     const { code, stdout } = await analyze(['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: opsbox analyze --template FILE');
-    expect(stdout).toContain('Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template.');
+    expect(stdout).toContain('Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template,\n130 stopped');
   });
 
   it('exits 0 when the run is Successful, printing each measurement', async () => {
@@ -129,6 +129,31 @@ describe('opsbox analyze', () => {
     expect(stdout).toContain('errors  [0.2]  Failed  [metric Failed: failed (1) > failureLimit (0)]');
     expect(stdout).toContain('latency  [0.1]  Successful  [metric Successful: count (1) reached]');
     expect(stdout).toContain('  latency: Successful — count (1) reached (1 measured, 1 successful');
+  });
+
+  it('stopped before a verdict: exits 130, phase Running, never Successful', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    nock(PROM)
+      .get('/api/v1/query')
+      .query(true)
+      .times(5)
+      .reply(() => {
+        if (++calls === 2) controller.abort();
+        return [200, vector('0.01')];
+      });
+    const run = await runCommand(analyzeCommand, [...errorRate, '--json'], { env: {}, cwd: fixtures, clock: new FakeClock(), signal: controller.signal });
+    expect(run.code).toBe(130);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ phase: 'Running', message: null });
+    expect(report.metrics[0]).toMatchObject({ phase: 'Running', measurements: [{ phase: 'Successful', value: '[0.01]' }] });
+
+    const plain = new AbortController();
+    plain.abort();
+    nock(PROM).get('/api/v1/query').query(true).reply(200, vector('0.01'));
+    const text = await runCommand(analyzeCommand, errorRate, { env: {}, cwd: fixtures, clock: new FakeClock(), signal: plain.signal });
+    expect(text.code).toBe(130);
+    expect(text.stdout).toContain('Result: Running — stopped before a verdict');
   });
 
   it('--json prints one JSON object at the end, progress on stderr', async () => {
