@@ -200,6 +200,10 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
     throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [...fieldPrefix, 'provider', 'prometheus'], metric.provider.prometheus), location);
   }
   const spec = parsed.data;
+  if (spec.address !== undefined) {
+    const problem = addressProblem(spec.address);
+    if (problem) throw new AnalysisTemplateError('metric-invalid', problem, field('provider.prometheus.address'));
+  }
   for (const unsupported of ['sigv4', 'oauth2'] as const) {
     if (spec.authentication?.[unsupported] !== undefined) {
       throw new AnalysisTemplateError(
@@ -237,6 +241,23 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
     basicAuth: spec.authentication?.basicAuth,
     rangeQuery: spec.rangeQuery,
   };
+}
+
+/** Why an address cannot be queried (Argo requires a scheme and a host), or undefined when it can. */
+function addressProblem(address: string): string | undefined {
+  // The address may carry credentials: quote it without its user info.
+  const shown = JSON.stringify(address.replace(/\/\/[^\s/@]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return `${shown} is not a valid URL; write it like http://prometheus.monitoring:9090`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `${shown} must start with http:// or https:// (got ${url.protocol}); write it like http://prometheus.monitoring:9090`;
+  }
+  if (!url.hostname) return `${shown} has no host; write it like http://prometheus.monitoring:9090`;
+  return undefined;
 }
 
 /** dryRun / measurementRetention rules: a metric name or a regular expression (Argo matches unanchored). */

@@ -138,6 +138,22 @@ describe('opsbox validate on broken variants', () => {
     expect(run.lines[0]).toContain('found "error-rate"');
   });
 
+  it.each([
+    ['no scheme', 'prometheus.monitoring:9090', 'must start with http:// or https://'],
+    ['not a URL', 'http://prom etheus:9090', 'is not a valid URL'],
+  ])("names the template field of an invalid prometheus address (%s)", async (_name, address, reason) => {
+    const repo = await variant({
+      file: 'analysis/error-rate.yaml',
+      replace: '        prometheus:\n',
+      with: `        prometheus:\n          address: "${address}"\n`,
+    });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines[0]).toContain('analysis/error-rate.yaml');
+    expect(run.lines[0]).toContain('field spec.metrics[0].provider.prometheus.address');
+    expect(run.lines[0]).toContain(reason);
+  });
+
   it('names the canary file and the image when the canary image is not found', async () => {
     const repo = await variant({ file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/apii:v1' });
     const run = await validate([repo.dir]);
