@@ -3,6 +3,7 @@
  * Rollouts builds an AnalysisRun: templates are merged, arguments substituted, and every metric is
  * checked (schedule, limits, provider, conditions) before anything is measured.
  */
+import { EMPTY_RESULT_ANNOTATION, EMPTY_RESULT_MODES, type EmptyResultMode } from './conditions.js';
 import { ConditionError, compileCondition } from './expr/index.js';
 import { mergeArgs, substituteArgs, type StepArg } from './args.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
@@ -139,6 +140,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
 
   return {
     name: metric.name,
+    ...(emptyResultMode(template) === 'evaluate' ? { emptyResult: 'evaluate' as const } : {}),
     interval: metric.interval?.text,
     intervalMs: metric.interval?.ms,
     initialDelay: metric.initialDelay?.text,
@@ -152,6 +154,18 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
     prometheus,
     source: { file: template.file, template: template.name, kind: template.kind },
   };
+}
+
+/** How the template wants an empty result judged (its opsbox.dev/empty-result annotation). */
+function emptyResultMode(template: LoadedTemplate): EmptyResultMode {
+  const value = template.annotations[EMPTY_RESULT_ANNOTATION];
+  if (value === undefined) return 'error';
+  if ((EMPTY_RESULT_MODES as readonly string[]).includes(value)) return value as EmptyResultMode;
+  throw new AnalysisTemplateError(
+    'template-invalid',
+    `annotation ${EMPTY_RESULT_ANNOTATION} must be one of ${EMPTY_RESULT_MODES.join(', ')} (got ${JSON.stringify(value)})`,
+    { file: template.file, template: template.name, field: `metadata.annotations["${EMPTY_RESULT_ANNOTATION}"]` },
+  );
 }
 
 /** Argo's metric validation: counts, intervals and limits that can be satisfied. */

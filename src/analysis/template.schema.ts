@@ -53,7 +53,8 @@ const measurementRetentionSchema = z.strictObject({
 export const templateDocumentSchema = z.object({
   apiVersion: z.literal(TEMPLATE_API_VERSION),
   kind: z.enum(TEMPLATE_KINDS),
-  metadata: z.object({ name: nonEmpty }),
+  // Kubernetes metadata: only the name and annotations matter here; labels and the rest are allowed.
+  metadata: z.object({ name: nonEmpty, annotations: z.record(z.string(), z.string()).default({}) }),
   spec: z.object({
     args: z.array(templateArgSchema).default([]),
     metrics: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one metric'),

@@ -14,6 +14,7 @@ export interface LoadedTemplate {
   readonly name: string;
   /** The file as the user named it (relative to the base directory when loaded from disk). */
   readonly file: string;
+  readonly annotations: Readonly<Record<string, string>>;
   readonly spec: TemplateDocument['spec'];
 }
 
@@ -108,7 +109,7 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate[] 
     if (!parsed.success) {
       throw new AnalysisTemplateError('template-invalid', describeIssues(parsed.error, [], raw), { file, template: name });
     }
-    templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, spec: parsed.data.spec });
+    templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, annotations: parsed.data.metadata.annotations, spec: parsed.data.spec });
   }
   return templates;
 }

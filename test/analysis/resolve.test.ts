@@ -214,6 +214,25 @@ describe('metric validation', () => {
   });
 });
 
+describe('the opsbox.dev/empty-result annotation', () => {
+  const annotated = (value: string) =>
+    parseTemplateText(
+      `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: t\n  annotations: {opsbox.dev/empty-result: ${value}}\nspec:\n${metricSpec('').replace(/^/gm, '  ')}\n`,
+      't.yaml',
+    );
+
+  it('evaluate marks every metric of the template; no annotation keeps the default', () => {
+    expect(resolveTemplates(annotated('evaluate')).metrics[0].emptyResult).toBe('evaluate');
+    expect(resolveTemplates(annotated('error')).metrics[0].emptyResult).toBeUndefined();
+    expect(resolveTemplates(template('t', metricSpec(''))).metrics[0].emptyResult).toBeUndefined();
+  });
+
+  it('rejects another value, naming the annotation', () => {
+    const error = rejection(() => resolveTemplates(annotated('skip')));
+    expect(error.message).toBe('t.yaml, template "t", field metadata.annotations["opsbox.dev/empty-result"]: annotation opsbox.dev/empty-result must be one of error, evaluate (got "skip")');
+  });
+});
+
 describe('dryRun and measurementRetention', () => {
   const two = 'metrics: [{name: error-rate, provider: {prometheus: {query: up}}}, {name: latency, provider: {prometheus: {query: up}}}]';
 

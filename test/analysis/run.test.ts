@@ -66,6 +66,46 @@ describe('measurement verdicts', () => {
     expect(measurement.message).toContain('no data returned');
   });
 
+  it('an empty result that would pass without testing emptiness → Error "no data" (all() is true on [])', () => {
+    for (const conditions of [
+      { successCondition: 'all(result, # < 0.05)' },
+      { failureCondition: 'any(result, {# > 0.05})' },
+      { successCondition: 'all(result, # < 0.05)', failureCondition: 'any(result, # > 0.1)' },
+      {},
+    ]) {
+      const measurement = verdict(conditions, []);
+      expect({ conditions, phase: measurement.phase }).toEqual({ conditions, phase: 'Error' });
+      expect(measurement.value).toBe('[]');
+      expect(measurement.message).toContain('no data: the query returned no series');
+      expect(measurement.message).toContain('opsbox.dev/empty-result: evaluate');
+    }
+    // With data, the same conditions judge as written.
+    expect(verdict({ successCondition: 'all(result, # < 0.05)' }, [0.01, 0.02]).phase).toBe('Successful');
+  });
+
+  it('a condition that tests len(result) judges an empty result as written', () => {
+    expect(verdict({ successCondition: 'len(result) == 0 || all(result, # < 0.05)' }, []).phase).toBe('Successful');
+    expect(verdict({ successCondition: 'len(result) > 0 && all(result, # < 0.05)' }, []).phase).toBe('Failed');
+    expect(verdict({ successCondition: 'all(result, # < 0.05)', failureCondition: 'len(result) == 0' }, []).phase).toBe('Failed');
+  });
+
+  it('an empty result that would fail is a failure, not no data', () => {
+    expect(verdict({ successCondition: 'any(result, # < 0.05)' }, []).phase).toBe('Failed');
+  });
+
+  it('emptyResult: evaluate restores Argo\'s verdict on an empty result', () => {
+    expect(verdict({ successCondition: 'all(result, # < 0.05)', emptyResult: 'evaluate' }, []).phase).toBe('Successful');
+  });
+
+  it('no data counts against consecutiveErrorLimit and is retried', () => {
+    let state = run(makeMetric({ successCondition: 'all(result, # < 0.05)', consecutiveErrorLimit: 1, interval: '1m', intervalMs: 60_000, count: 3 }));
+    state = value(state, 'error-rate', [], 0);
+    expect(result(state)).toMatchObject({ phase: 'Running', error: 1, consecutiveError: 1, count: 0 });
+    expect(nextWakeAt(state)?.getTime()).toBe(at(0) + ERROR_RETRY_INTERVAL_MS);
+    state = value(state, 'error-rate', [], 10);
+    expect(assessRun(state)).toMatchObject({ phase: 'Error', message: expect.stringContaining('consecutiveErrors (2) > consecutiveErrorLimit (1)') });
+  });
+
   it('NaN with result >= 0.9 → Failed', () => {
     const measurement = verdict({ successCondition: 'result >= 0.9' }, Number.NaN);
     expect(measurement.phase).toBe('Failed');

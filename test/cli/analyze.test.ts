@@ -156,6 +156,20 @@ describe('opsbox analyze', () => {
     expect(text.stdout).toContain('Result: Running — stopped before a verdict');
   });
 
+  it('exits 3 on no data when all(result, …) would pass on an empty result, unless the template opts into Argo\'s verdict', async () => {
+    const file = await templateFile('range', 'name: range\nsuccessCondition: "all(result, # < 0.05)"\nconsecutiveErrorLimit: 0\nprovider:\n  prometheus: {query: up}');
+    prometheus(vector());
+    const strict = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toContain('range  []  Error — no data: the query returned no series');
+
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('  name: range\n', '  name: range\n  annotations:\n    opsbox.dev/empty-result: evaluate\n'));
+    const argo = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(argo.code).toBe(0);
+    expect(argo.stdout).toContain('range  []  Successful');
+  });
+
   it('--json prints one JSON object at the end, progress on stderr', async () => {
     prometheus(vector('0.01'), vector('0.2'));
     const { code, stdout, stderr } = await analyze([...errorRate, '--json']);
