@@ -6,6 +6,8 @@
 import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurements, terminate } from './run.js';
 import type { Measurement, MeasurementOutcome, MetricResult, RunState } from './run.js';
 import type { MetricProvider, ResolvedMetric } from './types.js';
+import { metricSecrets } from './prometheus.js';
+import { redactSecrets } from '../report/redact.js';
 
 export interface Clock {
   now(): number;
@@ -92,9 +94,10 @@ export async function takeMeasurement(
     const { value } = await provider.measure(metric, signal);
     return { value, startedAt, finishedAt: clock.now() };
   } catch (error) {
-    // MeasurementError messages are written for users; anything else still says what broke.
+    // MeasurementError messages are written for users; anything else still says what broke. Either
+    // way the metric's configured credentials never reach the run (and so a comment or the CLI).
     const message = error instanceof Error ? error.message : String(error);
-    return { error: message, startedAt, finishedAt: clock.now() };
+    return { error: redactSecrets(message, metricSecrets(metric)), startedAt, finishedAt: clock.now() };
   }
 }
 

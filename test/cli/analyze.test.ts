@@ -170,6 +170,26 @@ describe('opsbox analyze', () => {
     expect(argo.stdout).toContain('range  []  Successful');
   });
 
+  it('never prints credentials a server echoes back (template headers, basic auth, bearer tokens)', async () => {
+    const file = await templateFile(
+      'guarded',
+      'name: guarded\nconsecutiveErrorLimit: 0\nprovider:\n  prometheus:\n    query: up\n    headers: [{key: X-Api-Key, value: key-secret-456}]\n    authentication: {basicAuth: {username: opsbox, password: pw-secret-000}}',
+    );
+    nock(PROM)
+      .get('/api/v1/query')
+      .query(true)
+      .reply(function () {
+        const { authorization, 'x-api-key': key } = this.req.headers;
+        return [403, `forbidden: got ${authorization} and ${key}; also saw Bearer tok-elsewhere-1`];
+      });
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM, '--json']);
+    expect(code).toBe(3);
+    for (const secret of ['key-secret-456', 'pw-secret-000', Buffer.from('opsbox:pw-secret-000').toString('base64'), 'tok-elsewhere-1']) {
+      expect(stdout).not.toContain(secret);
+    }
+    expect(JSON.parse(stdout).metrics[0].measurements[0].message).toContain('forbidden: got Basic [redacted] and [redacted]; also saw Bearer [redacted]');
+  });
+
   it('--json prints one JSON object at the end, progress on stderr', async () => {
     prometheus(vector('0.01'), vector('0.2'));
     const { code, stdout, stderr } = await analyze([...errorRate, '--json']);
