@@ -1,10 +1,10 @@
 /** The analysis engine: Argo Rollouts AnalysisTemplates, the Prometheus provider and analysis runs. */
 export * from './types.js';
 export * from './errors.js';
-export { loadTemplates, loadTemplatesFromSource, parseTemplateText, catalogOf, findTemplate } from './templates.js';
-export type { LoadedTemplate, TemplateCatalog, TemplateRef, TemplateFileSource } from './templates.js';
+export { loadTemplates, loadTemplatesFromSource, parseTemplateText, parseTemplateDocuments, catalogOf, findTemplate } from './templates.js';
+export type { BrokenTemplate, LoadedTemplate, TemplateCatalog, TemplateRef, TemplateFileSource } from './templates.js';
 export { mergeArgs, substituteArgs, type StepArg } from './args.js';
-export { resolveAnalysis, resolveTemplates } from './resolve.js';
+export { collectTemplates, resolveAnalysis, resolveTemplates } from './resolve.js';
 export type { AnalysisRequest, ResolvedAnalysis, DryRunRule, MeasurementRetentionRule } from './resolve.js';
 export { allowlistFromEnv, createAllowlist, isAddressAllowed, displayAddress, type AddressAllowlist } from './allowlist.js';
 export { PrometheusProvider, prometheusProviderFromEnv, type PrometheusProviderOptions } from './prometheus.js';

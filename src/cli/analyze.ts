@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AnalysisTemplateError } from '../analysis/errors.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
-import { resolveTemplates } from '../analysis/resolve.js';
+import { collectTemplates, resolveTemplates } from '../analysis/resolve.js';
 import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
 import { loadTemplates, type LoadedTemplate } from '../analysis/templates.js';
@@ -168,19 +168,25 @@ function parseArgOption(text: string): { name: string; value: string } {
   return { name: text.slice(0, at).trim(), value: text.slice(at + 1) };
 }
 
+/** The templates to run: those named (or every valid one found), with the templates they reference. */
 async function selectTemplates(options: AnalyzeOptions, cwd: string): Promise<LoadedTemplate[]> {
   const catalog = await loadTemplates(cwd, options.templates);
-  if (catalog.templates.length === 0) {
-    throw new UsageError(`no AnalysisTemplate or ClusterAnalysisTemplate found in ${options.templates.join(', ')}`);
+  if (options.names.length === 0) {
+    // Running everything found: an invalid template is an error, never silently skipped.
+    if (catalog.broken.length > 0) throw catalog.broken[0].error;
+    if (catalog.templates.length === 0) throw new UsageError(`no AnalysisTemplate or ClusterAnalysisTemplate found in ${options.templates.join(', ')}`);
+    return collectTemplates(catalog, catalog.templates);
   }
-  if (options.names.length === 0) return [...catalog.templates];
-  return options.names.map((name) => {
+  const named = options.names.map((name) => {
     const matches = catalog.templates.filter((template) => template.name === name);
     if (matches.length === 1) return matches[0];
     const found = catalog.templates.map((template) => `"${template.name}"`).join(', ');
+    const invalid = catalog.broken.find((template) => template.name === name);
+    if (matches.length === 0 && invalid) throw invalid.error;
     if (matches.length === 0) throw new UsageError(`template "${name}" not found in ${options.templates.join(', ')}; found ${found}`);
     throw new UsageError(`template name "${name}" is used by ${matches.map((t) => `${t.kind} in ${t.file}`).join(' and ')}; keep one of them in the files given`);
   });
+  return collectTemplates(catalog, named);
 }
 
 function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: string | undefined): void {

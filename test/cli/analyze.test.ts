@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -188,6 +188,27 @@ describe('opsbox analyze', () => {
       expect(stdout).not.toContain(secret);
     }
     expect(JSON.parse(stdout).metrics[0].measurements[0].message).toContain('forbidden: got Basic [redacted] and [redacted]; also saw Bearer [redacted]');
+  });
+
+  it('runs the metrics of the templates a template includes (spec.templates)', async () => {
+    const folder = path.join(scratch, 'composite');
+    await mkdir(folder, { recursive: true });
+    const header = (name: string) => `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: ${name}}\nspec:\n`;
+    await writeFile(path.join(folder, 'checks.yaml'), `${header('checks')}  templates: [{templateName: errors}]\n  metrics: [{name: up, provider: {prometheus: {query: up}}}]\n`);
+    await writeFile(path.join(folder, 'errors.yaml'), `${header('errors')}  metrics: [{name: errors, provider: {prometheus: {query: errors}}}]\n`);
+    await writeFile(path.join(folder, 'broken.yaml'), `${header('broken')}  metricz: []\n`);
+    nock(PROM).get('/api/v1/query').query({ query: 'up' }).reply(200, vector('1'));
+    nock(PROM).get('/api/v1/query').query({ query: 'errors' }).reply(200, vector('0'));
+    const { code, stdout } = await analyze(['--template', folder, '--name', 'checks', '--prometheus', PROM]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Analyzing AnalysisTemplate "checks"');
+    expect(stdout).toContain('AnalysisTemplate "errors"');
+    expect(stdout).toContain('up  [1]  Successful');
+    expect(stdout).toContain('errors  [0]  Successful');
+
+    const all = await analyze(['--template', folder, '--prometheus', PROM]);
+    expect(all.code).toBe(4);
+    expect(all.stderr).toContain('template "broken": spec.metricz: unknown field "metricz"');
   });
 
   it('--json prints one JSON object at the end, progress on stderr', async () => {
