@@ -5,6 +5,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AnalysisTemplateError } from '../analysis/errors.js';
+import { ALLOWLIST_ENV, allowlistFromEnv, displayAddress, isAddressAllowed } from '../analysis/allowlist.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { collectTemplates, resolveTemplates } from '../analysis/resolve.js';
 import { isCompletedPhase, type RunState } from '../analysis/run.js';
@@ -46,10 +47,13 @@ Options:
   -t, --template FILE    file or folder with AnalysisTemplate / ClusterAnalysisTemplate documents (repeatable)
   -n, --name NAME        run only the template(s) with this name (repeatable; default: every template found)
   -a, --arg NAME=VALUE   an argument for {{args.NAME}} (repeatable)
-      --prometheus URL   Prometheus to query when a template has no address (default: PROMETHEUS_URL);
-                         this URL is allowed in addition to OPSBOX_PROMETHEUS_ALLOWLIST
-      --once             take one measurement per metric now and judge it alone
-      --json             print one JSON object with the result at the end (progress goes to stderr)
+      --prometheus URL   query this Prometheus instead of the templates' addresses (e.g. a port-forward
+                         to an in-cluster Prometheus) and when a template has none (default: PROMETHEUS_URL);
+                         allowed when OPSBOX_PROMETHEUS_ALLOWLIST is unset, else it must be on that list
+      --once             take one measurement per metric now and judge it alone; the plan and --json
+                         still show the template's own schedule and limits
+      --json             print one JSON object at the end: phase, and per metric its query, address,
+                         conditions, limits and measurements (progress goes to stderr)
   -h, --help             show this help
 
 Environment: PROMETHEUS_URL, OPSBOX_PROMETHEUS_ALLOWLIST (comma-separated URL prefixes templates may
@@ -88,9 +92,16 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
 
   let metrics: ResolvedMetric[];
   let templates: LoadedTemplate[];
+  /** Each metric's address as its template wrote it, before --prometheus replaced it. */
+  let templateAddresses: Map<string, string | undefined>;
   try {
     templates = await selectTemplates(options, io.cwd ?? process.cwd());
     metrics = resolveTemplates(templates, { args: options.args }).metrics;
+    templateAddresses = new Map(metrics.map((metric) => [metric.name, metric.prometheus.address]));
+    if (options.prometheus !== undefined) {
+      checkOverrideAllowed(options.prometheus, io.env);
+      metrics = metrics.map((metric) => withAddress(metric, options.prometheus!));
+    }
     checkAddresses(metrics, options.prometheus ?? io.env.PROMETHEUS_URL);
   } catch (error) {
     if (error instanceof AnalysisTemplateError || error instanceof UsageError) {
@@ -104,10 +115,12 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     io.provider ??
     prometheusProviderFromEnv(io.env, {
       defaultAddress: options.prometheus,
-      alsoAllow: options.prometheus ? [options.prometheus] : [],
+      // Typed on the command line, so trusted, unless the operator's allowlist says otherwise (checked above).
+      alsoAllow: options.prometheus && !operatorAllowlistSet(io.env) ? [options.prometheus] : [],
     });
+  const details: PlanDetails = { metrics, templateAddresses, defaultAddress: options.prometheus ?? (io.env.PROMETHEUS_URL || undefined), override: options.prometheus, once: options.once };
   const progress = options.json ? io.stderr : io.stdout;
-  progress.write(describePlan(templates, metrics, options.once));
+  progress.write(describePlan(templates, details));
 
   const interrupt = io.signal ? undefined : new AbortController();
   const onSigint = () => interrupt?.abort();
@@ -125,7 +138,7 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     if (interrupt) process.removeListener('SIGINT', onSigint);
   }
 
-  if (options.json) io.stdout.write(`${JSON.stringify(toJsonReport(state))}\n`);
+  if (options.json) io.stdout.write(`${JSON.stringify(toJsonReport(state, details))}\n`);
   else io.stdout.write(formatSummary(state));
   return EXIT_CODES[state.phase];
 }
@@ -198,25 +211,72 @@ function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: stri
   }
 }
 
-function describePlan(templates: readonly LoadedTemplate[], metrics: readonly ResolvedMetric[], once: boolean): string {
+/** What the run will do, for the plan, the --json report and --once's "what the template would do". */
+interface PlanDetails {
+  /** The metrics as the templates define them (with --prometheus applied), not as --once runs them. */
+  readonly metrics: readonly ResolvedMetric[];
+  readonly templateAddresses: ReadonlyMap<string, string | undefined>;
+  readonly defaultAddress?: string;
+  readonly override?: string;
+  readonly once: boolean;
+}
+
+function describePlan(templates: readonly LoadedTemplate[], details: PlanDetails): string {
+  const { metrics, once, override } = details;
   const lines = [`Analyzing ${templates.map((t) => `${t.kind} "${t.name}" (${t.file})`).join(', ')}${once ? ', one measurement per metric' : ''}`];
+  const replaced = [...new Set([...details.templateAddresses.values()].filter((address): address is string => address !== undefined))];
+  if (override && replaced.length > 0) {
+    lines.push(`Querying ${displayAddress(override)} (--prometheus) instead of the templates' ${replaced.map(displayAddress).join(', ')}`);
+  }
   for (const metric of metrics) {
-    const schedule = once
-      ? 'once'
-      : [
-          metric.initialDelay ? `after ${metric.initialDelay}` : undefined,
-          metric.interval ? `every ${metric.interval}` : undefined,
-          metric.count ? `count ${metric.count}` : metric.interval ? 'until stopped' : 'once',
-        ]
-          .filter(Boolean)
-          .join(', ');
+    const schedule = describeSchedule(metric);
     const conditions = [
       metric.successCondition ? `success: ${metric.successCondition}` : undefined,
       metric.failureCondition ? `failure: ${metric.failureCondition}` : undefined,
     ].filter(Boolean);
-    lines.push(`  ${metric.name}${metric.dryRun ? ' (dry run)' : ''}: ${schedule}${conditions.length ? `; ${conditions.join('; ')}` : ''}`);
+    const when = once ? `once now (the template: ${[schedule, ...describeLimits(metric)].join(', ')})` : schedule;
+    lines.push(`  ${metric.name}${metric.dryRun ? ' (dry run)' : ''}: ${when}${conditions.length ? `; ${conditions.join('; ')}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeSchedule(metric: ResolvedMetric): string {
+  return [
+    metric.initialDelay ? `after ${metric.initialDelay}` : undefined,
+    metric.interval ? `every ${metric.interval}` : undefined,
+    metric.count ? `count ${metric.count}` : metric.interval ? 'until stopped' : 'once',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function describeLimits(metric: ResolvedMetric): string[] {
+  const limits = [
+    `failureLimit ${metric.failureLimit}`,
+    `inconclusiveLimit ${metric.inconclusiveLimit}`,
+    `consecutiveErrorLimit ${metric.consecutiveErrorLimit}`,
+  ];
+  if (metric.consecutiveSuccessLimit > 0) limits.push(`consecutiveSuccessLimit ${metric.consecutiveSuccessLimit}`);
+  return limits;
+}
+
+/** With OPSBOX_PROMETHEUS_ALLOWLIST set, --prometheus must be on it like any template address. */
+function checkOverrideAllowed(address: string, env: Readonly<Record<string, string | undefined>>): void {
+  if (!operatorAllowlistSet(env)) return;
+  const allowlist = allowlistFromEnv(env);
+  if (isAddressAllowed(address, allowlist)) return;
+  throw new UsageError(
+    `--prometheus ${displayAddress(address)} is not allowed by ${ALLOWLIST_ENV} (${allowlist.prefixes.join(', ') || 'none'}); use an allowed address or add it to ${ALLOWLIST_ENV}`,
+  );
+}
+
+function operatorAllowlistSet(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env[ALLOWLIST_ENV]?.trim());
+}
+
+/** The metric queried at `address` instead of its template's: a local port-forward for an in-cluster Prometheus. */
+function withAddress(metric: ResolvedMetric, address: string): ResolvedMetric {
+  return { ...metric, prometheus: { ...metric.prometheus, address } };
 }
 
 function formatMeasurementLine({ metric, measurement, result }: MeasurementEvent): string {
@@ -241,32 +301,71 @@ function formatSummary(state: RunState): string {
 export interface AnalyzeJsonReport {
   phase: AnalysisPhase;
   message: string | null;
+  /** True with --once: each metric was measured once and judged alone; `limits` say what the template would do. */
+  once: boolean;
   metrics: {
     name: string;
     phase: AnalysisPhase;
     message: string | null;
     dryRun: boolean;
+    query: string;
+    /** The address queried (no credentials), and the template's own when --prometheus replaced it. */
+    address: string | null;
+    templateAddress: string | null;
+    successCondition: string | null;
+    failureCondition: string | null;
+    /** The template's schedule and limits (count null: once without an interval, until stopped with one). */
+    limits: {
+      interval: string | null;
+      initialDelay: string | null;
+      count: number | null;
+      failureLimit: number;
+      inconclusiveLimit: number;
+      consecutiveErrorLimit: number;
+      consecutiveSuccessLimit: number;
+    };
     measurements: { phase: string; value: string | null; message: string | null; startedAt: string; finishedAt: string }[];
   }[];
 }
 
-export function toJsonReport(state: RunState): AnalyzeJsonReport {
+export function toJsonReport(state: RunState, details?: PlanDetails): AnalyzeJsonReport {
   return {
     phase: state.phase,
     message: state.message ?? null,
-    metrics: state.results.map((result) => ({
-      name: result.name,
-      phase: result.phase,
-      message: result.message ?? null,
-      dryRun: result.dryRun,
-      measurements: result.measurements.map((m) => ({
-        phase: m.phase,
-        value: m.value ?? null,
-        message: m.message ?? null,
-        startedAt: m.startedAt,
-        finishedAt: m.finishedAt,
-      })),
-    })),
+    once: details?.once ?? false,
+    metrics: state.results.map((result, index) => {
+      const spec = details?.metrics.find((metric) => metric.name === result.name) ?? state.metrics[index];
+      const query = 'prometheus' in spec ? spec.prometheus.query : spec.query;
+      const address = ('prometheus' in spec ? spec.prometheus.address : spec.address) ?? details?.defaultAddress;
+      const templateAddress = details?.templateAddresses.get(result.name);
+      return {
+        name: result.name,
+        phase: result.phase,
+        message: result.message ?? null,
+        dryRun: result.dryRun,
+        query,
+        address: address ? displayAddress(address) : null,
+        templateAddress: templateAddress ? displayAddress(templateAddress) : null,
+        successCondition: spec.successCondition ?? null,
+        failureCondition: spec.failureCondition ?? null,
+        limits: {
+          interval: spec.interval ?? null,
+          initialDelay: spec.initialDelay ?? null,
+          count: spec.count ?? null,
+          failureLimit: spec.failureLimit,
+          inconclusiveLimit: spec.inconclusiveLimit,
+          consecutiveErrorLimit: spec.consecutiveErrorLimit,
+          consecutiveSuccessLimit: spec.consecutiveSuccessLimit,
+        },
+        measurements: result.measurements.map((m) => ({
+          phase: m.phase,
+          value: m.value ?? null,
+          message: m.message ?? null,
+          startedAt: m.startedAt,
+          finishedAt: m.finishedAt,
+        })),
+      };
+    }),
   };
 }
 

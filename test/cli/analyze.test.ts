@@ -219,12 +219,19 @@ describe('opsbox analyze', () => {
     expect(JSON.parse(stdout)).toEqual({
       phase: 'Failed',
       message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)',
+      once: false,
       metrics: [
         {
           name: 'error-rate',
           phase: 'Failed',
           message: 'failed (1) > failureLimit (0)',
           dryRun: false,
+          query: 'sum(rate(http_requests_total{service="api",code=~"5.."}[10s]))\n/\nsum(rate(http_requests_total{service="api"}[10s]))',
+          address: 'http://prom.test:9090',
+          templateAddress: null,
+          successCondition: 'result[0] < 0.05',
+          failureCondition: null,
+          limits: { interval: '1s', initialDelay: null, count: 3, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 2, consecutiveSuccessLimit: 0 },
           measurements: [
             { phase: 'Successful', value: '[0.01]', message: null, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:00.000Z' },
             { phase: 'Failed', value: '[0.2]', message: null, startedAt: '2025-01-01T00:00:01.000Z', finishedAt: '2025-01-01T00:00:01.000Z' },
@@ -232,6 +239,37 @@ describe('opsbox analyze', () => {
         },
       ],
     });
+  });
+
+  it('--once reports the template\'s own schedule and limits while measuring each metric once', async () => {
+    prometheus(vector('0.01'));
+    const { code, stdout, stderr } = await analyze([...errorRate, '--once', '--json', '--arg', 'count=5', '--arg', 'interval=1m']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('  error-rate: once now (the template: every 1m, count 5, failureLimit 0, inconclusiveLimit 0, consecutiveErrorLimit 2); success: result[0] < 0.05');
+    const report = JSON.parse(stdout);
+    expect(report.once).toBe(true);
+    expect(report.metrics[0].limits).toEqual({ interval: '1m', initialDelay: null, count: 5, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 2, consecutiveSuccessLimit: 0 });
+    expect(report.metrics[0].measurements).toHaveLength(1);
+  });
+
+  it('--prometheus replaces a template\'s in-cluster address, and says so', async () => {
+    const file = await templateFile('in-cluster', 'name: in-cluster\nprovider:\n  prometheus: {address: "http://prometheus.monitoring.svc:9090", query: up}');
+    const server = prometheus(vector('1'));
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(0);
+    expect(server.queries()).toBe(1);
+    expect(stdout).toContain("Querying http://prom.test:9090 (--prometheus) instead of the templates' http://prometheus.monitoring.svc:9090");
+    const json = await analyze(['--template', file, '--prometheus', PROM, '--json']);
+    expect(JSON.parse(json.stdout).metrics[0]).toMatchObject({ query: 'up', address: 'http://prom.test:9090', templateAddress: 'http://prometheus.monitoring.svc:9090' });
+  });
+
+  it('--prometheus is still subject to the operator\'s allowlist', async () => {
+    const { code, stderr } = await analyze([...errorRate], { OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
+    expect(code).toBe(4);
+    expect(stderr).toContain('--prometheus http://prom.test:9090 is not allowed by OPSBOX_PROMETHEUS_ALLOWLIST (http://prometheus.monitoring:9090)');
+    prometheus(vector('0.01'));
+    const allowed = await analyze([...errorRate, '--once'], { OPSBOX_PROMETHEUS_ALLOWLIST: `http://prometheus.monitoring:9090,${PROM}` });
+    expect(allowed.code).toBe(0);
   });
 
   it('--once takes one measurement per metric', async () => {
@@ -252,7 +290,7 @@ describe('opsbox analyze', () => {
 
   it('reports an address the operator does not allow, as an Error', async () => {
     const file = await templateFile('elsewhere', 'name: elsewhere\nprovider:\n  prometheus: {address: "http://metadata.internal", query: up}');
-    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    const { code, stdout } = await analyze(['--template', file], { PROMETHEUS_URL: PROM });
     expect(code).toBe(3);
     expect(stdout).toContain('Prometheus address http://metadata.internal is not allowed (allowed prefixes: http://prom.test:9090)');
   });
@@ -262,7 +300,7 @@ describe('opsbox analyze', () => {
       .get('/api/v1/query')
       .query({ query: 'max(rate(process_cpu_seconds_total[1m]))' })
       .reply(200, vector('0.3'));
-    const { code, stdout } = await analyze(['--template', 'library', '--name', 'saturation', '--prometheus', PROM], { OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
+    const { code, stdout } = await analyze(['--template', 'library', '--name', 'saturation'], { PROMETHEUS_URL: PROM, OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
     expect(code).toBe(0);
     expect(stdout).toContain('Analyzing AnalysisTemplate "saturation" (library/nested/saturation.yml)');
     expect(stdout).toContain('cpu  [0.3]  Successful');
