@@ -84,7 +84,8 @@ export async function preflight(
       file: template.file,
       ...(template.line !== undefined ? { line: template.line } : {}),
       key: '',
-      message: `${template.error.message} (no analysis checked here uses this template, so it blocks nothing)`,
+      // The location already names the file; the message need not repeat it.
+      message: `${stripPrefix(template.error.message, `${template.file}, `)} (no analysis checked here uses this template, so it blocks nothing)`,
     }));
   return { problems, warnings, services, templateCount: catalog?.templates.length ?? 0 };
 }
@@ -173,6 +174,10 @@ function resolveServiceAnalyses(
       problems.push(templateProblem(error, configFile, configKey));
     }
   }
+}
+
+function stripPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
 function templateProblem(error: unknown, configFile: string, key: string): ConfigProblem {
