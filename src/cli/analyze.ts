@@ -212,7 +212,7 @@ function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: stri
 }
 
 /** What the run will do, for the plan, the --json report and --once's "what the template would do". */
-interface PlanDetails {
+export interface PlanDetails {
   /** The metrics as the templates define them (with --prometheus applied), not as --once runs them. */
   readonly metrics: readonly ResolvedMetric[];
   readonly templateAddresses: ReadonlyMap<string, string | undefined>;
