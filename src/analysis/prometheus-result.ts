@@ -1,6 +1,7 @@
 /**
  * Reads a Prometheus HTTP API response (`/api/v1/query`, `/api/v1/query_range`) into a measured
- * value: scalar → number, vector → numbers, matrix → all values flattened, string → string.
+ * value: scalar → number, vector → numbers, matrix → all values flattened. A string result is an
+ * Error measurement, as in Argo Rollouts ("metric type not supported").
  */
 import { MeasurementError } from './errors.js';
 import { parseSampleValue } from './value-format.js';
@@ -19,7 +20,10 @@ export function convertQueryResponse(body: unknown): MeasuredValue {
     case 'scalar':
       return sampleValue(result);
     case 'string':
-      return sampleText(result);
+      throw new MeasurementError(
+        'unsupported-result',
+        `Prometheus metric type not supported: the query returned a string (${JSON.stringify(sampleText(result))}); use a query that returns a scalar, vector or matrix of numbers`,
+      );
     case 'vector':
       return seriesList(result).map((series) => {
         if (series.histogram !== undefined) throw unsupported('a native histogram sample');

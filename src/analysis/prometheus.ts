@@ -7,6 +7,7 @@
 import { allowlistFromEnv, displayAddress, isAddressAllowed, notAllowedMessage, type AddressAllowlist } from './allowlist.js';
 import { MeasurementError } from './errors.js';
 import { sendHttpRequest, type HttpResponse } from './http-request.js';
+import { basicAuthSecrets, redactSecrets } from '../report/redact.js';
 import { convertQueryResponse } from './prometheus-result.js';
 import { evaluateRangeTime } from './range-time.js';
 import type { MetricProvider, ProviderResult, ResolvedMetric } from './types.js';
@@ -44,6 +45,17 @@ export class PrometheusProvider implements MetricProvider {
   constructor(private readonly options: PrometheusProviderOptions) {}
 
   async measure(metric: ResolvedMetric, signal?: AbortSignal): Promise<ProviderResult> {
+    // A server may echo what it was sent (`got Bearer tok-…`); no message may carry it further.
+    const secrets = [...metricSecrets(metric), ...(this.options.bearerToken ? [this.options.bearerToken] : [])];
+    try {
+      return await this.query(metric, secrets, signal);
+    } catch (error) {
+      if (error instanceof MeasurementError) throw new MeasurementError(error.code, redactSecrets(error.message, secrets));
+      throw error;
+    }
+  }
+
+  private async query(metric: ResolvedMetric, secrets: readonly string[], signal?: AbortSignal): Promise<ProviderResult> {
     const spec = metric.prometheus;
     const address = spec.address ?? this.options.defaultAddress;
     if (!address) {
@@ -95,7 +107,8 @@ export class PrometheusProvider implements MetricProvider {
       if (signal?.aborted) throw new MeasurementError('aborted', 'the measurement was cancelled');
       throw connectionError(error, where, spec.insecure);
     }
-    return { value: readResponse(response, where), raw: response.body.slice(0, MAX_RAW_LENGTH) };
+    const redacted = { ...response, body: redactSecrets(response.body, secrets) };
+    return { value: readResponse(redacted, where), raw: redacted.body.slice(0, MAX_RAW_LENGTH) };
   }
 
   private queryParams(metric: ResolvedMetric): URLSearchParams {
@@ -112,6 +125,24 @@ export class PrometheusProvider implements MetricProvider {
     }
     return params;
   }
+}
+
+/**
+ * What a metric's configuration holds that must never be shown: header values (any of them may be a
+ * key), basic credentials, and the user info of its address.
+ */
+export function metricSecrets(metric: ResolvedMetric): string[] {
+  const spec = metric.prometheus;
+  const secrets = [...spec.headers.map((header) => header.value), ...basicAuthSecrets(spec.basicAuth)];
+  if (spec.address) {
+    try {
+      const url = new URL(spec.address);
+      if (url.username) secrets.push(...basicAuthSecrets({ username: decodeURIComponent(url.username), password: decodeURIComponent(url.password) }));
+    } catch {
+      // Not a URL: there is no user info to hide.
+    }
+  }
+  return secrets;
 }
 
 function readResponse(response: HttpResponse, where: string): ProviderResult['value'] {

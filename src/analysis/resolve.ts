@@ -3,6 +3,7 @@
  * Rollouts builds an AnalysisRun: templates are merged, arguments substituted, and every metric is
  * checked (schedule, limits, provider, conditions) before anything is measured.
  */
+import { EMPTY_RESULT_ANNOTATION, EMPTY_RESULT_MODES, type EmptyResultMode } from './conditions.js';
 import { ConditionError, compileCondition } from './expr/index.js';
 import { mergeArgs, substituteArgs, type StepArg } from './args.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
@@ -49,12 +50,47 @@ export function resolveAnalysis(catalog: TemplateCatalog, request: AnalysisReque
   if (request.templates.length === 0) {
     throw new AnalysisTemplateError('template-not-found', 'the analysis references no template; add templates: [{ templateName: ... }]');
   }
-  const templates = request.templates.map((ref) => findTemplate(catalog, ref));
-  return resolveTemplates(templates, request);
+  return resolveTemplates(collectTemplates(catalog, request.templates), request);
+}
+
+/**
+ * The templates an analysis runs, as Argo Rollouts gathers them: each referenced template followed
+ * by the templates it references in `spec.templates` (depth first), each template once. Roots are
+ * references or already selected templates. A reference cycle is an error (Argo would never finish).
+ */
+export function collectTemplates(catalog: TemplateCatalog, roots: readonly (TemplateRef | LoadedTemplate)[]): LoadedTemplate[] {
+  const collected: LoadedTemplate[] = [];
+  const seen = new Set<string>();
+  const visit = (template: LoadedTemplate, path: readonly LoadedTemplate[]): void => {
+    const cycleStart = path.findIndex((t) => t.kind === template.kind && t.name === template.name);
+    if (cycleStart >= 0) {
+      const cycle = [...path.slice(cycleStart), template].map((t) => `"${t.name}"`).join(' → ');
+      const referrer = path[path.length - 1];
+      throw new AnalysisTemplateError('template-invalid', `spec.templates makes a cycle (${cycle}); a template cannot include itself`, {
+        file: referrer.file,
+        template: referrer.name,
+      });
+    }
+    const key = templateKey(template);
+    if (seen.has(key)) return;
+    seen.add(key);
+    collected.push(template);
+    template.spec.templates.forEach((ref, index) => {
+      const inner = findTemplate(catalog, ref, { file: template.file, template: template.name, field: `spec.templates[${index}]` });
+      visit(inner, [...path, template]);
+    });
+  };
+  for (const root of roots) visit('spec' in root ? root : findTemplate(catalog, root), []);
+  return collected;
+}
+
+function templateKey(template: { kind: TemplateKind; name: string }): string {
+  return `${template.kind}/${template.name}`;
 }
 
 /** Resolves already selected templates (several are merged into one run, as in Argo). */
 export function resolveTemplates(templates: readonly LoadedTemplate[], options: Omit<AnalysisRequest, 'templates'> = {}): ResolvedAnalysis {
+  checkReferencesIncluded(templates);
   const args = mergeArgs(templates, options.args ?? []);
   const parsed: { metric: ResolvedMetricDraft; template: LoadedTemplate }[] = [];
   const owners = new Map<string, LoadedTemplate>();
@@ -76,10 +112,16 @@ export function resolveTemplates(templates: readonly LoadedTemplate[], options: 
   }
 
   const names = parsed.map(({ metric }) => metric.name);
+  if (names.length === 0) {
+    throw new AnalysisTemplateError('metric-invalid', `the templates ${templates.map((t) => `"${t.name}"`).join(', ')} define no metric; add spec.metrics`, {
+      file: templates[0]?.file,
+    });
+  }
   const dryRunRules = [
     ...templates.flatMap((t) => t.spec.dryRun.map((rule, i) => ({ rule, where: { file: t.file, template: t.name, field: `spec.dryRun[${i}]` } }))),
     ...(options.dryRun ?? []).map((rule, i) => ({ rule, where: { field: `dryRun[${i}]` } })),
   ];
+  rejectRepeatedRules('dryRun', dryRunRules);
   const dryRun = new Set<string>();
   for (const { rule, where } of dryRunRules) for (const name of matchRule(rule.metricName, names, where)) dryRun.add(name);
 
@@ -89,6 +131,7 @@ export function resolveTemplates(templates: readonly LoadedTemplate[], options: 
     ),
     ...(options.measurementRetention ?? []).map((rule, i) => ({ rule, where: { field: `measurementRetention[${i}]` } })),
   ];
+  rejectRepeatedRules('measurementRetention', retentionRules);
   const retention = new Map<string, number>();
   for (const { rule, where } of retentionRules) {
     if (!Number.isInteger(rule.limit) || rule.limit < 1) {
@@ -106,6 +149,36 @@ export function resolveTemplates(templates: readonly LoadedTemplate[], options: 
 }
 
 type ResolvedMetricDraft = Omit<ResolvedMetric, 'dryRun' | 'measurementRetention'>;
+
+/** Templates passed in together must include every template they reference, or metrics would be lost. */
+function checkReferencesIncluded(templates: readonly LoadedTemplate[]): void {
+  const included = new Set(templates.map(templateKey));
+  for (const template of templates) {
+    template.spec.templates.forEach((ref, index) => {
+      const kind: TemplateKind = ref.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
+      if (!included.has(templateKey({ kind, name: ref.templateName }))) {
+        throw new AnalysisTemplateError('template-not-found', `${kind} "${ref.templateName}" is referenced but was not loaded with this template; load the file or folder that defines it`, {
+          file: template.file,
+          template: template.name,
+          field: `spec.templates[${index}]`,
+        });
+      }
+    });
+  }
+}
+
+/** Argo refuses two dryRun (or measurementRetention) rules for one metric name, across templates and the step. */
+function rejectRepeatedRules(kind: string, rules: readonly { rule: { metricName: string }; where: TemplateLocation }[]): void {
+  const first = new Map<string, TemplateLocation>();
+  for (const { rule, where } of rules) {
+    const earlier = first.get(rule.metricName);
+    if (earlier) {
+      const there = [earlier.template ? `template "${earlier.template}"` : 'the analysis step', earlier.field].filter(Boolean).join(' ');
+      throw new AnalysisTemplateError('metric-invalid', `a second ${kind} rule for metricName ${JSON.stringify(rule.metricName)} (the first is in ${there}); keep one`, where);
+    }
+    first.set(rule.metricName, where);
+  }
+}
 
 function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, index: number, args: Readonly<Record<string, string>>): ResolvedMetricDraft {
   const fieldPrefix = ['spec', 'metrics', index];
@@ -139,6 +212,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
 
   return {
     name: metric.name,
+    ...(emptyResultMode(template) === 'evaluate' ? { emptyResult: 'evaluate' as const } : {}),
     interval: metric.interval?.text,
     intervalMs: metric.interval?.ms,
     initialDelay: metric.initialDelay?.text,
@@ -152,6 +226,18 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
     prometheus,
     source: { file: template.file, template: template.name, kind: template.kind },
   };
+}
+
+/** How the template wants an empty result judged (its opsbox.dev/empty-result annotation). */
+function emptyResultMode(template: LoadedTemplate): EmptyResultMode {
+  const value = template.annotations[EMPTY_RESULT_ANNOTATION];
+  if (value === undefined) return 'error';
+  if ((EMPTY_RESULT_MODES as readonly string[]).includes(value)) return value as EmptyResultMode;
+  throw new AnalysisTemplateError(
+    'template-invalid',
+    `annotation ${EMPTY_RESULT_ANNOTATION} must be one of ${EMPTY_RESULT_MODES.join(', ')} (got ${JSON.stringify(value)})`,
+    { file: template.file, template: template.name, field: `metadata.annotations["${EMPTY_RESULT_ANNOTATION}"]` },
+  );
 }
 
 /** Argo's metric validation: counts, intervals and limits that can be satisfied. */
@@ -200,6 +286,10 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
     throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [...fieldPrefix, 'provider', 'prometheus'], metric.provider.prometheus), location);
   }
   const spec = parsed.data;
+  if (spec.address !== undefined) {
+    const problem = addressProblem(spec.address);
+    if (problem) throw new AnalysisTemplateError('metric-invalid', problem, field('provider.prometheus.address'));
+  }
   for (const unsupported of ['sigv4', 'oauth2'] as const) {
     if (spec.authentication?.[unsupported] !== undefined) {
       throw new AnalysisTemplateError(
@@ -237,6 +327,23 @@ function resolvePrometheus(metric: ParsedMetric, field: (name: string) => Templa
     basicAuth: spec.authentication?.basicAuth,
     rangeQuery: spec.rangeQuery,
   };
+}
+
+/** Why an address cannot be queried (Argo requires a scheme and a host), or undefined when it can. */
+function addressProblem(address: string): string | undefined {
+  // The address may carry credentials: quote it without its user info.
+  const shown = JSON.stringify(address.replace(/\/\/[^\s/@]*@/, '//***@'));
+  let url: URL;
+  try {
+    url = new URL(address);
+  } catch {
+    return `${shown} is not a valid URL; write it like http://prometheus.monitoring:9090`;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return `${shown} must start with http:// or https:// (got ${url.protocol}); write it like http://prometheus.monitoring:9090`;
+  }
+  if (!url.hostname) return `${shown} has no host; write it like http://prometheus.monitoring:9090`;
+  return undefined;
 }
 
 /** dryRun / measurementRetention rules: a metric name or a regular expression (Argo matches unanchored). */

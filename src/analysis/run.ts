@@ -134,16 +134,39 @@ export function nextWakeAt(state: RunState): Date | null {
  * the metric and the run. Measurements of a metric that has already finished are ignored.
  */
 export function recordMeasurement(state: RunState, metricName: string, outcome: MeasurementOutcome): RunState {
-  const index = state.metrics.findIndex((metric) => metric.name === metricName);
-  if (index < 0) throw new RunStateError(`the run has no metric "${metricName}" (metrics: ${state.metrics.map((m) => m.name).join(', ')})`);
-  const result = state.results[index];
-  if (isCompletedPhase(state.phase) || isCompletedPhase(result.phase)) return state;
+  return recordMeasurements(state, [{ metric: metricName, outcome }]);
+}
 
-  const spec = state.metrics[index];
-  const measurement = judge(spec, outcome);
-  const updated = countMeasurement(result, measurement, spec.measurementRetention);
-  const results = state.results.map((r, i) => (i === index ? updated : r));
-  return reassess({ ...state, results }, outcome.finishedAt);
+/** One measurement of a batch taken in the same round. */
+export interface RecordedOutcome {
+  readonly metric: string;
+  readonly outcome: MeasurementOutcome;
+}
+
+/**
+ * Adds the measurements taken in one round, then reassesses once, as Argo assesses a run after all
+ * of a reconciliation's measurements. A metric that fails must not make the run drop a measurement
+ * of another metric that was taken alongside it: every one of them is counted and kept.
+ */
+export function recordMeasurements(state: RunState, batch: readonly RecordedOutcome[]): RunState {
+  for (const { metric } of batch) {
+    if (!state.metrics.some((spec) => spec.name === metric)) {
+      throw new RunStateError(`the run has no metric "${metric}" (metrics: ${state.metrics.map((m) => m.name).join(', ')})`);
+    }
+  }
+  if (isCompletedPhase(state.phase) || batch.length === 0) return state;
+  let results = state.results;
+  let latest = toMs(batch[0].outcome.finishedAt);
+  for (const { metric, outcome } of batch) {
+    const index = state.metrics.findIndex((spec) => spec.name === metric);
+    // A metric that finished before this round takes no more measurements.
+    if (isCompletedPhase(state.results[index].phase)) continue;
+    const spec = state.metrics[index];
+    const updated = countMeasurement(results[index], judge(spec, outcome), spec.measurementRetention);
+    results = results.map((r, i) => (i === index ? updated : r));
+    latest = Math.max(latest, toMs(outcome.finishedAt));
+  }
+  return results === state.results ? state : reassess({ ...state, results }, latest);
 }
 
 /**

@@ -3,9 +3,11 @@
  * sleeps until the next measurement. Used by `opsbox analyze`; the rollout engine drives the same
  * pure run state through its own scheduler and can reuse takeMeasurement.
  */
-import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurement, terminate } from './run.js';
+import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurements, terminate } from './run.js';
 import type { Measurement, MeasurementOutcome, MetricResult, RunState } from './run.js';
 import type { MetricProvider, ResolvedMetric } from './types.js';
+import { metricSecrets } from './prometheus.js';
+import { redactSecrets } from '../report/redact.js';
 
 export interface Clock {
   now(): number;
@@ -38,7 +40,10 @@ export interface MeasurementEvent {
 export interface RunAnalysisOptions {
   readonly provider: MetricProvider;
   readonly clock?: Clock;
-  /** Aborting terminates the run: it ends Successful unless a limit was already breached. */
+  /**
+   * Aborting stops the run where it stands: the state is returned as it was (Running when no
+   * verdict was reached), not terminated, so a caller never mistakes an interruption for a pass.
+   */
   readonly signal?: AbortSignal;
   /** Take one measurement per metric now and judge it alone (see measureOnceMetrics). */
   readonly once?: boolean;
@@ -54,7 +59,7 @@ export async function runAnalysis(metrics: readonly ResolvedMetric[], options: R
   let state = createRun(runnable, { startedAt: clock.now() });
 
   while (!isRunCompleted(state)) {
-    if (signal?.aborted) return terminate(state, clock.now());
+    if (signal?.aborted) return state;
     const due = dueMetrics(state, clock.now());
     if (due.length === 0) {
       const wake = nextWakeAt(state);
@@ -64,13 +69,15 @@ export async function runAnalysis(metrics: readonly ResolvedMetric[], options: R
       continue;
     }
     const outcomes = await Promise.all(due.map((name) => takeMeasurement(provider, byName.get(name)!, clock, signal)));
-    if (signal?.aborted) return terminate(state, clock.now());
-    due.forEach((name, i) => {
-      state = recordMeasurement(state, name, outcomes[i]);
+    // Measurements cut short by the abort are not results.
+    if (signal?.aborted) return state;
+    // One round is recorded together: a metric failing in it does not drop another's measurement.
+    state = recordMeasurements(state, due.map((name, i) => ({ metric: name, outcome: outcomes[i] })));
+    for (const name of due) {
       const result = metricResult(state, name)!;
       const measurement = result.measurements[result.measurements.length - 1];
-      options.onMeasurement?.({ metric: byName.get(name)!, measurement, result, state });
-    });
+      if (measurement) options.onMeasurement?.({ metric: byName.get(name)!, measurement, result, state });
+    }
   }
   return state;
 }
@@ -87,9 +94,10 @@ export async function takeMeasurement(
     const { value } = await provider.measure(metric, signal);
     return { value, startedAt, finishedAt: clock.now() };
   } catch (error) {
-    // MeasurementError messages are written for users; anything else still says what broke.
+    // MeasurementError messages are written for users; anything else still says what broke. Either
+    // way the metric's configured credentials never reach the run (and so a comment or the CLI).
     const message = error instanceof Error ? error.message : String(error);
-    return { error: message, startedAt, finishedAt: clock.now() };
+    return { error: redactSecrets(message, metricSecrets(metric)), startedAt, finishedAt: clock.now() };
   }
 }
 

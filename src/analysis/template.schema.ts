@@ -49,17 +49,34 @@ const measurementRetentionSchema = z.strictObject({
   limit: intOrString.pipe(z.number().int().min(1, 'must be at least 1')),
 });
 
-/** The document around the metrics: header and spec, metrics still raw. */
-export const templateDocumentSchema = z.object({
+/** `spec.templates[]`: another template whose metrics, args, dryRun and retention rules join this one, as in Argo. */
+export const templateRefSchema = z.strictObject({
+  templateName: nonEmpty,
+  clusterScope: z.boolean().optional(),
+});
+
+/**
+ * The document around the metrics: header and spec, metrics still raw. Unknown fields are errors:
+ * a field this app would ignore (a typo, or an Argo feature it does not know) must not change what
+ * a template measures without anyone noticing. Kubernetes metadata other than the name and the
+ * annotations is allowed and ignored.
+ */
+export const templateDocumentSchema = z.strictObject({
   apiVersion: z.literal(TEMPLATE_API_VERSION),
   kind: z.enum(TEMPLATE_KINDS),
-  metadata: z.object({ name: nonEmpty }),
-  spec: z.object({
-    args: z.array(templateArgSchema).default([]),
-    metrics: z.array(z.record(z.string(), z.unknown())).min(1, 'needs at least one metric'),
-    dryRun: z.array(dryRunSchema).default([]),
-    measurementRetention: z.array(measurementRetentionSchema).default([]),
-  }),
+  metadata: z.object({ name: nonEmpty, annotations: z.record(z.string(), z.string()).default({}) }),
+  spec: z
+    .strictObject({
+      args: z.array(templateArgSchema).default([]),
+      metrics: z.array(z.record(z.string(), z.unknown())).default([]),
+      dryRun: z.array(dryRunSchema).default([]),
+      measurementRetention: z.array(measurementRetentionSchema).default([]),
+      templates: z.array(templateRefSchema).default([]),
+    })
+    .superRefine((spec, ctx) => {
+      // A template that only references others (Argo's composite templates) needs no metrics of its own.
+      if (spec.metrics.length === 0 && spec.templates.length === 0) ctx.addIssue({ code: 'custom', path: ['metrics'], message: 'needs at least one metric' });
+    }),
 });
 
 /**

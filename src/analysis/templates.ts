@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
-import { AnalysisTemplateError } from './errors.js';
+import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import { TEMPLATE_KINDS, describeIssues, templateDocumentSchema, type TemplateDocument } from './template.schema.js';
 import type { TemplateKind } from './types.js';
 
@@ -14,11 +14,27 @@ export interface LoadedTemplate {
   readonly name: string;
   /** The file as the user named it (relative to the base directory when loaded from disk). */
   readonly file: string;
+  readonly annotations: Readonly<Record<string, string>>;
   readonly spec: TemplateDocument['spec'];
+}
+
+/**
+ * A template document that was found but is invalid. It is an error only for an analysis that uses
+ * it; otherwise it is a warning, so one broken template does not block the rollouts of others.
+ */
+export interface BrokenTemplate {
+  readonly kind: TemplateKind;
+  /** Absent when the document has no usable metadata.name (nothing can reference it). */
+  readonly name?: string;
+  readonly file: string;
+  /** 1-based line where the document starts. */
+  readonly line?: number;
+  readonly error: AnalysisTemplateError;
 }
 
 export interface TemplateCatalog {
   readonly templates: readonly LoadedTemplate[];
+  readonly broken: readonly BrokenTemplate[];
   /** The files and folders the templates were loaded from, for "not found" messages. */
   readonly searched: readonly string[];
 }
@@ -49,6 +65,7 @@ export async function loadTemplates(baseDir: string, paths: readonly string[]): 
 /** Loads templates through any file source (e.g. the GitHub contents of a manifests repository). */
 export async function loadTemplatesFromSource(source: TemplateFileSource, paths: readonly string[]): Promise<TemplateCatalog> {
   const templates: LoadedTemplate[] = [];
+  const broken: BrokenTemplate[] = [];
   for (const wanted of paths) {
     const files = await source.listFiles(wanted);
     if (files === null) {
@@ -62,14 +79,16 @@ export async function loadTemplatesFromSource(source: TemplateFileSource, paths:
       } catch (error) {
         throw new AnalysisTemplateError('template-load', `cannot read the file: ${(error as Error).message}`, { file });
       }
-      templates.push(...parseTemplateText(text, file));
+      const parsed = parseTemplateDocuments(text, file);
+      templates.push(...parsed.templates);
+      broken.push(...parsed.broken);
     }
   }
-  return catalogOf(templates, paths);
+  return catalogOf(templates, paths, broken);
 }
 
 /** Builds a catalog from already parsed templates, rejecting two templates of one kind with one name. */
-export function catalogOf(templates: readonly LoadedTemplate[], searched: readonly string[] = []): TemplateCatalog {
+export function catalogOf(templates: readonly LoadedTemplate[], searched: readonly string[] = [], broken: readonly BrokenTemplate[] = []): TemplateCatalog {
   const seen = new Map<string, LoadedTemplate>();
   for (const template of templates) {
     const key = `${template.kind}/${template.name}`;
@@ -83,18 +102,29 @@ export function catalogOf(templates: readonly LoadedTemplate[], searched: readon
     }
     seen.set(key, template);
   }
-  return { templates: [...templates], searched: [...searched] };
+  return { templates: [...templates], searched: [...searched], broken: [...broken] };
 }
 
-/** Parses every AnalysisTemplate / ClusterAnalysisTemplate document of one YAML file. */
+/** Parses every AnalysisTemplate / ClusterAnalysisTemplate document of one YAML file; the first invalid one throws. */
 export function parseTemplateText(text: string, file: string): LoadedTemplate[] {
+  const { templates, broken } = parseTemplateDocuments(text, file);
+  if (broken.length > 0) throw broken[0].error;
+  return templates;
+}
+
+/**
+ * Parses every template document of one YAML file, keeping invalid documents apart with their
+ * error. A file that is not YAML at all throws: which templates it holds cannot be known.
+ */
+export function parseTemplateDocuments(text: string, file: string): { templates: LoadedTemplate[]; broken: BrokenTemplate[] } {
   const lineCounter = new LineCounter();
   const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const templates: LoadedTemplate[] = [];
+  const broken: BrokenTemplate[] = [];
   if (!Array.isArray(documents)) {
     // An empty stream: nothing to load.
-    return [];
+    return { templates, broken };
   }
-  const templates: LoadedTemplate[] = [];
   for (const document of documents) {
     if (document.errors.length > 0) {
       const error = document.errors[0];
@@ -106,19 +136,27 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate[] 
     const name = templateName(raw);
     const parsed = templateDocumentSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new AnalysisTemplateError('template-invalid', describeIssues(parsed.error, [], raw), { file, template: name });
+      const line = document.contents ? lineCounter.linePos(document.contents.range[0]).line : undefined;
+      const error = new AnalysisTemplateError('template-invalid', describeIssues(parsed.error, [], raw), { file, template: name });
+      broken.push({ kind: raw.kind as TemplateKind, ...(name !== undefined ? { name } : {}), file, ...(line !== undefined ? { line } : {}), error });
+      continue;
     }
-    templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, spec: parsed.data.spec });
+    templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, annotations: parsed.data.metadata.annotations, spec: parsed.data.spec });
   }
-  return templates;
+  return { templates, broken };
 }
 
-/** Finds a referenced template; a missing one is an error that lists what exists. */
-export function findTemplate(catalog: TemplateCatalog, ref: TemplateRef): LoadedTemplate {
+/**
+ * Finds a referenced template; a missing one is an error that lists what exists, located at `where`
+ * (the reference) when given; an invalid one throws its own error.
+ */
+export function findTemplate(catalog: TemplateCatalog, ref: TemplateRef, where?: TemplateLocation): LoadedTemplate {
   const kind: TemplateKind = ref.clusterScope ? 'ClusterAnalysisTemplate' : 'AnalysisTemplate';
   const found = catalog.templates.find((template) => template.kind === kind && template.name === ref.templateName);
   if (found) return found;
-  throw new AnalysisTemplateError('template-not-found', describeMissing(catalog, ref, kind), { template: ref.templateName });
+  const broken = catalog.broken.find((template) => template.kind === kind && template.name === ref.templateName);
+  if (broken) throw broken.error;
+  throw new AnalysisTemplateError('template-not-found', describeMissing(catalog, ref, kind), where ?? { template: ref.templateName });
 }
 
 function describeMissing(catalog: TemplateCatalog, ref: TemplateRef, kind: TemplateKind): string {

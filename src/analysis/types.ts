@@ -61,6 +61,11 @@ export interface RunMetricSpec {
   readonly consecutiveErrorLimit: number;
   /** 0 disables. */
   readonly consecutiveSuccessLimit: number;
+  /**
+   * `evaluate` (the template annotation opsbox.dev/empty-result): an empty result is judged by the
+   * conditions alone, as Argo does. Unset: an empty result that would pass untested is an Error.
+   */
+  readonly emptyResult?: 'evaluate';
   /** Dry-run metrics are measured and shown but never decide the run phase. */
   readonly dryRun: boolean;
   /** How many measurements are kept for this metric. */

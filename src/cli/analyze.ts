@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import { AnalysisTemplateError } from '../analysis/errors.js';
+import { ALLOWLIST_ENV, allowlistFromEnv, displayAddress, isAddressAllowed } from '../analysis/allowlist.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
-import { resolveTemplates } from '../analysis/resolve.js';
-import type { RunState } from '../analysis/run.js';
+import { collectTemplates, resolveTemplates } from '../analysis/resolve.js';
+import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
 import { loadTemplates, type LoadedTemplate } from '../analysis/templates.js';
 import type { AnalysisPhase, MetricProvider, ResolvedMetric } from '../analysis/types.js';
@@ -23,15 +24,18 @@ export interface AnalyzeIo extends CliIO {
   readonly provider?: MetricProvider;
 }
 
+/** 128 + SIGINT, the shell's code for a command stopped by Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+
 export const EXIT_CODES: Readonly<Record<AnalysisPhase | 'usage', number>> = {
   Successful: 0,
   Failed: 1,
   Inconclusive: 2,
   Error: 3,
   usage: EXIT_USAGE,
-  // A run only ends Running or Pending if it was stopped before deciding anything.
-  Running: 0,
-  Pending: 0,
+  // A run only ends Running or Pending if it was stopped before deciding anything: no verdict.
+  Running: EXIT_INTERRUPTED,
+  Pending: EXIT_INTERRUPTED,
 };
 
 export const ANALYZE_USAGE = `Usage: opsbox analyze --template FILE [--template FILE...] [options]
@@ -43,16 +47,20 @@ Options:
   -t, --template FILE    file or folder with AnalysisTemplate / ClusterAnalysisTemplate documents (repeatable)
   -n, --name NAME        run only the template(s) with this name (repeatable; default: every template found)
   -a, --arg NAME=VALUE   an argument for {{args.NAME}} (repeatable)
-      --prometheus URL   Prometheus to query when a template has no address (default: PROMETHEUS_URL);
-                         this URL is allowed in addition to OPSBOX_PROMETHEUS_ALLOWLIST
-      --once             take one measurement per metric now and judge it alone
-      --json             print one JSON object with the result at the end (progress goes to stderr)
+      --prometheus URL   query this Prometheus instead of the templates' addresses (e.g. a port-forward
+                         to an in-cluster Prometheus) and when a template has none (default: PROMETHEUS_URL);
+                         allowed when OPSBOX_PROMETHEUS_ALLOWLIST is unset, else it must be on that list
+      --once             take one measurement per metric now and judge it alone; the plan and --json
+                         still show the template's own schedule and limits
+      --json             print one JSON object at the end: phase, and per metric its query, address,
+                         conditions, limits and measurements (progress goes to stderr)
   -h, --help             show this help
 
 Environment: PROMETHEUS_URL, OPSBOX_PROMETHEUS_ALLOWLIST (comma-separated URL prefixes templates may
 query), PROMETHEUS_BEARER_TOKEN (sent when a template sets no Authorization).
 
-Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template.
+Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template,
+130 stopped (Ctrl-C) before a verdict (the --json phase is then Running).
 `;
 
 class UsageError extends Error {
@@ -84,9 +92,16 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
 
   let metrics: ResolvedMetric[];
   let templates: LoadedTemplate[];
+  /** Each metric's address as its template wrote it, before --prometheus replaced it. */
+  let templateAddresses: Map<string, string | undefined>;
   try {
     templates = await selectTemplates(options, io.cwd ?? process.cwd());
     metrics = resolveTemplates(templates, { args: options.args }).metrics;
+    templateAddresses = new Map(metrics.map((metric) => [metric.name, metric.prometheus.address]));
+    if (options.prometheus !== undefined) {
+      checkOverrideAllowed(options.prometheus, io.env);
+      metrics = metrics.map((metric) => withAddress(metric, options.prometheus!));
+    }
     checkAddresses(metrics, options.prometheus ?? io.env.PROMETHEUS_URL);
   } catch (error) {
     if (error instanceof AnalysisTemplateError || error instanceof UsageError) {
@@ -100,10 +115,12 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     io.provider ??
     prometheusProviderFromEnv(io.env, {
       defaultAddress: options.prometheus,
-      alsoAllow: options.prometheus ? [options.prometheus] : [],
+      // Typed on the command line, so trusted, unless the operator's allowlist says otherwise (checked above).
+      alsoAllow: options.prometheus && !operatorAllowlistSet(io.env) ? [options.prometheus] : [],
     });
+  const details: PlanDetails = { metrics, templateAddresses, defaultAddress: options.prometheus ?? (io.env.PROMETHEUS_URL || undefined), override: options.prometheus, once: options.once };
   const progress = options.json ? io.stderr : io.stdout;
-  progress.write(describePlan(templates, metrics, options.once));
+  progress.write(describePlan(templates, details));
 
   const interrupt = io.signal ? undefined : new AbortController();
   const onSigint = () => interrupt?.abort();
@@ -121,7 +138,7 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     if (interrupt) process.removeListener('SIGINT', onSigint);
   }
 
-  if (options.json) io.stdout.write(`${JSON.stringify(toJsonReport(state))}\n`);
+  if (options.json) io.stdout.write(`${JSON.stringify(toJsonReport(state, details))}\n`);
   else io.stdout.write(formatSummary(state));
   return EXIT_CODES[state.phase];
 }
@@ -164,19 +181,25 @@ function parseArgOption(text: string): { name: string; value: string } {
   return { name: text.slice(0, at).trim(), value: text.slice(at + 1) };
 }
 
+/** The templates to run: those named (or every valid one found), with the templates they reference. */
 async function selectTemplates(options: AnalyzeOptions, cwd: string): Promise<LoadedTemplate[]> {
   const catalog = await loadTemplates(cwd, options.templates);
-  if (catalog.templates.length === 0) {
-    throw new UsageError(`no AnalysisTemplate or ClusterAnalysisTemplate found in ${options.templates.join(', ')}`);
+  if (options.names.length === 0) {
+    // Running everything found: an invalid template is an error, never silently skipped.
+    if (catalog.broken.length > 0) throw catalog.broken[0].error;
+    if (catalog.templates.length === 0) throw new UsageError(`no AnalysisTemplate or ClusterAnalysisTemplate found in ${options.templates.join(', ')}`);
+    return collectTemplates(catalog, catalog.templates);
   }
-  if (options.names.length === 0) return [...catalog.templates];
-  return options.names.map((name) => {
+  const named = options.names.map((name) => {
     const matches = catalog.templates.filter((template) => template.name === name);
     if (matches.length === 1) return matches[0];
     const found = catalog.templates.map((template) => `"${template.name}"`).join(', ');
+    const invalid = catalog.broken.find((template) => template.name === name);
+    if (matches.length === 0 && invalid) throw invalid.error;
     if (matches.length === 0) throw new UsageError(`template "${name}" not found in ${options.templates.join(', ')}; found ${found}`);
     throw new UsageError(`template name "${name}" is used by ${matches.map((t) => `${t.kind} in ${t.file}`).join(' and ')}; keep one of them in the files given`);
   });
+  return collectTemplates(catalog, named);
 }
 
 function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: string | undefined): void {
@@ -188,25 +211,72 @@ function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: stri
   }
 }
 
-function describePlan(templates: readonly LoadedTemplate[], metrics: readonly ResolvedMetric[], once: boolean): string {
+/** What the run will do, for the plan, the --json report and --once's "what the template would do". */
+export interface PlanDetails {
+  /** The metrics as the templates define them (with --prometheus applied), not as --once runs them. */
+  readonly metrics: readonly ResolvedMetric[];
+  readonly templateAddresses: ReadonlyMap<string, string | undefined>;
+  readonly defaultAddress?: string;
+  readonly override?: string;
+  readonly once: boolean;
+}
+
+function describePlan(templates: readonly LoadedTemplate[], details: PlanDetails): string {
+  const { metrics, once, override } = details;
   const lines = [`Analyzing ${templates.map((t) => `${t.kind} "${t.name}" (${t.file})`).join(', ')}${once ? ', one measurement per metric' : ''}`];
+  const replaced = [...new Set([...details.templateAddresses.values()].filter((address): address is string => address !== undefined))];
+  if (override && replaced.length > 0) {
+    lines.push(`Querying ${displayAddress(override)} (--prometheus) instead of the templates' ${replaced.map(displayAddress).join(', ')}`);
+  }
   for (const metric of metrics) {
-    const schedule = once
-      ? 'once'
-      : [
-          metric.initialDelay ? `after ${metric.initialDelay}` : undefined,
-          metric.interval ? `every ${metric.interval}` : undefined,
-          metric.count ? `count ${metric.count}` : metric.interval ? 'until stopped' : 'once',
-        ]
-          .filter(Boolean)
-          .join(', ');
+    const schedule = describeSchedule(metric);
     const conditions = [
       metric.successCondition ? `success: ${metric.successCondition}` : undefined,
       metric.failureCondition ? `failure: ${metric.failureCondition}` : undefined,
     ].filter(Boolean);
-    lines.push(`  ${metric.name}${metric.dryRun ? ' (dry run)' : ''}: ${schedule}${conditions.length ? `; ${conditions.join('; ')}` : ''}`);
+    const when = once ? `once now (the template: ${[schedule, ...describeLimits(metric)].join(', ')})` : schedule;
+    lines.push(`  ${metric.name}${metric.dryRun ? ' (dry run)' : ''}: ${when}${conditions.length ? `; ${conditions.join('; ')}` : ''}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+function describeSchedule(metric: ResolvedMetric): string {
+  return [
+    metric.initialDelay ? `after ${metric.initialDelay}` : undefined,
+    metric.interval ? `every ${metric.interval}` : undefined,
+    metric.count ? `count ${metric.count}` : metric.interval ? 'until stopped' : 'once',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
+function describeLimits(metric: ResolvedMetric): string[] {
+  const limits = [
+    `failureLimit ${metric.failureLimit}`,
+    `inconclusiveLimit ${metric.inconclusiveLimit}`,
+    `consecutiveErrorLimit ${metric.consecutiveErrorLimit}`,
+  ];
+  if (metric.consecutiveSuccessLimit > 0) limits.push(`consecutiveSuccessLimit ${metric.consecutiveSuccessLimit}`);
+  return limits;
+}
+
+/** With OPSBOX_PROMETHEUS_ALLOWLIST set, --prometheus must be on it like any template address. */
+function checkOverrideAllowed(address: string, env: Readonly<Record<string, string | undefined>>): void {
+  if (!operatorAllowlistSet(env)) return;
+  const allowlist = allowlistFromEnv(env);
+  if (isAddressAllowed(address, allowlist)) return;
+  throw new UsageError(
+    `--prometheus ${displayAddress(address)} is not allowed by ${ALLOWLIST_ENV} (${allowlist.prefixes.join(', ') || 'none'}); use an allowed address or add it to ${ALLOWLIST_ENV}`,
+  );
+}
+
+function operatorAllowlistSet(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env[ALLOWLIST_ENV]?.trim());
+}
+
+/** The metric queried at `address` instead of its template's: a local port-forward for an in-cluster Prometheus. */
+function withAddress(metric: ResolvedMetric, address: string): ResolvedMetric {
+  return { ...metric, prometheus: { ...metric.prometheus, address } };
 }
 
 function formatMeasurementLine({ metric, measurement, result }: MeasurementEvent): string {
@@ -218,7 +288,8 @@ function formatMeasurementLine({ metric, measurement, result }: MeasurementEvent
 }
 
 function formatSummary(state: RunState): string {
-  const lines = [`Result: ${state.phase}${state.message ? ` — ${state.message}` : ''}`];
+  const verdict = isCompletedPhase(state.phase) ? `${state.phase}${state.message ? ` — ${state.message}` : ''}` : `${state.phase} — stopped before a verdict`;
+  const lines = [`Result: ${verdict}`];
   for (const result of state.results) {
     const counts = `${result.count} measured, ${result.successful} successful, ${result.failed} failed, ${result.inconclusive} inconclusive, ${result.error} errors`;
     lines.push(`  ${result.name}${result.dryRun ? ' (dry run)' : ''}: ${result.phase}${result.message ? ` — ${result.message}` : ''} (${counts})`);
@@ -230,32 +301,71 @@ function formatSummary(state: RunState): string {
 export interface AnalyzeJsonReport {
   phase: AnalysisPhase;
   message: string | null;
+  /** True with --once: each metric was measured once and judged alone; `limits` say what the template would do. */
+  once: boolean;
   metrics: {
     name: string;
     phase: AnalysisPhase;
     message: string | null;
     dryRun: boolean;
+    query: string;
+    /** The address queried (no credentials), and the template's own when --prometheus replaced it. */
+    address: string | null;
+    templateAddress: string | null;
+    successCondition: string | null;
+    failureCondition: string | null;
+    /** The template's schedule and limits (count null: once without an interval, until stopped with one). */
+    limits: {
+      interval: string | null;
+      initialDelay: string | null;
+      count: number | null;
+      failureLimit: number;
+      inconclusiveLimit: number;
+      consecutiveErrorLimit: number;
+      consecutiveSuccessLimit: number;
+    };
     measurements: { phase: string; value: string | null; message: string | null; startedAt: string; finishedAt: string }[];
   }[];
 }
 
-export function toJsonReport(state: RunState): AnalyzeJsonReport {
+export function toJsonReport(state: RunState, details?: PlanDetails): AnalyzeJsonReport {
   return {
     phase: state.phase,
     message: state.message ?? null,
-    metrics: state.results.map((result) => ({
-      name: result.name,
-      phase: result.phase,
-      message: result.message ?? null,
-      dryRun: result.dryRun,
-      measurements: result.measurements.map((m) => ({
-        phase: m.phase,
-        value: m.value ?? null,
-        message: m.message ?? null,
-        startedAt: m.startedAt,
-        finishedAt: m.finishedAt,
-      })),
-    })),
+    once: details?.once ?? false,
+    metrics: state.results.map((result, index) => {
+      const spec = details?.metrics.find((metric) => metric.name === result.name) ?? state.metrics[index];
+      const query = 'prometheus' in spec ? spec.prometheus.query : spec.query;
+      const address = ('prometheus' in spec ? spec.prometheus.address : spec.address) ?? details?.defaultAddress;
+      const templateAddress = details?.templateAddresses.get(result.name);
+      return {
+        name: result.name,
+        phase: result.phase,
+        message: result.message ?? null,
+        dryRun: result.dryRun,
+        query,
+        address: address ? displayAddress(address) : null,
+        templateAddress: templateAddress ? displayAddress(templateAddress) : null,
+        successCondition: spec.successCondition ?? null,
+        failureCondition: spec.failureCondition ?? null,
+        limits: {
+          interval: spec.interval ?? null,
+          initialDelay: spec.initialDelay ?? null,
+          count: spec.count ?? null,
+          failureLimit: spec.failureLimit,
+          inconclusiveLimit: spec.inconclusiveLimit,
+          consecutiveErrorLimit: spec.consecutiveErrorLimit,
+          consecutiveSuccessLimit: spec.consecutiveSuccessLimit,
+        },
+        measurements: result.measurements.map((m) => ({
+          phase: m.phase,
+          value: m.value ?? null,
+          message: m.message ?? null,
+          startedAt: m.startedAt,
+          finishedAt: m.finishedAt,
+        })),
+      };
+    }),
   };
 }
 

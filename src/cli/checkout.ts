@@ -11,7 +11,7 @@ export type CheckoutResult =
   | { kind: 'ok'; files: DiskRepoFiles; config: OpsboxConfig; check: PreflightResult }
   | { kind: 'no-config'; message: string }
   /** `config`: the file itself is invalid, so nothing else was checked. */
-  | { kind: 'invalid'; stage: 'config' | 'checks'; problems: ConfigProblem[] };
+  | { kind: 'invalid'; stage: 'config' | 'checks'; problems: ConfigProblem[]; warnings: ConfigProblem[] };
 
 /** Loads `.github/opsbox.yml` in `dir` and runs the preflight checks (for `services`, or all). */
 export async function checkCheckout(dir: string, services?: readonly string[]): Promise<CheckoutResult> {
@@ -25,10 +25,10 @@ export async function checkCheckout(dir: string, services?: readonly string[]): 
     };
   }
   const config = parseConfigText(text, CONFIG_PATH);
-  if (!config.ok) return { kind: 'invalid', stage: 'config', problems: config.problems };
+  if (!config.ok) return { kind: 'invalid', stage: 'config', problems: config.problems, warnings: [] };
   // Whether the app can read the cluster is a property of where it runs, not of the checkout.
   const check = await preflight(files, config.config, { services, configFile: CONFIG_PATH, syncGates: ANY_SYNC_GATE });
-  if (check.problems.length > 0) return { kind: 'invalid', stage: 'checks', problems: check.problems };
+  if (check.problems.length > 0) return { kind: 'invalid', stage: 'checks', problems: check.problems, warnings: check.warnings };
   return { kind: 'ok', files, config: config.config, check };
 }
 

@@ -1,6 +1,7 @@
 /** `opsbox validate [DIR]`: checks a manifests checkout the way the app checks a merge commit. */
 import { parseArgs } from 'node:util';
 import { CONFIG_PATH } from '../config/opsbox.schema.js';
+import { formatProblem, type ConfigProblem } from '../config/problems.js';
 import { checkCheckout, printProblems } from './checkout.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 
@@ -36,10 +37,12 @@ export async function validateCommand(argv: string[], io: CliIO): Promise<number
     return EXIT_INVALID;
   }
   if (result.kind === 'invalid') {
+    printWarnings(io.stdout, result.warnings);
     printProblems(io.stdout, result.problems);
     if (result.stage === 'checks') io.stdout.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found\n`);
     return EXIT_INVALID;
   }
+  printWarnings(io.stdout, result.check.warnings);
   for (const check of result.check.services.values()) {
     io.stdout.write(
       `ok  ${check.service}: canary ${check.canaryVersion}, stable ${check.stableVersion}, canary weight ${check.weight}%, ${Object.keys(check.analyses).length} analyses\n`,
@@ -47,4 +50,9 @@ export async function validateCommand(argv: string[], io: CliIO): Promise<number
   }
   io.stdout.write(`valid: ${result.check.services.size} service(s), ${result.check.templateCount} template(s)\n`);
   return EXIT_OK;
+}
+
+/** Problems that block nothing (an invalid template no service uses), printed before the verdict. */
+function printWarnings(out: { write(text: string): unknown }, warnings: readonly ConfigProblem[]): void {
+  for (const warning of warnings) out.write(`warning: ${formatProblem(warning)}\n`);
 }

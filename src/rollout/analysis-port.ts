@@ -7,7 +7,7 @@ import {
   createRun,
   dueMetrics,
   nextWakeAt,
-  recordMeasurement,
+  recordMeasurements,
   terminate,
   type MeasurementOutcome,
   type RunState,
@@ -29,7 +29,8 @@ export interface AnalysisPort {
   start(metrics: readonly RunMetricSpec[], now: number): AnalysisRun;
   /** Names of the metrics to measure now. */
   due(run: AnalysisRun, now: number): string[];
-  record(run: AnalysisRun, metric: string, measurement: MeasurementInput): AnalysisRun;
+  /** Records the measurements of one round together, so none is lost when one ends the run. */
+  record(run: AnalysisRun, measurements: readonly { metric: string; measurement: MeasurementInput }[]): AnalysisRun;
   outcome(run: AnalysisRun): { phase: AnalysisPhase; message?: string };
   /** When the run next needs a measurement; undefined once it has finished. */
   nextWakeAt(run: AnalysisRun, now: number): number | undefined;
@@ -41,7 +42,7 @@ export interface AnalysisPort {
 export const argoAnalysis: AnalysisPort = {
   start: (metrics, now) => createRun(metrics, { startedAt: now }),
   due: (run, now) => dueMetrics(run, now),
-  record: (run, metric, measurement) => recordMeasurement(run, metric, measurement),
+  record: (run, measurements) => recordMeasurements(run, measurements.map(({ metric, measurement }) => ({ metric, outcome: measurement }))),
   outcome: (run) => {
     const { phase, message } = assessRun(run);
     return { phase, message };

@@ -149,9 +149,7 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       if (result.type !== 'measure') break;
       const run = runFor(s, effect.analysis);
       if (!run) break;
-      let updated = run;
-      for (const { metric, measurement } of result.measurements) updated = deps.analysis.record(updated, metric, measurement);
-      setRun(s, effect.analysis, updated);
+      setRun(s, effect.analysis, deps.analysis.record(run, result.measurements));
       judge(d, effect.analysis, now, deps);
       break;
     }

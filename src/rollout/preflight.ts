@@ -29,6 +29,11 @@ export interface ServiceCheck {
 
 export interface PreflightResult {
   problems: ConfigProblem[];
+  /**
+   * Invalid templates no checked analysis uses: shown by `opsbox validate`, never blocking a rollout
+   * (an analysis that uses an invalid template gets a problem instead).
+   */
+  warnings: ConfigProblem[];
   services: Map<string, ServiceCheck>;
   templateCount: number;
 }
@@ -49,6 +54,8 @@ export async function preflight(
   const gateProblem = options.syncGates ?? syncGateCheck({ configured: false });
   const problems: ConfigProblem[] = [];
   const services = new Map<string, ServiceCheck>();
+  /** Template errors already reported as problems of an analysis that uses the template. */
+  const reported = new Set<unknown>();
 
   let catalog: TemplateCatalog | undefined;
   try {
@@ -71,9 +78,18 @@ export async function preflight(
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
-    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported);
   }
-  return { problems, services, templateCount: catalog?.templates.length ?? 0 };
+  const warnings = (catalog?.broken ?? [])
+    .filter((template) => !reported.has(template.error))
+    .map((template) => ({
+      file: template.file,
+      ...(template.line !== undefined ? { line: template.line } : {}),
+      key: '',
+      // The location already names the file; the message need not repeat it.
+      message: `${stripPrefix(template.error.message, `${template.file}, `)} (no analysis checked here uses this template, so it blocks nothing)`,
+    }));
+  return { problems, warnings, services, templateCount: catalog?.templates.length ?? 0 };
 }
 
 async function readVersion(
@@ -167,6 +183,7 @@ function resolveServiceAnalyses(
   configFile: string,
   check: ServiceCheck,
   problems: ConfigProblem[],
+  reported: Set<unknown>,
 ): void {
   const wanted: [string, string, RolloutAnalysis][] = [];
   service.steps.forEach((step, index) => {
@@ -183,9 +200,14 @@ function resolveServiceAnalyses(
         metrics: resolved.metrics.map(toRunMetricSpec),
       };
     } catch (error) {
+      reported.add(error);
       problems.push(templateProblem(error, configFile, configKey));
     }
   }
+}
+
+function stripPrefix(text: string, prefix: string): string {
+  return text.startsWith(prefix) ? text.slice(prefix.length) : text;
 }
 
 function templateProblem(error: unknown, configFile: string, key: string): ConfigProblem {

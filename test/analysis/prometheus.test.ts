@@ -69,8 +69,7 @@ describe('result conversion', () => {
     expect((await measure(body)).value).toEqual([1, 2, 3]);
   });
 
-  it('string → string, empty → []', async () => {
-    expect((await measure(success('string', [1, 'healthy']))).value).toBe('healthy');
+  it('empty → []', async () => {
     expect((await measure(success('vector', []))).value).toEqual([]);
     expect((await measure(success('matrix', []))).value).toEqual([]);
   });
@@ -93,6 +92,13 @@ describe('result conversion', () => {
     expect(error.message).toContain('result type "streams", which is not supported');
     nock(PROM).get('/api/v1/query').query(true).reply(200, success('vector', [{ metric: {}, histogram: [1, { count: '1' }] }]));
     expect((await failure(provider().measure(makeMetric()))).code).toBe('unsupported-result');
+  });
+
+  it('a string result is an Error measurement, as in Argo: metric type not supported', async () => {
+    nock(PROM).get('/api/v1/query').query(true).reply(200, success('string', [1, 'healthy']));
+    const error = await failure(provider().measure(makeMetric()));
+    expect(error.code).toBe('unsupported-result');
+    expect(error.message).toContain('Prometheus metric type not supported: the query returned a string ("healthy")');
   });
 });
 

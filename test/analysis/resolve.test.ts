@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { AnalysisTemplateError } from '../../src/analysis/errors.js';
-import { resolveAnalysis, resolveTemplates } from '../../src/analysis/resolve.js';
+import { collectTemplates, resolveAnalysis, resolveTemplates } from '../../src/analysis/resolve.js';
 import { catalogOf, loadTemplates, parseTemplateText, type LoadedTemplate } from '../../src/analysis/templates.js';
 import { thrownBy } from './support.js';
 
@@ -214,6 +214,25 @@ describe('metric validation', () => {
   });
 });
 
+describe('the opsbox.dev/empty-result annotation', () => {
+  const annotated = (value: string) =>
+    parseTemplateText(
+      `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata:\n  name: t\n  annotations: {opsbox.dev/empty-result: ${value}}\nspec:\n${metricSpec('').replace(/^/gm, '  ')}\n`,
+      't.yaml',
+    );
+
+  it('evaluate marks every metric of the template; no annotation keeps the default', () => {
+    expect(resolveTemplates(annotated('evaluate')).metrics[0].emptyResult).toBe('evaluate');
+    expect(resolveTemplates(annotated('error')).metrics[0].emptyResult).toBeUndefined();
+    expect(resolveTemplates(template('t', metricSpec(''))).metrics[0].emptyResult).toBeUndefined();
+  });
+
+  it('rejects another value, naming the annotation', () => {
+    const error = rejection(() => resolveTemplates(annotated('skip')));
+    expect(error.message).toBe('t.yaml, template "t", field metadata.annotations["opsbox.dev/empty-result"]: annotation opsbox.dev/empty-result must be one of error, evaluate (got "skip")');
+  });
+});
+
 describe('dryRun and measurementRetention', () => {
   const two = 'metrics: [{name: error-rate, provider: {prometheus: {query: up}}}, {name: latency, provider: {prometheus: {query: up}}}]';
 
@@ -250,3 +269,71 @@ describe('dryRun and measurementRetention', () => {
     ]);
   });
 });
+
+describe('spec.templates: templates that include other templates, as in Argo', () => {
+  const m = (name: string) => `{name: ${name}, successCondition: "result < {{args.limit}}", provider: {prometheus: {query: "{{args.service}}_${name}"}}}`;
+  const composite = template('canary-checks', 'templates: [{templateName: errors}, {templateName: latency, clusterScope: true}]\nargs: [{name: service}]');
+  const errors = template('errors', `args: [{name: service}, {name: limit, value: "0.05"}]\nmetrics: [${m('errors')}]\ndryRun: [{metricName: errors}]\ntemplates: [{templateName: shared}]`);
+  const latency = template('latency', `args: [{name: limit}]\nmetrics: [${m('latency')}]\nmeasurementRetention: [{metricName: latency, limit: 3}]`, 'ClusterAnalysisTemplate');
+  const shared = template('shared', `args: [{name: service}]\nmetrics: [${m('saturation')}]`);
+  const catalog = catalogOf([...composite, ...errors, ...latency, ...shared]);
+
+  it('merges the metrics, args, dryRun and measurementRetention of every included template, depth first', () => {
+    const { metrics, args, templates } = resolveAnalysis(catalog, { templates: [{ templateName: 'canary-checks' }], args: [{ name: 'service', value: 'api' }] });
+    expect(templates.map((t) => t.name)).toEqual(['canary-checks', 'errors', 'shared', 'latency']);
+    expect(args).toEqual({ service: 'api', limit: '0.05' });
+    expect(metrics.map((metric) => [metric.name, metric.prometheus.query, metric.dryRun, metric.measurementRetention])).toEqual([
+      ['errors', 'api_errors', true, 10],
+      ['saturation', 'api_saturation', false, 10],
+      ['latency', 'api_latency', false, 3],
+    ]);
+    expect(metrics[2].source).toEqual({ file: 'latency.yaml', template: 'latency', kind: 'ClusterAnalysisTemplate' });
+  });
+
+  it('includes a template referenced twice once (Argo keeps the first)', () => {
+    const both = collectTemplates(catalog, [{ templateName: 'canary-checks' }, { templateName: 'errors' }, { templateName: 'shared' }]);
+    expect(both.map((t) => t.name)).toEqual(['canary-checks', 'errors', 'shared', 'latency']);
+  });
+
+  it('names a missing included template where it is referenced', () => {
+    const lonely = catalogOf([...composite, ...errors, ...shared]);
+    const error = rejection(() => resolveAnalysis(lonely, { templates: [{ templateName: 'canary-checks' }], args: [{ name: 'service', value: 'api' }] }));
+    expect(error.code).toBe('template-not-found');
+    expect(error.message).toBe(
+      'canary-checks.yaml, template "canary-checks", field spec.templates[1]: ClusterAnalysisTemplate "latency" not found; found no ClusterAnalysisTemplate',
+    );
+  });
+
+  it('refuses a cycle, and templates passed without those they include', () => {
+    const a = template('a', 'templates: [{templateName: b}]');
+    const b = template('b', 'templates: [{templateName: a}]\nmetrics: [{name: m, provider: {prometheus: {query: up}}}]');
+    const cycle = rejection(() => resolveAnalysis(catalogOf([...a, ...b]), { templates: [{ templateName: 'a' }] }));
+    expect(cycle.message).toBe('b.yaml, template "b": spec.templates makes a cycle ("a" → "b" → "a"); a template cannot include itself');
+    const partial = rejection(() => resolveTemplates(b));
+    expect(partial.message).toBe('b.yaml, template "b", field spec.templates[0]: AnalysisTemplate "a" is referenced but was not loaded with this template; load the file or folder that defines it');
+  });
+
+  it('refuses a metric name used twice, and two dryRun or retention rules for one metric (Argo\'s checks)', () => {
+    const twin = template('twin', `metrics: [${m('errors')}]`);
+    const withTwin = template('with-twin', 'templates: [{templateName: errors}, {templateName: twin}]');
+    const duplicate = rejection(() => resolveAnalysis(catalogOf([...withTwin, ...errors, ...shared, ...twin]), { templates: [{ templateName: 'with-twin' }], args: [{ name: 'service', value: 'api' }] }));
+    expect(duplicate.message).toContain('metric name "errors" is used also in template "errors" (errors.yaml)');
+
+    const rules = rejection(() =>
+      resolveAnalysis(catalog, { templates: [{ templateName: 'canary-checks' }], args: [{ name: 'service', value: 'api' }], dryRun: [{ metricName: 'errors' }] }),
+    );
+    expect(rules.message).toBe('field dryRun[0]: a second dryRun rule for metricName "errors" (the first is in template "errors" spec.dryRun[0]); keep one');
+
+    const doubleRetention = template('r', `metrics: [{name: x, provider: {prometheus: {query: up}}}]\nmeasurementRetention: [{metricName: x, limit: 2}, {metricName: x, limit: 3}]`);
+    expect(rejection(() => resolveTemplates(doubleRetention)).message).toContain('a second measurementRetention rule for metricName "x"');
+  });
+
+  it('requires a metric somewhere: a template needs metrics of its own or included templates', () => {
+    const error = catch_(() => template('empty', 'templates: []'));
+    expect(error.message).toBe('empty.yaml, template "empty": spec.metrics: needs at least one metric');
+  });
+});
+
+function catch_(fn: () => unknown): AnalysisTemplateError {
+  return rejection(fn);
+}

@@ -8,6 +8,7 @@ import {
   metricResult,
   nextWakeAt,
   recordMeasurement,
+  recordMeasurements,
   terminate,
   type RunState,
 } from '../../src/analysis/run.js';
@@ -63,6 +64,46 @@ describe('measurement verdicts', () => {
     expect(measurement.value).toBe('[]');
     expect(measurement.message).toContain('successCondition "result[0] < 0.05"');
     expect(measurement.message).toContain('no data returned');
+  });
+
+  it('an empty result that would pass without testing emptiness → Error "no data" (all() is true on [])', () => {
+    for (const conditions of [
+      { successCondition: 'all(result, # < 0.05)' },
+      { failureCondition: 'any(result, {# > 0.05})' },
+      { successCondition: 'all(result, # < 0.05)', failureCondition: 'any(result, # > 0.1)' },
+      {},
+    ]) {
+      const measurement = verdict(conditions, []);
+      expect({ conditions, phase: measurement.phase }).toEqual({ conditions, phase: 'Error' });
+      expect(measurement.value).toBe('[]');
+      expect(measurement.message).toContain('no data: the query returned no series');
+      expect(measurement.message).toContain('opsbox.dev/empty-result: evaluate');
+    }
+    // With data, the same conditions judge as written.
+    expect(verdict({ successCondition: 'all(result, # < 0.05)' }, [0.01, 0.02]).phase).toBe('Successful');
+  });
+
+  it('a condition that tests len(result) judges an empty result as written', () => {
+    expect(verdict({ successCondition: 'len(result) == 0 || all(result, # < 0.05)' }, []).phase).toBe('Successful');
+    expect(verdict({ successCondition: 'len(result) > 0 && all(result, # < 0.05)' }, []).phase).toBe('Failed');
+    expect(verdict({ successCondition: 'all(result, # < 0.05)', failureCondition: 'len(result) == 0' }, []).phase).toBe('Failed');
+  });
+
+  it('an empty result that would fail is a failure, not no data', () => {
+    expect(verdict({ successCondition: 'any(result, # < 0.05)' }, []).phase).toBe('Failed');
+  });
+
+  it('emptyResult: evaluate restores Argo\'s verdict on an empty result', () => {
+    expect(verdict({ successCondition: 'all(result, # < 0.05)', emptyResult: 'evaluate' }, []).phase).toBe('Successful');
+  });
+
+  it('no data counts against consecutiveErrorLimit and is retried', () => {
+    let state = run(makeMetric({ successCondition: 'all(result, # < 0.05)', consecutiveErrorLimit: 1, interval: '1m', intervalMs: 60_000, count: 3 }));
+    state = value(state, 'error-rate', [], 0);
+    expect(result(state)).toMatchObject({ phase: 'Running', error: 1, consecutiveError: 1, count: 0 });
+    expect(nextWakeAt(state)?.getTime()).toBe(at(0) + ERROR_RETRY_INTERVAL_MS);
+    state = value(state, 'error-rate', [], 10);
+    expect(assessRun(state)).toMatchObject({ phase: 'Error', message: expect.stringContaining('consecutiveErrors (2) > consecutiveErrorLimit (1)') });
   });
 
   it('NaN with result >= 0.9 → Failed', () => {
@@ -338,5 +379,44 @@ describe('state', () => {
   it('rejects an empty run or duplicate metric names', () => {
     expect(() => createRun([], { startedAt: START })).toThrow('an analysis run needs at least one metric');
     expect(() => run(makeMetric(), makeMetric())).toThrow('metric "error-rate" appears twice in one run');
+  });
+});
+
+describe('measurements taken in one round', () => {
+  it('are all kept when the first one fails the run: the other metric has its value and its own verdict', () => {
+    const state = run(makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' }), makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' }));
+    const recorded = recordMeasurements(state, [
+      { metric: 'errors', outcome: { value: [0.2], startedAt: at(0), finishedAt: at(1) } },
+      { metric: 'latency', outcome: { value: [0.9], startedAt: at(0), finishedAt: at(2) } },
+    ]);
+    expect(assessRun(recorded).phase).toBe('Failed');
+    expect(result(recorded, 'errors')).toMatchObject({ phase: 'Failed', count: 1 });
+    expect(result(recorded, 'latency')).toMatchObject({ phase: 'Failed', count: 1, failed: 1 });
+    expect(lastMeasurement(recorded, 'latency')).toMatchObject({ phase: 'Failed', value: '[0.9]' });
+    expect(recorded.completedAt).toBe(new Date(at(2)).toISOString());
+  });
+
+  it('a passing measurement of the second metric is shown with its value, not as a metric that never ran', () => {
+    const state = run(makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' }), makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' }));
+    const recorded = recordMeasurements(state, [
+      { metric: 'errors', outcome: { error: 'boom', startedAt: at(0), finishedAt: at(0) } },
+      { metric: 'latency', outcome: { value: [0.1], startedAt: at(0), finishedAt: at(0) } },
+    ]);
+    expect(result(recorded, 'latency')).toMatchObject({ phase: 'Successful', message: 'count (1) reached', count: 1 });
+    expect(lastMeasurement(recorded, 'latency').value).toBe('[0.1]');
+  });
+
+  it('ignores a measurement of a metric that had finished before the round, and names an unknown metric', () => {
+    const a = makeMetric({ name: 'a' });
+    const b = makeMetric({ name: 'b', interval: '1m', intervalMs: 60_000 });
+    const afterA = value(run(a, b), 'a', 1, 0);
+    expect(result(afterA, 'a').phase).toBe('Successful');
+    const next = recordMeasurements(afterA, [
+      { metric: 'a', outcome: { value: 2, startedAt: at(60), finishedAt: at(60) } },
+      { metric: 'b', outcome: { value: 2, startedAt: at(60), finishedAt: at(60) } },
+    ]);
+    expect(result(next, 'a').measurements).toHaveLength(1);
+    expect(result(next, 'b').measurements).toHaveLength(1);
+    expect(() => recordMeasurements(next, [{ metric: 'c', outcome: { value: 1, startedAt: at(0), finishedAt: at(0) } }])).toThrow(RunStateError);
   });
 });

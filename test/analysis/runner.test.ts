@@ -1,4 +1,9 @@
-import { describe, it, expect } from '@jest/globals';
+import { describe, it, expect, beforeAll, afterAll } from '@jest/globals';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAllowlist } from '../../src/analysis/allowlist.js';
+import { PrometheusProvider } from '../../src/analysis/prometheus.js';
 import { MeasurementError } from '../../src/analysis/errors.js';
 import { assessRun, metricResult } from '../../src/analysis/run.js';
 import { measureOnceMetrics, runAnalysis, systemClock, takeMeasurement, type MeasurementEvent } from '../../src/analysis/runner.js';
@@ -61,7 +66,22 @@ describe('runAnalysis', () => {
     expect(metricResult(state, 'a')).toMatchObject({ phase: 'Successful', message: 'run terminated', count: 3 });
   });
 
-  it('ends Successful when aborted with no limit breached', async () => {
+  it('keeps the measurement of a second metric taken in the round where the first one failed', async () => {
+    const clock = new FakeClock();
+    const provider = new ScriptedProvider({ errors: [[0.2]], latency: [[0.1]] }, clock);
+    const errors = makeMetric({ name: 'errors', successCondition: 'result[0] < 0.05' });
+    const latency = makeMetric({ name: 'latency', successCondition: 'result[0] < 0.5' });
+    const events: MeasurementEvent[] = [];
+    const state = await runAnalysis([errors, latency], { provider, clock, onMeasurement: (event) => events.push(event) });
+    expect(assessRun(state).phase).toBe('Failed');
+    expect(events.map((e) => [e.metric.name, e.measurement.value, e.measurement.phase, e.result.phase])).toEqual([
+      ['errors', '[0.2]', 'Failed', 'Failed'],
+      ['latency', '[0.1]', 'Successful', 'Successful'],
+    ]);
+    expect(metricResult(state, 'latency')).toMatchObject({ count: 1, message: 'count (1) reached' });
+  });
+
+  it('stops where it stands when aborted: the run stays Running, it is not a pass', async () => {
     const clock = new FakeClock();
     const controller = new AbortController();
     const provider = new ScriptedProvider({ 'error-rate': [0] }, clock);
@@ -74,7 +94,8 @@ describe('runAnalysis', () => {
         if (event.result.count === 2) controller.abort();
       },
     });
-    expect(assessRun(state)).toEqual({ phase: 'Successful', message: 'Run Terminated', completed: true });
+    expect(assessRun(state)).toEqual({ phase: 'Running', completed: false });
+    expect(metricResult(state, 'error-rate')).toMatchObject({ phase: 'Running', count: 2 });
     expect(provider.calls).toHaveLength(2);
   });
 
@@ -99,6 +120,58 @@ describe('measureOnceMetrics', () => {
     const [metric] = measureOnceMetrics([makeMetric({ failureLimit: -1, interval: '1m', intervalMs: 60_000 })]);
     expect(metric).toMatchObject({ count: 1, failureLimit: -1, consecutiveErrorLimit: 0, inconclusiveLimit: 0, consecutiveSuccessLimit: 0 });
     expect(metric.intervalMs).toBeUndefined();
+  });
+});
+
+describe('credentials echoed by a server', () => {
+  let server: Server;
+  let address = '';
+  beforeAll(async () => {
+    // Answers 401 quoting every credential it was sent, as some proxies and gateways do.
+    server = createServer((request, response) => {
+      response.statusCode = 401;
+      response.setHeader('content-type', 'text/plain');
+      response.end(`unauthorized: got ${request.headers.authorization}, key ${request.headers['x-api-key']}, tenant ${request.headers['x-scope-orgid']}`);
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    address = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => {
+    server.close();
+  });
+
+  const measureError = async (metric: ResolvedMetric, bearerToken?: string) => {
+    const provider = new PrometheusProvider({ defaultAddress: address, allowlist: createAllowlist([address]), bearerToken });
+    const state = await runAnalysis([metric], { provider, clock: new FakeClock() });
+    return metricResult(state, metric.name)!.measurements[0].message ?? '';
+  };
+
+  it('never reach the measurement: bearer tokens, basic credentials and configured header values are redacted', async () => {
+    const headers = [
+      { key: 'Authorization', value: 'Bearer tok-template-123' },
+      { key: 'X-Api-Key', value: 'key-secret-456' },
+      { key: 'X-Scope-OrgID', value: 'tenant-789' },
+    ];
+    const withHeaders = await measureError(makeMetric({ consecutiveErrorLimit: 0, prometheus: { headers } }));
+    expect(withHeaders).toContain('returned HTTP 401 Unauthorized');
+    for (const secret of ['tok-template-123', 'key-secret-456', 'tenant-789']) expect(withHeaders).not.toContain(secret);
+    expect(withHeaders).toContain('got [redacted], key [redacted], tenant [redacted]');
+
+    const basic = await measureError(makeMetric({ consecutiveErrorLimit: 0, prometheus: { basicAuth: { username: 'opsbox', password: 'pw-secret-000' } } }));
+    expect(basic).not.toContain(Buffer.from('opsbox:pw-secret-000').toString('base64'));
+    expect(basic).toContain('got Basic [redacted]');
+
+    const operator = await measureError(makeMetric({ consecutiveErrorLimit: 0 }), 'operator-token-abc');
+    expect(operator).not.toContain('operator-token-abc');
+    expect(operator).toContain('got Bearer [redacted]');
+  });
+
+  it('are redacted from any provider\'s error, not only Prometheus\'s', async () => {
+    const metric = makeMetric({ prometheus: { headers: [{ key: 'X-Api-Key', value: 'key-secret-456' }] } });
+    const leaky: MetricProvider = { measure: async () => Promise.reject(new Error('denied for key-secret-456 (Bearer abc.def)')) };
+    const outcome = await takeMeasurement(leaky, metric);
+    expect(outcome).toMatchObject({ error: 'denied for [redacted] (Bearer [redacted])' });
   });
 });
 

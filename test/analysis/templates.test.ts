@@ -68,6 +68,32 @@ describe('parseTemplateText', () => {
   });
 });
 
+describe('unknown fields and invalid templates', () => {
+  const doc = (name: string, extra = '') =>
+    `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: ${name}, labels: {team: a}}\nspec:\n  metrics: [{name: m, provider: {prometheus: {query: up}}}]\n${extra}`;
+
+  it('are errors naming the field, never ignored', () => {
+    expect(catch_(() => parseTemplateText(doc('t', '  metric: []\n'), 'a.yaml')).message).toBe('a.yaml, template "t": spec.metric: unknown field "metric"');
+    expect(catch_(() => parseTemplateText(`${doc('t')}status: {}\n`, 'a.yaml')).message).toBe('a.yaml, template "t": status: unknown field "status"');
+    expect(catch_(() => parseTemplateText(doc('t', '  templates: [{templateName: x, scope: cluster}]\n'), 'a.yaml')).message).toBe(
+      'a.yaml, template "t": spec.templates[0].scope: unknown field "scope"',
+    );
+  });
+
+  it('are kept apart in a catalog: only a lookup of that template fails, with its own error', async () => {
+    const files: Record<string, string> = { 'analysis/good.yaml': doc('good'), 'analysis/bad.yaml': `# a comment\n${doc('bad', '  metricz: []\n')}` };
+    const source = {
+      listFiles: async (p: string) => (p === 'analysis' ? Object.keys(files) : null),
+      readFile: async (p: string) => files[p],
+    };
+    const catalog = await loadTemplatesFromSource(source, ['analysis']);
+    expect(catalog.templates.map((t) => t.name)).toEqual(['good']);
+    expect(catalog.broken.map((t) => [t.file, t.name, t.line])).toEqual([['analysis/bad.yaml', 'bad', 2]]);
+    expect(findTemplate(catalog, { templateName: 'good' }).name).toBe('good');
+    expect(catch_(() => findTemplate(catalog, { templateName: 'bad' })).message).toBe('analysis/bad.yaml, template "bad": spec.metricz: unknown field "metricz"');
+  });
+});
+
 describe('findTemplate', () => {
   it('finds by name and scope', async () => {
     const catalog = await loadTemplates(fixtures, ['library']);

@@ -1,6 +1,6 @@
 import { describe, it, expect, beforeAll, afterAll, beforeEach, afterEach } from '@jest/globals';
 import nock from 'nock';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,7 +69,7 @@ describe('opsbox analyze', () => {
     const { code, stdout } = await analyze(['--help']);
     expect(code).toBe(0);
     expect(stdout).toContain('Usage: opsbox analyze --template FILE');
-    expect(stdout).toContain('Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template.');
+    expect(stdout).toContain('Exit codes: 0 Successful, 1 Failed, 2 Inconclusive, 3 Error, 4 bad usage or invalid template,\n130 stopped');
   });
 
   it('exits 0 when the run is Successful, printing each measurement', async () => {
@@ -119,6 +119,98 @@ describe('opsbox analyze', () => {
     expect(stdout).toContain('error-rate  []  Error — successCondition "result[0] < 0.05": index 0 out of range: result is empty (no data returned)');
   });
 
+  it('prints both metrics of a template without interval when the first fails, and exits 1', async () => {
+    const file = await templateFile('pair', 'name: errors\nsuccessCondition: result[0] < 0.05\nprovider:\n  prometheus: {query: errors}');
+    await writeFile(file, `${await readFile(file, 'utf8')}    - {name: latency, successCondition: 'result[0] < 0.5', provider: {prometheus: {query: latency}}}\n`);
+    nock(PROM).get('/api/v1/query').query({ query: 'errors' }).reply(200, vector('0.2'));
+    nock(PROM).get('/api/v1/query').query({ query: 'latency' }).reply(200, vector('0.1'));
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(1);
+    expect(stdout).toContain('errors  [0.2]  Failed  [metric Failed: failed (1) > failureLimit (0)]');
+    expect(stdout).toContain('latency  [0.1]  Successful  [metric Successful: count (1) reached]');
+    expect(stdout).toContain('  latency: Successful — count (1) reached (1 measured, 1 successful');
+  });
+
+  it('stopped before a verdict: exits 130, phase Running, never Successful', async () => {
+    const controller = new AbortController();
+    let calls = 0;
+    nock(PROM)
+      .get('/api/v1/query')
+      .query(true)
+      .times(5)
+      .reply(() => {
+        if (++calls === 2) controller.abort();
+        return [200, vector('0.01')];
+      });
+    const run = await runCommand(analyzeCommand, [...errorRate, '--json'], { env: {}, cwd: fixtures, clock: new FakeClock(), signal: controller.signal });
+    expect(run.code).toBe(130);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ phase: 'Running', message: null });
+    expect(report.metrics[0]).toMatchObject({ phase: 'Running', measurements: [{ phase: 'Successful', value: '[0.01]' }] });
+
+    const plain = new AbortController();
+    plain.abort();
+    nock(PROM).get('/api/v1/query').query(true).reply(200, vector('0.01'));
+    const text = await runCommand(analyzeCommand, errorRate, { env: {}, cwd: fixtures, clock: new FakeClock(), signal: plain.signal });
+    expect(text.code).toBe(130);
+    expect(text.stdout).toContain('Result: Running — stopped before a verdict');
+  });
+
+  it('exits 3 on no data when all(result, …) would pass on an empty result, unless the template opts into Argo\'s verdict', async () => {
+    const file = await templateFile('range', 'name: range\nsuccessCondition: "all(result, # < 0.05)"\nconsecutiveErrorLimit: 0\nprovider:\n  prometheus: {query: up}');
+    prometheus(vector());
+    const strict = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(strict.code).toBe(3);
+    expect(strict.stdout).toContain('range  []  Error — no data: the query returned no series');
+
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace('  name: range\n', '  name: range\n  annotations:\n    opsbox.dev/empty-result: evaluate\n'));
+    const argo = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(argo.code).toBe(0);
+    expect(argo.stdout).toContain('range  []  Successful');
+  });
+
+  it('never prints credentials a server echoes back (template headers, basic auth, bearer tokens)', async () => {
+    const file = await templateFile(
+      'guarded',
+      'name: guarded\nconsecutiveErrorLimit: 0\nprovider:\n  prometheus:\n    query: up\n    headers: [{key: X-Api-Key, value: key-secret-456}]\n    authentication: {basicAuth: {username: opsbox, password: pw-secret-000}}',
+    );
+    nock(PROM)
+      .get('/api/v1/query')
+      .query(true)
+      .reply(function () {
+        const { authorization, 'x-api-key': key } = this.req.headers;
+        return [403, `forbidden: got ${authorization} and ${key}; also saw Bearer tok-elsewhere-1`];
+      });
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM, '--json']);
+    expect(code).toBe(3);
+    for (const secret of ['key-secret-456', 'pw-secret-000', Buffer.from('opsbox:pw-secret-000').toString('base64'), 'tok-elsewhere-1']) {
+      expect(stdout).not.toContain(secret);
+    }
+    expect(JSON.parse(stdout).metrics[0].measurements[0].message).toContain('forbidden: got Basic [redacted] and [redacted]; also saw Bearer [redacted]');
+  });
+
+  it('runs the metrics of the templates a template includes (spec.templates)', async () => {
+    const folder = path.join(scratch, 'composite');
+    await mkdir(folder, { recursive: true });
+    const header = (name: string) => `apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: ${name}}\nspec:\n`;
+    await writeFile(path.join(folder, 'checks.yaml'), `${header('checks')}  templates: [{templateName: errors}]\n  metrics: [{name: up, provider: {prometheus: {query: up}}}]\n`);
+    await writeFile(path.join(folder, 'errors.yaml'), `${header('errors')}  metrics: [{name: errors, provider: {prometheus: {query: errors}}}]\n`);
+    await writeFile(path.join(folder, 'broken.yaml'), `${header('broken')}  metricz: []\n`);
+    nock(PROM).get('/api/v1/query').query({ query: 'up' }).reply(200, vector('1'));
+    nock(PROM).get('/api/v1/query').query({ query: 'errors' }).reply(200, vector('0'));
+    const { code, stdout } = await analyze(['--template', folder, '--name', 'checks', '--prometheus', PROM]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Analyzing AnalysisTemplate "checks"');
+    expect(stdout).toContain('AnalysisTemplate "errors"');
+    expect(stdout).toContain('up  [1]  Successful');
+    expect(stdout).toContain('errors  [0]  Successful');
+
+    const all = await analyze(['--template', folder, '--prometheus', PROM]);
+    expect(all.code).toBe(4);
+    expect(all.stderr).toContain('template "broken": spec.metricz: unknown field "metricz"');
+  });
+
   it('--json prints one JSON object at the end, progress on stderr', async () => {
     prometheus(vector('0.01'), vector('0.2'));
     const { code, stdout, stderr } = await analyze([...errorRate, '--json']);
@@ -127,12 +219,19 @@ describe('opsbox analyze', () => {
     expect(JSON.parse(stdout)).toEqual({
       phase: 'Failed',
       message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)',
+      once: false,
       metrics: [
         {
           name: 'error-rate',
           phase: 'Failed',
           message: 'failed (1) > failureLimit (0)',
           dryRun: false,
+          query: 'sum(rate(http_requests_total{service="api",code=~"5.."}[10s]))\n/\nsum(rate(http_requests_total{service="api"}[10s]))',
+          address: 'http://prom.test:9090',
+          templateAddress: null,
+          successCondition: 'result[0] < 0.05',
+          failureCondition: null,
+          limits: { interval: '1s', initialDelay: null, count: 3, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 2, consecutiveSuccessLimit: 0 },
           measurements: [
             { phase: 'Successful', value: '[0.01]', message: null, startedAt: '2025-01-01T00:00:00.000Z', finishedAt: '2025-01-01T00:00:00.000Z' },
             { phase: 'Failed', value: '[0.2]', message: null, startedAt: '2025-01-01T00:00:01.000Z', finishedAt: '2025-01-01T00:00:01.000Z' },
@@ -140,6 +239,37 @@ describe('opsbox analyze', () => {
         },
       ],
     });
+  });
+
+  it('--once reports the template\'s own schedule and limits while measuring each metric once', async () => {
+    prometheus(vector('0.01'));
+    const { code, stdout, stderr } = await analyze([...errorRate, '--once', '--json', '--arg', 'count=5', '--arg', 'interval=1m']);
+    expect(code).toBe(0);
+    expect(stderr).toContain('  error-rate: once now (the template: every 1m, count 5, failureLimit 0, inconclusiveLimit 0, consecutiveErrorLimit 2); success: result[0] < 0.05');
+    const report = JSON.parse(stdout);
+    expect(report.once).toBe(true);
+    expect(report.metrics[0].limits).toEqual({ interval: '1m', initialDelay: null, count: 5, failureLimit: 0, inconclusiveLimit: 0, consecutiveErrorLimit: 2, consecutiveSuccessLimit: 0 });
+    expect(report.metrics[0].measurements).toHaveLength(1);
+  });
+
+  it('--prometheus replaces a template\'s in-cluster address, and says so', async () => {
+    const file = await templateFile('in-cluster', 'name: in-cluster\nprovider:\n  prometheus: {address: "http://prometheus.monitoring.svc:9090", query: up}');
+    const server = prometheus(vector('1'));
+    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    expect(code).toBe(0);
+    expect(server.queries()).toBe(1);
+    expect(stdout).toContain("Querying http://prom.test:9090 (--prometheus) instead of the templates' http://prometheus.monitoring.svc:9090");
+    const json = await analyze(['--template', file, '--prometheus', PROM, '--json']);
+    expect(JSON.parse(json.stdout).metrics[0]).toMatchObject({ query: 'up', address: 'http://prom.test:9090', templateAddress: 'http://prometheus.monitoring.svc:9090' });
+  });
+
+  it('--prometheus is still subject to the operator\'s allowlist', async () => {
+    const { code, stderr } = await analyze([...errorRate], { OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
+    expect(code).toBe(4);
+    expect(stderr).toContain('--prometheus http://prom.test:9090 is not allowed by OPSBOX_PROMETHEUS_ALLOWLIST (http://prometheus.monitoring:9090)');
+    prometheus(vector('0.01'));
+    const allowed = await analyze([...errorRate, '--once'], { OPSBOX_PROMETHEUS_ALLOWLIST: `http://prometheus.monitoring:9090,${PROM}` });
+    expect(allowed.code).toBe(0);
   });
 
   it('--once takes one measurement per metric', async () => {
@@ -160,7 +290,7 @@ describe('opsbox analyze', () => {
 
   it('reports an address the operator does not allow, as an Error', async () => {
     const file = await templateFile('elsewhere', 'name: elsewhere\nprovider:\n  prometheus: {address: "http://metadata.internal", query: up}');
-    const { code, stdout } = await analyze(['--template', file, '--prometheus', PROM]);
+    const { code, stdout } = await analyze(['--template', file], { PROMETHEUS_URL: PROM });
     expect(code).toBe(3);
     expect(stdout).toContain('Prometheus address http://metadata.internal is not allowed (allowed prefixes: http://prom.test:9090)');
   });
@@ -170,7 +300,7 @@ describe('opsbox analyze', () => {
       .get('/api/v1/query')
       .query({ query: 'max(rate(process_cpu_seconds_total[1m]))' })
       .reply(200, vector('0.3'));
-    const { code, stdout } = await analyze(['--template', 'library', '--name', 'saturation', '--prometheus', PROM], { OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
+    const { code, stdout } = await analyze(['--template', 'library', '--name', 'saturation'], { PROMETHEUS_URL: PROM, OPSBOX_PROMETHEUS_ALLOWLIST: 'http://prometheus.monitoring:9090' });
     expect(code).toBe(0);
     expect(stdout).toContain('Analyzing AnalysisTemplate "saturation" (library/nested/saturation.yml)');
     expect(stdout).toContain('cpu  [0.3]  Successful');

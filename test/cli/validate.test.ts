@@ -154,6 +154,59 @@ describe('opsbox validate on broken variants', () => {
     expect(run.lines[0]).toContain('found "error-rate"');
   });
 
+  it.each([
+    ['no scheme', 'prometheus.monitoring:9090', 'must start with http:// or https://'],
+    ['not a URL', 'http://prom etheus:9090', 'is not a valid URL'],
+  ])("names the template field of an invalid prometheus address (%s)", async (_name, address, reason) => {
+    const repo = await variant({
+      file: 'analysis/error-rate.yaml',
+      replace: '        prometheus:\n',
+      with: `        prometheus:\n          address: "${address}"\n`,
+    });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.lines[0]).toContain('analysis/error-rate.yaml');
+    expect(run.lines[0]).toContain('field spec.metrics[0].provider.prometheus.address');
+    expect(run.lines[0]).toContain(reason);
+  });
+
+  it('warns about an invalid template no service uses, and still exits 0', async () => {
+    const repo = await variant({
+      file: 'analysis/unused.yaml',
+      content: 'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: unused}\nspec:\n  metric: []\n',
+    });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_OK);
+    expect(run.lines[0]).toMatch(/^warning: analysis\/unused\.yaml:1: .*template "unused": spec\.metric: unknown field "metric".*blocks nothing/);
+    expect(run.lines.at(-1)).toBe('valid: 2 service(s), 1 template(s)');
+  });
+
+  it('refuses an unknown field in a template a service uses, naming the field', async () => {
+    const repo = await variant({ file: 'analysis/error-rate.yaml', replace: '  metrics:\n', with: '  dryrun: []\n  metrics:\n' });
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.stdout).toContain('template "error-rate": spec.dryrun: unknown field "dryrun"');
+    expect(run.stdout).toContain('used by services.api.steps[1].analysis');
+  });
+
+  it('runs the metrics of templates a template includes (spec.templates)', async () => {
+    const repo = await variant(
+      {
+        file: 'analysis/canary-checks.yaml',
+        content: 'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: canary-checks}\nspec:\n  templates: [{templateName: error-rate}, {templateName: missing}]\n',
+      },
+      { file: CONFIG, replace: 'templateName: error-rate', with: 'templateName: canary-checks' },
+    );
+    const run = await validate([repo.dir]);
+    expect(run.code).toBe(EXIT_INVALID);
+    expect(run.stdout).toContain('analysis/canary-checks.yaml, template "canary-checks", field spec.templates[1]: AnalysisTemplate "missing" not found');
+
+    await repo.apply({ file: 'analysis/canary-checks.yaml', replace: ', {templateName: missing}', with: '' });
+    const fixed = await validate([repo.dir]);
+    expect(fixed.code).toBe(EXIT_OK);
+    expect(fixed.lines[0]).toBe('ok  api: canary v1, stable v1, canary weight 0%, 2 analyses');
+  });
+
   it('names the canary file and the image when the canary image is not found', async () => {
     const repo = await variant({ file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/apii:v1' });
     const run = await validate([repo.dir]);

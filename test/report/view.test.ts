@@ -216,6 +216,15 @@ describe('buildRolloutView: analyses', () => {
     expect(text).not.toContain('token=abc');
     expect(text).toContain('https://prometheus.example.com/api');
   });
+
+  it('keeps credentials a server echoed out of measurement messages and the failure reason', () => {
+    const echoed = 'Prometheus at http://prom:9090 returned HTTP 401 Unauthorized: "got Bearer tok-live-42; Authorization: Basic dTpwNHNzd29yZA=="';
+    const state = progressingAtAnalysis([errorRateMetric({ measurements: [measurement('Error', undefined, 95, echoed)] })]);
+    const text = JSON.stringify(view(state));
+    expect(text).not.toContain('tok-live-42');
+    expect(text).not.toContain('dTpwNHNzd29yZA==');
+    expect(text).toContain('got Bearer [redacted]');
+  });
 });
 
 describe('buildRolloutView: failure', () => {

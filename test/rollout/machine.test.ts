@@ -181,6 +181,22 @@ describe('rollout state machine', () => {
     expect(driver.committed.map((c) => c.kind)).toEqual(['weight']);
   });
 
+  it('records every metric measured in the round where one failed, so the evidence shows its value', () => {
+    const metrics = [errorRate({ name: 'errors' }), errorRate({ name: 'latency', successCondition: 'result[0] < 0.5' })];
+    const driver = new Driver(rollout(service(), metrics), () => ({
+      type: 'measure',
+      measurements: [
+        { metric: 'errors', measurement: { value: [0.2], startedAt: 0, finishedAt: 0 } },
+        { metric: 'latency', measurement: { value: [0.1], startedAt: 0, finishedAt: 0 } },
+      ],
+    }));
+    driver.send({ type: 'start' });
+    driver.runUntil((s) => s.phase === 'Aborted');
+    const latency = driver.state.finishedRuns[stepKey(1)].results.find((r) => r.name === 'latency');
+    expect(latency).toMatchObject({ phase: 'Successful', count: 1, measurements: [{ phase: 'Successful', value: '[0.1]' }] });
+    expect(driver.state.failure?.reason).toContain('Metric "errors" assessed Failed');
+  });
+
   it('treats an empty Prometheus result as an Error, never a pass', () => {
     const driver = new Driver(rollout(), () => value([]));
     driver.send({ type: 'start' });

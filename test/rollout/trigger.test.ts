@@ -46,6 +46,26 @@ describe('planning rollouts for a merge', () => {
     expect(plan.rollouts.map((r) => [r.service, r.from, r.to])).toEqual([['api', 'v1', 'v2']]);
   });
 
+  it('is not blocked by an invalid template the service does not use, and runs the templates a template includes', async () => {
+    files['analysis/unrelated.yaml'] = 'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: unrelated}\nspec:\n  metricz: []\n';
+    files['analysis/canary-checks.yaml'] =
+      'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: canary-checks}\nspec:\n  templates: [{templateName: error-rate}]\n  metrics: [{name: up, provider: {prometheus: {query: up}}}]\n';
+    files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('templateName: error-rate', 'templateName: canary-checks');
+    gh.createRepo('acme', 'manifests2', { files });
+    const opened = gh.openPullRequest('acme/manifests2', { head: 'bump', files: { [CANARY]: bumpApi(files[CANARY], 'v2') }, title: 'Bump' });
+    const merged = gh.mergePullRequest('acme/manifests2', opened.number);
+    const plan = await planRollouts(
+      octokit,
+      config(),
+      { repo: { installationId: 1, owner: 'acme', repo: 'manifests2', defaultBranch: 'main' }, number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha },
+      T0,
+    );
+    expect(plan.kind).toBe('start');
+    if (plan.kind !== 'start') return;
+    expect(plan.problems).toEqual([]);
+    expect(plan.rollouts[0].analyses['step:1'].metrics.map((m) => m.name)).toEqual(['up', 'error-rate']);
+  });
+
   it('starts nothing for a merge that brings the canary back to the stable tag', async () => {
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
     await planRollouts(octokit, config(), pr, T0);

@@ -14,7 +14,7 @@
  */
 import { ConditionError, describePosition, ExprEvalError, ExprNameError, ExprSyntaxError, positionAt, type ConditionErrorCode } from './errors.js';
 import { evaluateParsed } from './evaluate.js';
-import { parse, VARIABLES, type ParsedCondition } from './parser.js';
+import { childrenOf, parse, VARIABLES, type Node, type ParsedCondition } from './parser.js';
 import { describe, type Value } from './values.js';
 
 export { ConditionError } from './errors.js';
@@ -22,6 +22,7 @@ export type { ConditionErrorCode, SourcePosition } from './errors.js';
 
 export interface CompiledCondition {
   readonly source: string;
+
   /** The condition's value (a bool, number, string, nil, array or map); throws ConditionError. */
   evaluate(env: Record<string, unknown>): unknown;
 }
@@ -31,6 +32,17 @@ class Condition implements CompiledCondition {
     readonly source: string,
     private readonly parsed: ParsedCondition,
   ) {}
+
+  /** True when the condition calls `len(<variable>)`, i.e. it decides itself what an empty value means. */
+  testsLengthOf(variable: string): boolean {
+    const stack: Node[] = [this.parsed.root];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      if (node.kind === 'call' && node.name === 'len' && node.args.some((arg) => arg.kind === 'name' && arg.name === variable)) return true;
+      stack.push(...childrenOf(node));
+    }
+    return false;
+  }
 
   evaluate(env: Record<string, unknown>): unknown {
     try {
@@ -87,6 +99,11 @@ export function compileCondition(source: string): CompiledCondition {
   if (cache.size >= MAX_CACHED_CONDITIONS) cache.delete(cache.keys().next().value as string);
   cache.set(source, condition);
   return condition;
+}
+
+/** Whether a condition calls `len(<variable>)` (throws ConditionError when it does not parse). */
+export function testsLengthOf(source: string, variable: string): boolean {
+  return (compileCondition(source) as Condition).testsLengthOf(variable);
 }
 
 /**
