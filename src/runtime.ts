@@ -22,6 +22,8 @@ export interface RuntimeOptions {
   dataDir: string;
   env: Readonly<Record<string, string | undefined>>;
   auth(installationId: number): Promise<ConfigOctokit>;
+  /** The app's own login (`<app-slug>[bot]`): only its comments are edited. */
+  appLogin: () => Promise<string>;
   log: Logger;
   clock?: () => number;
   /** Replaces the Prometheus provider (tests, benchmarks). */
@@ -69,6 +71,7 @@ export class Runtime {
     const executor = new GitHubEffectExecutor({
       revisions,
       auth: options.auth,
+      appLogin: options.appLogin,
       env: options.env,
       serverUrl: serverUrl(options.env),
       clock,
@@ -134,6 +137,7 @@ export class Runtime {
         {
           engine: this.engine,
           auth: this.options.auth,
+          appLogin: this.options.appLogin,
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           syncGates: this.syncGates,

@@ -49,6 +49,8 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
 export interface GitHubExecutorOptions {
   /** An authenticated client for an installation (`app.auth(installationId)`). */
   auth(installationId: number): Promise<InstallationOctokit>;
+  /** The app's own login (`<app-slug>[bot]`): only its comments are found again by marker. */
+  appLogin: () => Promise<string>;
   env: Readonly<Record<string, string | undefined>>;
   serverUrl: string;
   clock?: () => number;
@@ -213,6 +215,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
       commentId: state.statusCommentId,
       body: renderStatusComment(view),
       marker: statusMarker(state.id),
+      ownLogin: this.options.appLogin,
     });
     const check = renderCheckRun(view);
     const checkRunId = await upsertCheckRun(octokit, {
@@ -237,6 +240,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         issueNumber: state.source.number,
         body: renderFailureComment(view),
         marker: failureMarker(state.id, state.failure?.at),
+        ownLogin: this.options.appLogin,
       });
     }
     return { type: 'report', statusCommentId, checkRunId };

@@ -23,6 +23,8 @@ export type ConfigOctokit = InstallationOctokit & {
 export interface StartDeps {
   engine: RolloutEngine;
   auth(installationId: number): Promise<ConfigOctokit>;
+  /** The app's own login (`<app-slug>[bot]`), to find its problems comment again. */
+  appLogin: () => Promise<string>;
   clock: () => number;
   defaultPrometheus?: string;
   /** Which sync gates this installation can wait on. */
@@ -40,7 +42,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
 
   const validated = validateConfig(loaded.config, { file: CONFIG_PATH });
   if (!validated.ok) {
-    await reportProblems(octokit, pr, validated.problems);
+    await reportProblems(octokit, deps, pr, validated.problems);
     return [];
   }
   const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), {
@@ -53,7 +55,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     return [];
   }
   if (plan.kind === 'invalid') {
-    await reportProblems(octokit, pr, plan.problems);
+    await reportProblems(octokit, deps, pr, plan.problems);
     return [];
   }
   const started: string[] = [];
@@ -67,7 +69,12 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
   return started;
 }
 
-async function reportProblems(octokit: InstallationOctokit, pr: MergedPullRequest, problems: ConfigProblem[]): Promise<void> {
+async function reportProblems(
+  octokit: InstallationOctokit,
+  deps: Pick<StartDeps, 'appLogin'>,
+  pr: MergedPullRequest,
+  problems: ConfigProblem[],
+): Promise<void> {
   const { owner, repo } = pr.repo;
   const body = renderConfigProblems(problems);
   await upsertCheckRun(octokit, {
@@ -86,5 +93,6 @@ async function reportProblems(octokit: InstallationOctokit, pr: MergedPullReques
     issueNumber: pr.number,
     body,
     marker: `<!-- opsbox:problems sha=${pr.mergeSha} -->`,
+    ownLogin: deps.appLogin,
   });
 }
