@@ -13,6 +13,7 @@ import { GitHubEffectExecutor } from './rollout/executor.js';
 import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
+import { RepoReadError } from './repo/files.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterAccessFromEnv } from './sync/kubernetes.js';
@@ -121,7 +122,12 @@ export class Runtime {
             await this.store.finishWork(claim);
             return;
           }
-          throw error;
+          // The claim stays open: retryUnfinishedWork picks it up again.
+          const why = error instanceof RepoReadError ? 'the repository could not be read' : 'it failed';
+          this.options.log.warn(
+            { err: error, claim, attempts, maxAttempts: MAX_WORK_ATTEMPTS },
+            `${what}: ${why} (attempt ${attempts} of ${MAX_WORK_ATTEMPTS}); will try again`,
+          );
         } finally {
           this.claimsRunning.delete(claim);
         }

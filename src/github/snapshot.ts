@@ -2,7 +2,8 @@
  * A repository at one commit, read through the Git Data API: one recursive tree read lists every
  * file, and each file is one blob read, cached. Implements RepoFiles for checks and templates.
  */
-import type { RepoFiles } from '../repo/files.js';
+import { RepoReadError, type RepoFiles } from '../repo/files.js';
+import { githubMessage, requestStatus } from './errors.js';
 import { decode } from './files.js';
 
 export interface SnapshotOctokit {
@@ -79,8 +80,16 @@ export class RepoSnapshot implements RepoFiles {
       .then(({ data }) => {
         const entries = (data as { tree: TreeEntry[] }).tree;
         return new Map(entries.filter((e) => e.type === 'blob').map((e) => [e.path, e.sha]));
-      });
+      }, this.readFailed(`the files at ${this.ref.slice(0, 12)}`));
     return this.tree;
+  }
+
+  /** A request that failed is a read failure (try again later), never a problem of the files. */
+  private readFailed(what: string): (error: unknown) => never {
+    return (error) => {
+      const status = requestStatus(error);
+      throw new RepoReadError(`could not read ${what} of ${this.owner}/${this.repo}${status ? ` (${status})` : ''}: ${githubMessage(error)}`, { cause: error, status });
+    };
   }
 
   private blob(sha: string): Promise<string> {
@@ -91,7 +100,7 @@ export class RepoSnapshot implements RepoFiles {
         .then(({ data }) => {
           const blob = data as { content: string; encoding: string };
           return decode(blob.content, blob.encoding);
-        });
+        }, this.readFailed(`blob ${sha.slice(0, 12)}`));
       this.blobs.set(sha, text);
     }
     return text;
