@@ -1,13 +1,14 @@
 /** The Probot app: thin handlers that hand work to the runtime. */
 import path from 'node:path';
 import type { ApplicationFunction, Probot } from 'probot';
+import { appBotLogin, type AppClient } from './github/app-login.js';
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { ConfigOctokit } from './rollout/start.js';
 
-export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'log'>> & {
+export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'appLogin' | 'log'>> & {
   /** Receives the runtime once it exists (tests and benchmarks drive and stop it). */
   onRuntime?: (runtime: Runtime) => void;
   /** Told what each webhook delivery came to (metrics). */
@@ -28,6 +29,8 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
         options.onOctokit?.(octokit, installationId);
         return octokit;
       },
+      // without an installation id, Probot authenticates as the app itself
+      appLogin: appBotLogin(async () => (await app.auth()) as unknown as AppClient),
       log: app.log,
     });
     options.onRuntime?.(runtime);

@@ -13,6 +13,7 @@ import { GitHubEffectExecutor } from './rollout/executor.js';
 import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
+import { RepoReadError } from './repo/files.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
@@ -23,6 +24,8 @@ export interface RuntimeOptions {
   dataDir: string;
   env: Readonly<Record<string, string | undefined>>;
   auth(installationId: number): Promise<ConfigOctokit>;
+  /** The app's own login (`<app-slug>[bot]`): only its comments are edited. */
+  appLogin: () => Promise<string>;
   log: Logger;
   clock?: () => number;
   /** Replaces the Prometheus provider (tests, benchmarks). */
@@ -74,6 +77,7 @@ export class Runtime {
     const executor = new GitHubEffectExecutor({
       revisions,
       auth: options.auth,
+      appLogin: options.appLogin,
       env: options.env,
       serverUrl: serverUrl(options.env),
       clock,
@@ -125,7 +129,12 @@ export class Runtime {
             await this.store.finishWork(claim);
             return;
           }
-          throw error;
+          // The claim stays open: retryUnfinishedWork picks it up again.
+          const why = error instanceof RepoReadError ? 'the repository could not be read' : 'it failed';
+          this.options.log.warn(
+            { err: error, claim, attempts, maxAttempts: MAX_WORK_ATTEMPTS },
+            `${what}: ${why} (attempt ${attempts} of ${MAX_WORK_ATTEMPTS}); will try again`,
+          );
         } finally {
           this.claimsRunning.delete(claim);
         }
@@ -141,6 +150,7 @@ export class Runtime {
         {
           engine: this.engine,
           auth: this.options.auth,
+          appLogin: this.options.appLogin,
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           syncGates: this.syncGates,

@@ -17,6 +17,9 @@ export interface TemplateLocation {
   readonly template?: string;
   readonly metric?: string;
   readonly field?: string;
+  /** 1-based position in the file, for problems of the text itself (YAML that does not parse). */
+  readonly line?: number;
+  readonly column?: number;
 }
 
 /** A template that cannot be loaded, found or resolved into runnable metrics. */
@@ -25,6 +28,10 @@ export class AnalysisTemplateError extends Error {
   readonly template?: string;
   readonly metric?: string;
   readonly field?: string;
+  readonly line?: number;
+  readonly column?: number;
+  /** The message without its location prefix. */
+  readonly reason: string;
 
   constructor(
     readonly code: TemplateErrorCode,
@@ -33,16 +40,19 @@ export class AnalysisTemplateError extends Error {
   ) {
     super(`${describeLocation(location)}${message}`);
     this.name = 'AnalysisTemplateError';
+    this.reason = message;
     this.file = location.file;
     this.template = location.template;
     this.metric = location.metric;
     this.field = location.field;
+    this.line = location.line;
+    this.column = location.column;
   }
 }
 
-function describeLocation({ file, template, metric, field }: TemplateLocation): string {
+function describeLocation({ file, template, metric, field, line, column }: TemplateLocation): string {
   const parts: string[] = [];
-  if (file) parts.push(file);
+  if (file) parts.push(line === undefined ? file : `${file}:${line}:${column ?? 1}`);
   if (template) parts.push(`template "${template}"`);
   if (metric) parts.push(`metric "${metric}"`);
   if (field) parts.push(`field ${field}`);

@@ -4,7 +4,8 @@
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { RepoReadError } from '../repo/files.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import { TEMPLATE_KINDS, describeIssues, templateDocumentSchema, type TemplateDocument } from './template.schema.js';
 import type { TemplateKind } from './types.js';
@@ -77,6 +78,8 @@ export async function loadTemplatesFromSource(source: TemplateFileSource, paths:
       try {
         text = await source.readFile(file);
       } catch (error) {
+        // GitHub failing to answer says nothing about the template: the caller tries again later.
+        if (error instanceof RepoReadError) throw error;
         throw new AnalysisTemplateError('template-load', `cannot read the file: ${(error as Error).message}`, { file });
       }
       const parsed = parseTemplateDocuments(text, file);
@@ -129,9 +132,20 @@ export function parseTemplateDocuments(text: string, file: string): { templates:
     if (document.errors.length > 0) {
       const error = document.errors[0];
       const position = lineCounter.linePos(error.pos[0]);
-      throw new AnalysisTemplateError('template-load', `invalid YAML at line ${position.line}, column ${position.col}: ${error.message.split('\n')[0]}`, { file });
+      throw new AnalysisTemplateError('template-load', `invalid YAML: ${error.message.split('\n')[0]}`, { file, line: position.line, column: position.col });
     }
-    const raw: unknown = document.toJS();
+    let raw: unknown;
+    try {
+      raw = document.toJS({ maxAliasCount: MAX_TEMPLATE_ALIASES });
+    } catch (error) {
+      // Too many alias expansions (`Excessive alias count …`): point at the first alias.
+      const position = lineCounter.linePos(firstAliasOffset(document) ?? 0);
+      throw new AnalysisTemplateError('template-load', `invalid YAML: ${(error as Error).message.split('\n')[0]}; write the repeated values out or use fewer aliases`, {
+        file,
+        line: position.line,
+        column: position.col,
+      });
+    }
     if (!isTemplateDocument(raw)) continue;
     const name = templateName(raw);
     const parsed = templateDocumentSchema.safeParse(raw);
@@ -144,6 +158,20 @@ export function parseTemplateDocuments(text: string, file: string): { templates:
     templates.push({ kind: parsed.data.kind, name: parsed.data.metadata.name, file, annotations: parsed.data.metadata.annotations, spec: parsed.data.spec });
   }
   return { templates, broken };
+}
+
+/** Alias expansions allowed while reading a template file: plenty for real templates, not for a bomb. */
+const MAX_TEMPLATE_ALIASES = 100;
+
+function firstAliasOffset(document: Document): number | undefined {
+  let offset: number | undefined;
+  visit(document, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return offset;
 }
 
 /**

@@ -23,6 +23,8 @@ export interface CommandRequest {
   repo: string;
   issueNumber: number;
   commentId: number;
+  /** The comment's `created_at` (ISO 8601): which step the author saw. */
+  createdAt?: string;
   author: string;
   parsed: Exclude<ParsedComment, { kind: 'none' }>;
 }
@@ -88,7 +90,7 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
   for (const target of targets) {
     const event: RolloutEvent = {
       type: 'command',
-      command: await rolloutCommand(parsed.name, parsed.full, target, octokit, deps),
+      command: await rolloutCommand(parsed.name, parsed.full, target, octokit, deps, commentedAt(request)),
       actor: user,
       commandId: String(request.commentId),
     };
@@ -114,6 +116,11 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
   return { kind: 'applied', accepted: accepted.map((s) => s.id), rejected: rejected.map((r) => r.service) };
 }
 
+function commentedAt(request: CommandRequest): number | undefined {
+  const at = request.createdAt === undefined ? NaN : Date.parse(request.createdAt);
+  return Number.isNaN(at) ? undefined : at;
+}
+
 /** The newest rollout of each service: older ones of the same pull request were retried or superseded. */
 function latestPerService(rollouts: RolloutState[]): RolloutState[] {
   const seen = new Set<string>();
@@ -128,11 +135,14 @@ async function rolloutCommand(
   state: RolloutState,
   octokit: ChatOctokit,
   deps: Pick<ChatOpsDeps, 'latestOf'>,
+  writtenAt: number | undefined,
 ): Promise<RolloutCommand> {
   switch (name) {
     case 'promote':
-      // The step it was meant for: a second /promote sent together must not end the next step too.
-      return full ? { name, full } : { name, full, step: state.stepIndex };
+      // The step it was meant for: a second /promote sent together, or one delivered late, must
+      // not end the next step too.
+      if (full) return { name, full };
+      return writtenAt === undefined ? { name, full, step: state.stepIndex } : { name, full, step: state.stepIndex, commentedAt: writtenAt };
     case 'retry': {
       if (state.phase !== 'Aborted') return { name };
       // A later bump or a merged revert PR changed the canary since: retrying would fight them.

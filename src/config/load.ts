@@ -2,7 +2,8 @@
  * Turns `.github/opsbox.yml` into a validated config, with every problem located by key path and,
  * when the source text is at hand, by line.
  */
-import { LineCounter, parseDocument, isMap, isNode, isScalar, type Document } from 'yaml';
+import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document } from 'yaml';
+import type { z } from 'zod';
 import { explainIssues, type ExplainedIssue } from './issue-messages.js';
 import { CONFIG_PATH, configSchema, type OpsboxConfig } from './opsbox.schema.js';
 import { ConfigError, formatKeyPath, type ConfigProblem } from './problems.js';
@@ -13,7 +14,9 @@ export type ConfigResult = { ok: true; config: OpsboxConfig } | { ok: false; pro
 export function validateConfig(raw: unknown, source?: { file?: string; text?: string }): ConfigResult {
   const file = source?.file ?? CONFIG_PATH;
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, problems: [{ file, key: '', message: 'expected a mapping with `services:` (see the config reference in README.md)' }] };
+    const at = source?.text === undefined ? {} : { line: 1, column: 1 };
+    const found = raw === null || raw === undefined ? 'an empty file' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+    return { ok: false, problems: [{ file, key: '', ...at, message: `expected a mapping with \`services:\`, found ${found} (see the config reference in README.md)` }] };
   }
   const { _extends: _ignored, ...rest } = raw as Record<string, unknown>;
   // with the input in each issue, a wrong type is told apart from a missing key
@@ -24,10 +27,34 @@ export function validateConfig(raw: unknown, source?: { file?: string; text?: st
   return { ok: false, problems: explainIssues(parsed.error.issues, rest, lineOf).map((issue) => toProblem(issue, file, located)) };
 }
 
-/** Parses and validates the config file's text; YAML syntax errors carry line and column. */
-export function parseConfigText(text: string, file: string = CONFIG_PATH): ConfigResult {
+/**
+ * The largest config file read. A config of a few hundred services is far below it; a larger file
+ * is refused before it is parsed, so it cannot hold the app up.
+ */
+export const MAX_CONFIG_BYTES = 256 * 1024;
+
+/** Alias expansions allowed while reading a config or template: enough for real YAML, not for a bomb. */
+export const MAX_ALIAS_COUNT = 100;
+
+export type ParsedSource = { ok: true; raw: unknown } | { ok: false; problems: ConfigProblem[] };
+
+/**
+ * Parses a config file's text into plain data, without checking it against the schema (`_extends`
+ * is merged first). Every way the text can fail to be YAML is a problem with line and column:
+ * syntax errors, duplicate keys, too many alias expansions, a file over the size limit.
+ */
+export function parseConfigSource(text: string, file: string = CONFIG_PATH): ParsedSource {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_CONFIG_BYTES) {
+    return {
+      ok: false,
+      problems: [{ file, key: '', line: 1, column: 1, message: `the file is ${formatBytes(bytes)}; a config may be at most ${formatBytes(MAX_CONFIG_BYTES)}. Is this the right file?` }],
+    };
+  }
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  // The library's own duplicate-key check compares every key with every other one (seconds for a
+  // file of short keys); duplicateKeys does the same check in one pass.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -37,7 +64,30 @@ export function parseConfigText(text: string, file: string = CONFIG_PATH): Confi
       }),
     };
   }
-  return validateConfig(doc.toJS(), { file, text });
+  const duplicates = duplicateKeys(doc);
+  if (duplicates.length > 0) {
+    return {
+      ok: false,
+      problems: duplicates.map(({ key, offset }) => {
+        const pos = lineCounter.linePos(offset);
+        return { file, key: '', line: pos.line, column: pos.col, message: `invalid YAML: the key "${key}" appears twice in the same mapping; keep one` };
+      }),
+    };
+  }
+  try {
+    return { ok: true, raw: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (error) {
+    // Thrown while expanding aliases (`Excessive alias count …`): point at the first alias.
+    const pos = firstAliasPosition(doc, lineCounter);
+    return { ok: false, problems: [{ file, key: '', ...pos, message: `invalid YAML: ${firstLine((error as Error).message)}; write the repeated values out or use fewer aliases` }] };
+  }
+}
+
+/** Parses and validates the config file's text; YAML problems carry line and column. */
+export function parseConfigText(text: string, file: string = CONFIG_PATH): ConfigResult {
+  const parsed = parseConfigSource(text, file);
+  if (!parsed.ok) return parsed;
+  return validateConfig(parsed.raw, { file, text });
 }
 
 export function parseConfigOrThrow(text: string, file: string = CONFIG_PATH): OpsboxConfig {
@@ -62,7 +112,7 @@ type Locate = (path: PropertyKey[], atKey?: boolean) => Position | undefined;
 /** Finds the line of the deepest existing node along a key path (or of the last key itself). */
 function locator(text: string): Locate {
   const lineCounter = new LineCounter();
-  const doc: Document = parseDocument(text, { lineCounter });
+  const doc: Document = parseDocument(text, { lineCounter, uniqueKeys: false });
   return (path, atKey) => {
     if (atKey && path.length > 0) {
       const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true);
@@ -83,6 +133,40 @@ function locator(text: string): Locate {
     }
     return undefined;
   };
+}
+
+/** Keys repeated within one mapping (scalar keys; the first repeat of each), in one pass per mapping. */
+function duplicateKeys(doc: Document): { key: string; offset: number }[] {
+  const found: { key: string; offset: number }[] = [];
+  visit(doc, {
+    Map(_key, map) {
+      const seen = new Set<unknown>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        if (seen.has(key)) found.push({ key: String(key), offset: pair.key.range?.[0] ?? 0 });
+        seen.add(key);
+      }
+    },
+  });
+  return found;
+}
+
+function firstAliasPosition(doc: Document, lineCounter: LineCounter): { line?: number; column?: number } {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_key, node) {
+      offset = node.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  if (offset === undefined) return {};
+  const pos = lineCounter.linePos(offset);
+  return { line: pos.line, column: pos.col };
+}
+
+function formatBytes(bytes: number): string {
+  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
 function firstLine(message: string): string {

@@ -26,6 +26,11 @@ export interface UpsertCommentOptions {
   body: string;
   /** A hidden HTML comment, e.g. `<!-- opsbox:status rollout=… -->`, added to the body when missing. */
   marker: string;
+  /**
+   * This app's own login (`<app-slug>[bot]`): only its comments are edited, so another bot cannot
+   * plant the marker. Asked for only when a marked comment by a bot turns up.
+   */
+  ownLogin: () => Promise<string>;
   /** Pages of 100 comments searched for the marker (default 20). */
   maxPages?: number;
   /**
@@ -42,16 +47,21 @@ function withMarker(body: string, marker: string): string {
   return body.includes(marker) ? body : `${body}\n\n${marker}`;
 }
 
-/** The first comment by a bot that carries the marker; people quoting it do not count. */
+/** The first comment by this app that carries the marker; people quoting it, and other bots, do not count. */
 async function findMarked(octokit: UpsertCommentOctokit, options: UpsertCommentOptions): Promise<IssueComment | undefined> {
   const { owner, repo, issueNumber, marker } = options;
   const maxPages = options.maxPages ?? DEFAULT_MAX_PAGES;
+  let own: string | undefined;
   for (let page = 1; page <= maxPages; page += 1) {
     const { data } = await attempt(`listing comments of #${issueNumber}`, () =>
       octokit.rest.issues.listComments({ owner, repo, issue_number: issueNumber, per_page: PAGE_SIZE, page }),
     );
-    const found = data.find((comment) => comment.user?.type === 'Bot' && (comment.body ?? '').includes(marker));
-    if (found) return found;
+    const marked = data.filter((comment) => comment.user?.type === 'Bot' && (comment.body ?? '').includes(marker));
+    if (marked.length > 0) {
+      own ??= (await options.ownLogin()).toLowerCase();
+      const found = marked.find((comment) => comment.user?.login.toLowerCase() === own);
+      if (found) return found;
+    }
     if (data.length < PAGE_SIZE) return undefined;
   }
   return undefined;

@@ -5,7 +5,8 @@
  * costs one more query when first read; a blob too large (or binary) for GraphQL's `text` is read
  * through the blob API. Implements RepoFiles for checks and templates.
  */
-import type { RepoFiles } from '../repo/files.js';
+import { RepoReadError, type RepoFiles } from '../repo/files.js';
+import { githubMessage, requestStatus } from './errors.js';
 import type { RevisionCache } from './revision-cache.js';
 import { decode } from './files.js';
 
@@ -201,7 +202,9 @@ export class CommitSnapshot implements RepoFiles {
       fields.push('parent: object(expression: $parent) { ... on Commit { oid } }');
     }
     const declared = Object.keys(variables).map((name) => `$${name}: String!`).join(', ');
-    const answer = (await this.octokit.graphql(`query(${declared}) { repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`, variables)) as RepositoryAnswer;
+    const answer = (await this.octokit
+      .graphql(`query(${declared}) { repository(owner: $owner, name: $name) { ${fields.join(' ')} } }`, variables)
+      .catch(this.readFailed(`the files at ${this.sha.slice(0, 12)}`))) as RepositoryAnswer;
     const repository = answer.repository;
     if (!repository) throw new Error(`repository ${this.owner}/${this.repo} not found`);
 
@@ -244,6 +247,14 @@ export class CommitSnapshot implements RepoFiles {
     walk(node.entries);
   }
 
+  /** A request that failed is a read failure (try again later), never a problem of the files. */
+  private readFailed(what: string): (error: unknown) => never {
+    return (error) => {
+      const status = requestStatus(error);
+      throw new RepoReadError(`could not read ${what} of ${this.owner}/${this.repo}${status ? ` (${status})` : ''}: ${githubMessage(error)}`, { cause: error, status });
+    };
+  }
+
   private textOf(entry: FileEntry | null): Promise<string | null> | string | null {
     if (entry === null) return null;
     if (entry.text !== null) return entry.text;
@@ -254,7 +265,7 @@ export class CommitSnapshot implements RepoFiles {
         .then(({ data }) => {
           const blob = data as { content: string; encoding: string };
           return decode(blob.content, blob.encoding);
-        });
+        }, this.readFailed(`blob ${entry.oid.slice(0, 12)}`));
       text.catch(() => this.texts.delete(entry.oid));
       this.texts.set(entry.oid, text);
     }

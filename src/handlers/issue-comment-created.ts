@@ -18,6 +18,7 @@ export async function onIssueCommentCreated(runtime: Runtime, context: Context<'
     repo: repository.name,
     issueNumber: issue.number,
     commentId: comment.id,
+    createdAt: comment.created_at,
     author: comment.user.login,
     parsed,
   };

@@ -6,6 +6,22 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplateFileSource } from '../analysis/templates.js';
 
+/**
+ * The repository could not be read (GitHub answered 5xx, timed out, refused): nothing is known
+ * about the files, so this is never a problem of their content. Whoever started the work tries it
+ * again later.
+ */
+export class RepoReadError extends Error {
+  readonly code = 'repo-read-failed';
+  /** The HTTP status behind it, when there was an answer. */
+  readonly status: number | undefined;
+  constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
+    super(message, { cause: options.cause });
+    this.name = 'RepoReadError';
+    this.status = options.status;
+  }
+}
+
 export interface RepoFiles extends TemplateFileSource {
   /** The file's text, or null when there is no file at that path. */
   readOptional(path: string): Promise<string | null>;

@@ -21,6 +21,7 @@ export interface ConfigProblemInput {
   key: string;
   message: string;
   line?: number;
+  column?: number;
 }
 
 export interface ConfigProblemsOptions {
@@ -192,6 +193,8 @@ function problemRows(problems: readonly ConfigProblemInput[], blobUrl: string | 
     .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.key.localeCompare(b.key))
     .map((problem) => ({
       ...problem,
+      // `file:line:column`, as editors and `opsbox validate` print it
+      where: `${problem.file}${problem.line ? `:${problem.line}${problem.column ? `:${problem.column}` : ''}` : ''}`,
       url: blobUrl ? `${blobUrl.replace(/\/+$/, '')}/${problem.file.split('/').map(encodeURIComponent).join('/')}${problem.line ? `#L${problem.line}` : ''}` : undefined,
     }));
 }

@@ -4,7 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { RolloutStore } from '../state/store.js';
+import { VersionConflictError, type RolloutStore, type StoredRollout } from '../state/store.js';
 import { mayCreateObjects, transition, type MachineDeps } from './machine.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
 
@@ -54,6 +54,12 @@ export interface EngineOptions {
 /** Status updates closer together than this are sent as one. */
 export const STATUS_COALESCE_MS = 2_000;
 
+/**
+ * How often one event is applied again after another writer (a second replica) changed the
+ * rollout between our read and our write. Each retry re-reads, so a few are plenty.
+ */
+export const MAX_CONFLICT_RETRIES = 5;
+
 export class RolloutEngine {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly clock: () => number;
@@ -78,7 +84,13 @@ export class RolloutEngine {
   async create(state: RolloutState): Promise<boolean> {
     return this.withLock(state.id, async () => {
       if (await this.options.store.get(state.id)) return false;
-      await this.options.store.put(state, 0);
+      try {
+        await this.options.store.put(state, 0);
+      } catch (error) {
+        // Another process stored it first: it is that process's rollout to start.
+        if (error instanceof VersionConflictError) return false;
+        throw error;
+      }
       await this.apply(state.id, { type: 'start' });
       return true;
     });
@@ -133,12 +145,12 @@ export class RolloutEngine {
   }
 
   private async apply(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined> {
-    const stored = await this.options.store.get(id);
-    if (!stored) return undefined;
-    const result = transition(stored.state, event, this.clock(), this.options.machine);
-    let version = await this.options.store.put(result.state, stored.version);
-    this.observe((o) => o.transition?.(stored.state, event, result.state));
+    const decided = await this.applyAndStore(id, event);
+    if (!decided) return undefined;
+    const result = decided.transition;
+    this.observe((o) => o.transition?.(decided.before, event, result.state));
     let state = result.state;
+    let version = decided.version;
     if (onDecided) {
       await onDecided(result).catch((error) => this.options.log?.warn({ err: error, rollout: id }, 'acknowledging an event failed'));
     }
@@ -149,16 +161,18 @@ export class RolloutEngine {
       if (!effect) break;
       if (!effect.started && mayCreateObjects(state, effect)) {
         // Stored before it runs: a run after a crash knows to look for what this one made.
-        const marked = transition(state, { type: 'effectStarted', effectId: effect.id }, now, this.options.machine);
-        version = await this.options.store.put(marked.state, version);
-        state = marked.state;
+        const marked = await this.applyAndStore(id, { type: 'effectStarted', effectId: effect.id }, { state, version });
+        if (!marked) break;
+        state = marked.transition.state;
+        version = marked.version;
       }
       const outcome = await this.execute(state, effect);
-      const next = transition(state, outcome, this.clock(), this.options.machine);
-      version = await this.options.store.put(next.state, version);
-      const before = state;
-      this.observe((o) => o.transition?.(before, outcome, next.state));
-      state = next.state;
+      const next = await this.applyAndStore(id, outcome, { state, version });
+      if (!next) break;
+      const before = next.before;
+      this.observe((o) => o.transition?.(before, outcome, next.transition.state));
+      state = next.transition.state;
+      version = next.version;
     }
     return { ...result, state };
   }
@@ -169,6 +183,30 @@ export class RolloutEngine {
    */
   private held(effect: Effect, now: number): boolean {
     return effect.type === 'report' && !effect.urgent && effect.at !== undefined && now < effect.at + this.coalesceMs;
+  }
+
+  /**
+   * Applies an event to the stored rollout and stores the result. When another writer stored a
+   * newer version meanwhile, the event is applied again to what is stored now (an effect's result
+   * too: the machine ignores one whose effect has left the outbox), so nothing is dropped.
+   */
+  private async applyAndStore(
+    id: string,
+    event: RolloutEvent,
+    known?: StoredRollout,
+  ): Promise<{ before: RolloutState; transition: Transition; version: number } | undefined> {
+    let current = known ?? (await this.options.store.get(id));
+    for (let attempt = 1; current; attempt++) {
+      const result = transition(current.state, event, this.clock(), this.options.machine);
+      try {
+        return { before: current.state, transition: result, version: await this.options.store.put(result.state, current.version) };
+      } catch (error) {
+        if (!(error instanceof VersionConflictError) || attempt > MAX_CONFLICT_RETRIES) throw error;
+        this.options.log?.info({ rollout: id, event: event.type, attempt }, 'rollout changed underneath; applying the event again to the stored state');
+        current = await this.options.store.get(id);
+      }
+    }
+    return undefined;
   }
 
   private async execute(state: RolloutState, effect: Effect): Promise<RolloutEvent> {

@@ -50,6 +50,8 @@ export type InstallationOctokit = Parameters<typeof commitChange>[0] &
 export interface GitHubExecutorOptions {
   /** An authenticated client for an installation (`app.auth(installationId)`). */
   auth(installationId: number): Promise<InstallationOctokit>;
+  /** The app's own login (`<app-slug>[bot]`): only its comments are found again by marker. */
+  appLogin: () => Promise<string>;
   env: Readonly<Record<string, string | undefined>>;
   serverUrl: string;
   clock?: () => number;
@@ -230,6 +232,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
         body: commentBody,
         marker: statusMarker(state.id),
         mayExist,
+        ownLogin: this.options.appLogin,
       });
     }
 
@@ -268,6 +271,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
           body,
           marker: failureMarker(state.id, state.failure?.at),
           mayExist,
+          ownLogin: this.options.appLogin,
         });
       }
     }

@@ -238,6 +238,11 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
         if (command.step !== undefined && command.step !== s.stepIndex) {
           return reject(`step ${command.step + 1} has ended already and the rollout is at step ${s.stepIndex + 1}; send /promote again to end that one too`);
         }
+        if (command.commentedAt !== undefined && s.stepStartedAt !== undefined && command.commentedAt < s.stepStartedAt) {
+          return reject(
+            `it was written before step ${s.stepIndex + 1} started (${new Date(s.stepStartedAt).toISOString().replace(/\.\d{3}Z$/, 'Z')}), so it was meant for an earlier step; send /promote again to end step ${s.stepIndex + 1}`,
+          );
+        }
         accept(`/promote: step ${s.stepIndex + 1} ended by hand`);
         s.phase = 'Progressing';
         s.pauseReason = undefined;
@@ -342,6 +347,7 @@ function enterStep(d: Draft, index: number, now: number, deps: MachineDeps): voi
   const s = d.s;
   const steps = s.serviceConfig.steps;
   s.stepIndex = index;
+  s.stepStartedAt = now;
   if (index >= steps.length) {
     promote(d, now, deps);
     return;

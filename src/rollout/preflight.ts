@@ -11,7 +11,7 @@ import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from
 import type { ConfigProblem } from '../config/problems.js';
 import { ManifestError } from '../manifests/errors.js';
 import { readImageVersion } from '../manifests/image-tag.js';
-import { readFiles, type RepoFiles } from '../repo/files.js';
+import { readFiles, RepoReadError, type RepoFiles } from '../repo/files.js';
 import { configuredGates } from '../sync/gate.js';
 import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider, type FileSet, type TrafficProvider } from '../traffic/index.js';
@@ -61,6 +61,7 @@ export async function preflight(
   try {
     catalog = await loadTemplatesFromSource(files, config.analysisTemplates);
   } catch (error) {
+    if (error instanceof RepoReadError) throw error; // not a problem of the templates: try again later
     problems.push(templateProblem(error, configFile, 'analysisTemplates'));
   }
 
@@ -211,6 +212,10 @@ function stripPrefix(text: string, prefix: string): string {
 }
 
 function templateProblem(error: unknown, configFile: string, key: string): ConfigProblem {
+  if (error instanceof AnalysisTemplateError && error.file && error.line !== undefined) {
+    // The text itself is the problem: its file, line and column lead the message.
+    return { file: error.file, line: error.line, column: error.column, key: '', message: `${error.reason} (used by ${key} in ${configFile})` };
+  }
   if (error instanceof AnalysisTemplateError) {
     // The message already names the template file, template and metric.
     return { file: error.file ?? configFile, key: error.file ? '' : key, message: error.file ? `${error.message} (used by ${key} in ${configFile})` : error.message };

@@ -1,7 +1,8 @@
 /**
  * Handles a merged pull request outside the webhook request: loads the config the way Probot's
  * `context.config` does (`_extends` included), plans the rollouts, supersedes older ones of the same
- * service, and reports bad input on the pull request and the check run.
+ * service, and reports bad input on the pull request and the check run. A config that does not
+ * parse is bad input like any other; one that cannot be read throws, so the merge is tried again.
  */
 import type { Logger } from 'pino';
 import { validateConfig } from '../config/load.js';
@@ -9,6 +10,7 @@ import { CONFIG_PATH } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { upsertCheckRun } from '../github/check-run.js';
 import { upsertComment } from '../github/comment.js';
+import { loadRepoConfig } from '../github/config-file.js';
 import type { RevisionCache } from '../github/revision-cache.js';
 import { renderConfigProblems } from '../report/render.js';
 import type { SyncGateCheck } from '../sync/registry.js';
@@ -16,13 +18,13 @@ import type { RolloutEngine } from './engine.js';
 import type { InstallationOctokit } from './executor.js';
 import { planRollouts, type MergedPullRequest } from './trigger.js';
 
-export type ConfigOctokit = InstallationOctokit & {
-  config: { get(options: { owner: string; repo: string; path: string }): Promise<{ config: Record<string, unknown>; files: { config: unknown }[] }> };
-};
+export type ConfigOctokit = InstallationOctokit;
 
 export interface StartDeps {
   engine: RolloutEngine;
   auth(installationId: number): Promise<ConfigOctokit>;
+  /** The app's own login (`<app-slug>[bot]`), to find its problems comment again. */
+  appLogin: () => Promise<string>;
   clock: () => number;
   defaultPrometheus?: string;
   /** Which sync gates this installation can wait on. */
@@ -35,12 +37,17 @@ export interface StartDeps {
 export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullRequest): Promise<string[]> {
   const { owner, repo } = pr.repo;
   const octokit = await deps.auth(pr.repo.installationId);
-  const loaded = await octokit.config.get({ owner, repo, path: CONFIG_PATH });
-  if (loaded.files.every((file) => file.config === null)) return []; // not a repository the app manages
+  const loaded = await loadRepoConfig(octokit, { owner, repo, path: CONFIG_PATH });
+  if (loaded.kind === 'none') return []; // not a repository the app manages
+  if (loaded.kind === 'invalid') {
+    deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, problems: loaded.problems.length }, 'the config does not parse; reported on the pull request');
+    await reportProblems(octokit, deps, pr, loaded.problems);
+    return [];
+  }
 
-  const validated = validateConfig(loaded.config, { file: CONFIG_PATH });
+  const validated = validateConfig(loaded.raw, { file: CONFIG_PATH, text: loaded.text });
   if (!validated.ok) {
-    await reportProblems(octokit, pr, validated.problems);
+    await reportProblems(octokit, deps, pr, validated.problems);
     return [];
   }
   const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), {
@@ -54,7 +61,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     return [];
   }
   if (plan.kind === 'invalid') {
-    await reportProblems(octokit, pr, plan.problems);
+    await reportProblems(octokit, deps, pr, plan.problems);
     return [];
   }
   const started: string[] = [];
@@ -68,7 +75,12 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
   return started;
 }
 
-async function reportProblems(octokit: InstallationOctokit, pr: MergedPullRequest, problems: ConfigProblem[]): Promise<void> {
+async function reportProblems(
+  octokit: InstallationOctokit,
+  deps: Pick<StartDeps, 'appLogin'>,
+  pr: MergedPullRequest,
+  problems: ConfigProblem[],
+): Promise<void> {
   const { owner, repo } = pr.repo;
   const body = renderConfigProblems(problems);
   await upsertCheckRun(octokit, {
@@ -87,5 +99,6 @@ async function reportProblems(octokit: InstallationOctokit, pr: MergedPullReques
     issueNumber: pr.number,
     body,
     marker: `<!-- opsbox:problems sha=${pr.mergeSha} -->`,
+    ownLogin: deps.appLogin,
   });
 }

@@ -93,6 +93,8 @@ export interface RolloutState {
   phase: RolloutPhase;
   pauseReason?: PauseReason;
   stepIndex: number;
+  /** When the current step began (its first entry, or again after /retry): commands written before it are not meant for it. */
+  stepStartedAt?: number;
   step?: StepProgress;
   /** Canary weight of the last confirmed commit. */
   weight: number;
@@ -172,7 +174,16 @@ export type RolloutCommand =
    * `step`: the step index the sender saw. A /promote for a step that has ended since does
    * nothing, so two sent together end one step whatever the next step is.
    */
-  | { name: 'promote'; full: boolean; step?: number }
+  | {
+      name: 'promote';
+      full: boolean;
+      step?: number;
+      /**
+       * When the command's comment was written (GitHub's `created_at`, whole seconds): a comment
+       * written before the current step started saw an earlier step and does not end this one.
+       */
+      commentedAt?: number;
+    }
   | { name: 'pause' }
   | { name: 'resume' }
   | { name: 'abort' }

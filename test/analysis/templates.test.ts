@@ -47,7 +47,8 @@ describe('parseTemplateText', () => {
   it('reports invalid YAML with the file and line', () => {
     const error = catch_(() => parseTemplateText('kind: AnalysisTemplate\nspec: [\n', 'analysis/broken.yaml'));
     expect(error.code).toBe('template-load');
-    expect(error.message).toMatch(/^analysis\/broken\.yaml: invalid YAML at line \d+/);
+    expect(error.message).toMatch(/^analysis\/broken\.yaml:\d+:\d+: invalid YAML: /);
+    expect([error.file, typeof error.line, typeof error.column]).toEqual(['analysis/broken.yaml', 'number', 'number']);
   });
 
   it('reports a template without metrics, naming the file, template and field', () => {

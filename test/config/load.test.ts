@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
-import { parseConfigText, validateConfig } from '../../src/config/load.js';
+import { MAX_CONFIG_BYTES, parseConfigSource, parseConfigText, validateConfig } from '../../src/config/load.js';
 import { formatProblem } from '../../src/config/problems.js';
 
 const MINIMAL = [
@@ -136,3 +136,22 @@ describe('config problems', () => {
   });
 });
 
+
+describe('config text that is not usable YAML', () => {
+  it('a repeated key is found in one pass and located', () => {
+    expect(problems('services: {}\nprometheus: {}\nservices: {}\n')).toEqual([
+      '.github/opsbox.yml:3:1: invalid YAML: the key "services" appears twice in the same mapping; keep one',
+    ]);
+  });
+
+  it('too many alias expansions, and a file over the size limit, are problems with a place', () => {
+    const bomb = ['a: &a [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `l${i}: &l${i} [${Array(9).fill(i === 0 ? '*a' : `*l${i - 1}`).join(', ')}]`)].join('\n');
+    expect(problems(bomb)).toEqual([expect.stringMatching(/^\.github\/opsbox\.yml:2:\d+: invalid YAML: Excessive alias count/)]);
+    const parsed = parseConfigSource(`# ${'x'.repeat(MAX_CONFIG_BYTES)}\n`);
+    expect(parsed.ok ? [] : parsed.problems.map(formatProblem)).toEqual([expect.stringMatching(/^\.github\/opsbox\.yml:1:1: the file is \d+ KB; a config may be at most 256 KB/)]);
+  });
+
+  it('anything but a mapping says what it found, at the start of the file', () => {
+    expect(problems('- a\n- b\n')).toEqual(['.github/opsbox.yml:1:1: expected a mapping with `services:`, found a list (see the config reference in README.md)']);
+  });
+});

@@ -103,6 +103,24 @@ describe('ChatOps end to end', () => {
     expect(replies(pr.number)).toEqual([]);
   });
 
+  it('a /promote delivered after its step ended does not end the step that runs now', async () => {
+    const pr = await bumpToFirstAnalysis();
+    // written during step 2 (the first analysis); its webhook comes late
+    const late = h.github.createComment(FULL_NAME, pr.number, '/promote', { user: MAINTAINER, at: new Date(h.now) });
+    await h.comment(pr.number, '/promote');
+    await h.advanceUntil(async () => (await rollout()).step?.kind === 'analysis', 30_000);
+    expect((await rollout()).stepIndex).toBe(3);
+
+    await h.deliver('issue_comment', late.payload);
+    const state = await rollout();
+    expect([state.phase, state.stepIndex]).toEqual(['Progressing', 3]);
+    expect(subjects()).toEqual(['canary(api): weight 10% → v2', 'canary(api): weight 50% → v2']);
+    expect(eyes(late.id)).toBe(0);
+    expect(replies(pr.number)).toEqual([
+      expect.stringMatching(/^@alice: \/promote does nothing now: it was written before step 4 started \(.+\), so it was meant for an earlier step; send \/promote again to end step 4/),
+    ]);
+  });
+
   it('/promote --full skips the remaining steps with one promotion commit', async () => {
     const pr = await bumpToFirstAnalysis();
     await h.comment(pr.number, '/promote --full');

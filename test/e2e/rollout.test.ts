@@ -1,4 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { statusMarker } from '../../src/report/render.js';
+import { rolloutId } from '../../src/rollout/trigger.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { AppHarness, FULL_NAME, bumpApi, fixtureFiles, weights } from '../support/app-harness.js';
 import { mermaidCharts, promqlBlocks, tableRows } from '../report/markdown-checks.js';
@@ -207,6 +209,21 @@ describe('rollout end to end', () => {
 
     const revert = await h.mergeBump({ [CANARY]: bumpApi(h.file(CANARY), 'v1') }, { title: 'Revert api' });
     expect((await h.rollouts()).some((r) => r.source.number === revert.number)).toBe(false);
+  });
+
+  it("another bot's comment carrying the status marker is never edited", async () => {
+    h.prometheus.answer([0.01]);
+    const opened = h.github.openPullRequest(FULL_NAME, { head: 'bump-planted', files: { [CANARY]: bumpApi(h.file(CANARY), 'v2') } });
+    const planted = `planted\n\n${statusMarker(rolloutId({ repo: { owner: 'acme', repo: 'manifests' } as never, number: opened.number }, 'api'))}`;
+    h.github.createComment(FULL_NAME, opened.number, planted, { user: 'mallory-ci[bot]' });
+    const merged = h.github.mergePullRequest(FULL_NAME, opened.number);
+    await h.deliver('pull_request', merged.payload);
+
+    const comments = h.github.comments(FULL_NAME, opened.number);
+    expect(comments.map((c) => c.user.login)).toEqual(['mallory-ci[bot]', h.github.app.botLogin]);
+    expect(comments[0].body).toBe(planted);
+    expect(String(comments[1].body)).toContain('## ');
+    expect((await h.rollouts())[0].statusCommentId).toBe(comments[1].id);
   });
 
   it('broken config: a failing check run and a comment that name the key', async () => {

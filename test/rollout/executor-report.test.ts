@@ -36,6 +36,7 @@ describe('status updates at the edge', () => {
       env: {},
       serverUrl: 'http://127.0.0.1',
       clock: () => T0,
+      appLogin: async () => 'opsbox-canary[bot]',
     });
     return { executor, state };
   }

@@ -316,6 +316,57 @@ describe('rollout state machine', () => {
     expect(driver.committed.map((c) => c.weight)).toEqual([20, 60]);
   });
 
+  it('/promote written before the current step started does not end it, whatever step index the edge read', () => {
+    const config = service({ steps: [{ setWeight: 20 }, { pause: {} }, { pause: {} }, { setWeight: 60 }], sync: { delay: 0 } });
+    const driver = new Driver(rollout(config, []));
+    driver.send({ type: 'start' });
+    driver.now += 10_000;
+    driver.send({ type: 'tick' });
+    expect([driver.state.stepIndex, driver.state.stepStartedAt]).toEqual([1, T0 + 10_000]);
+
+    // written while step 2 ran, carried out after a person ended step 2 another way
+    const writtenDuringStep2 = T0 + 20_000;
+    driver.now += 30_000;
+    driver.send({ type: 'command', command: { name: 'resume' }, actor: 'a', commandId: '1' });
+    expect([driver.state.stepIndex, driver.state.stepStartedAt]).toEqual([2, T0 + 40_000]);
+    const late = driver.send({
+      type: 'command',
+      command: { name: 'promote', full: false, step: 2, commentedAt: writtenDuringStep2 },
+      actor: 'b',
+      commandId: '2',
+    });
+    expect(late.rejected).toBe(
+      'it was written before step 3 started (2026-11-26T10:00:40Z), so it was meant for an earlier step; send /promote again to end step 3',
+    );
+    expect(driver.state.stepIndex).toBe(2);
+    expect(driver.state.commandIds).toEqual(['1']);
+
+    // written once step 3 had started (the same second counts as after: GitHub keeps whole seconds)
+    const fresh = driver.send({
+      type: 'command',
+      command: { name: 'promote', full: false, step: 2, commentedAt: T0 + 40_000 },
+      actor: 'b',
+      commandId: '3',
+    });
+    expect(fresh.rejected).toBeUndefined();
+    expect(driver.committed.map((c) => c.weight)).toEqual([20, 60]);
+  });
+
+  it('/retry starts the first step anew: a /promote written before the retry does not end it', () => {
+    const config = service({ steps: [{ pause: {} }, { setWeight: 60 }], sync: { delay: 0 } });
+    const driver = new Driver(rollout(config, []));
+    driver.send({ type: 'start' });
+    const writtenAt = driver.now + 5_000;
+    driver.now += 10_000;
+    driver.send({ type: 'command', command: { name: 'abort' }, actor: 'a' });
+    driver.now += 10_000;
+    driver.send({ type: 'command', command: { name: 'retry' }, actor: 'a' });
+    expect([driver.state.phase, driver.state.stepIndex, driver.state.stepStartedAt]).toEqual(['Paused', 0, T0 + 20_000]);
+    const stale = driver.send({ type: 'command', command: { name: 'promote', full: false, step: 0, commentedAt: writtenAt }, actor: 'b' });
+    expect(stale.rejected).toMatch(/^it was written before step 1 started/);
+    expect(driver.state.phase).toBe('Paused');
+  });
+
   it('a command with an id it has applied before changes nothing', () => {
     const driver = new Driver(rollout(), () => undefined);
     driver.send({ type: 'start' });

@@ -339,11 +339,13 @@ export class FakeGitHub {
     fullName: string,
     issueNumber: number,
     body: string,
-    options: { user?: string } = {},
+    /** `at`: when the comment was written, if not now (a delivery that comes late). */
+    options: { user?: string; at?: Date } = {},
   ): { id: number; payload: Record<string, unknown> } {
     const repo = this.repo(fullName);
     const user = this.state.user(options.user ?? DEFAULT_HUMAN);
     const comment = this.unwrap(() => addComment(this.state, repo, issueNumber, body, user));
+    if (options.at) comment.createdAt = comment.updatedAt = options.at.toISOString().replace(/\.\d{3}Z$/, 'Z');
     const issue = repo.issues.get(issueNumber)!;
     return {
       id: comment.id,

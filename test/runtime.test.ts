@@ -1,0 +1,62 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { pino } from 'pino';
+import { Runtime } from '../src/runtime.js';
+import type { ConfigOctokit } from '../src/rollout/start.js';
+
+/** GitHub answering 503 to everything, as an installation client. */
+const unavailable = {
+  request: async () => {
+    throw Object.assign(new Error('Service Unavailable'), { status: 503, response: { data: { message: 'Service Unavailable' } } });
+  },
+} as unknown as ConfigOctokit;
+
+describe('accepted work that cannot read the repository', () => {
+  let dataDir: string;
+  let runtime: Runtime;
+  const lines: Array<{ level: number; msg: string; attempts?: number }> = [];
+
+  beforeEach(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-runtime-'));
+    const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    runtime = await Runtime.create({
+      dataDir,
+      env: {},
+      auth: async () => unavailable,
+      appLogin: async () => 'opsbox-canary[bot]',
+      log,
+      schedule: false,
+    });
+  });
+
+  afterEach(async () => {
+    await runtime.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps the merge to try again and says so in the log', async () => {
+    const merge = {
+      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      number: 7,
+      title: 'Bump api',
+      url: 'https://github.com/acme/manifests/pull/7',
+      mergeSha: 'a'.repeat(40),
+    };
+    const key = `merge:acme/manifests:${merge.mergeSha}`;
+    expect(await runtime.store.claimOnce(key, merge)).toBe(true);
+    runtime.startForMerge(key, merge);
+    await runtime.idle();
+    await runtime.retryUnfinishedWork();
+    await runtime.idle();
+
+    expect((await runtime.store.unfinishedWork()).map((work) => work.key)).toEqual([key]);
+    const retries = lines.filter((line) => line.msg.includes('will try again'));
+    expect(retries.map((line) => line.msg)).toEqual([
+      'starting rollouts for #7: the repository could not be read (attempt 1 of 10); will try again',
+      'starting rollouts for #7: the repository could not be read (attempt 2 of 10); will try again',
+    ]);
+    expect(lines.some((line) => line.level >= 50)).toBe(false);
+  });
+});
