@@ -14,6 +14,7 @@ import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { FileRolloutStore } from './state/file-store.js';
+import { retentionFromEnv } from './state/retention.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterAccessFromEnv } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
@@ -60,7 +61,7 @@ export class Runtime {
     const clock = options.clock ?? Date.now;
     // Compiled now rather than on the first report, which would stall webhook answers meanwhile.
     reportRenderer();
-    const store = await FileRolloutStore.open(options.dataDir);
+    const store = await FileRolloutStore.open(options.dataDir, { retentionMs: retentionFromEnv(options.env), clock });
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
     const cluster = clusterAccessFromEnv(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
