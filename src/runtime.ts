@@ -35,6 +35,9 @@ export interface RuntimeOptions {
   retryWorkEveryMs?: number;
 }
 
+/** Deliveries less than this far apart make a burst, during which background work runs one task at a time. */
+const BURST_QUIET_MS = 100;
+
 /** Accepted work that keeps failing is given up after this many tries (and logged). */
 export const MAX_WORK_ATTEMPTS = 10;
 
@@ -54,7 +57,8 @@ export class Runtime {
     private readonly syncGates: SyncGateCheck,
     private readonly revisions: RevisionCache,
   ) {
-    this.queue = new WorkQueue(options.backgroundConcurrency ?? 4);
+    // During a burst of deliveries one task at a time, so answering them goes first (real time, not the rollouts' clock).
+    this.queue = new WorkQueue(options.backgroundConcurrency ?? 4, { busyConcurrency: 1, quietMs: BURST_QUIET_MS });
   }
 
   static async create(options: RuntimeOptions): Promise<Runtime> {

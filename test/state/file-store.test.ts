@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { constants } from 'node:fs';
 import { mkdtemp, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -101,14 +102,28 @@ describe('file rollout store', () => {
   it('syncs claims that arrive together in shared batches, each one durable when it returns', async () => {
     const store = await openStore(dir);
     const probe = await open(path.join(dir, 'probe'), 'w');
-    const datasync = jest.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    const appendFile = jest.spyOn(prototype, 'appendFile');
+    const datasync = jest.spyOn(prototype, 'datasync');
     await probe.close();
     const keys = Array.from({ length: 50 }, (_, i) => `comment:acme/manifests:${i}`);
     try {
       expect(await Promise.all(keys.map((key) => store.claimOnce(key, { i: key })))).toEqual(keys.map(() => true));
-      // the first claim's sync, then one for the 49 that arrived meanwhile
-      expect(datasync.mock.calls.length).toBeLessThanOrEqual(2);
+      // the first claim's write, then one for the 49 that arrived meanwhile
+      expect(appendFile.mock.calls.length).toBeLessThanOrEqual(2);
+      const journalFd = (appendFile.mock.contexts[0] as FileHandle).fd;
+      if (constants.O_DSYNC) {
+        // each write is synced by the kernel before it returns: the descriptor carries O_DSYNC
+        expect(datasync).not.toHaveBeenCalled();
+        if (process.platform === 'linux') {
+          const flags = /^flags:\s*([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${journalFd}`, 'utf8'))![1];
+          expect(Number.parseInt(flags, 8) & constants.O_DSYNC).toBe(constants.O_DSYNC);
+        }
+      } else {
+        expect(datasync.mock.calls.length).toBe(appendFile.mock.calls.length);
+      }
     } finally {
+      appendFile.mockRestore();
       datasync.mockRestore();
     }
     const lines = (await readFile(path.join(dir, 'claims.jsonl'), 'utf8')).trim().split('\n');
