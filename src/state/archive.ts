@@ -9,19 +9,26 @@
  * brought it back) or name one twice: readers skip what is missing and ignore repeats.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, open, readFile, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutState } from '../rollout/types.js';
 import { writeAtomically } from './atomic-write.js';
 import type { StoredRollout } from './store.js';
+
+export interface AddOptions {
+  /** false: no fsync, for filling an archive in bulk where a crash does not matter (benchmarks). */
+  sync?: boolean;
+}
 
 interface IndexLine {
   id: string;
   startedAt: number;
 }
 
-/** Archived files written at once while archiving a batch (they share the thread pool with the app). */
+/** Files written at once while archiving a batch (they share the thread pool with the app). */
 const WRITES_IN_FLIGHT = 8;
+/** Index lines tried, newest first, for the newest archived rollout of a service. */
+const MAX_STALE_INDEX_LINES = 100;
 
 export class RolloutArchive {
   readonly dir: string;
@@ -57,8 +64,9 @@ export class RolloutArchive {
 
   /** The newest archived rollout of a service. */
   async latestFor(owner: string, repo: string, service: string): Promise<RolloutState | undefined> {
+    // Newest first by the index alone; an id whose file has left the archive falls to the next.
     const lines = (await this.readIndex(serviceKey(owner, repo, service))).sort((a, b) => b.startedAt - a.startedAt);
-    for (const { id } of lines) {
+    for (const { id } of lines.slice(0, MAX_STALE_INDEX_LINES)) {
       const stored = await this.get(id);
       if (stored) return stored.state;
     }
@@ -70,18 +78,20 @@ export class RolloutArchive {
    * naming it, before `removeActive` deletes the active file. A crash in between leaves both
    * copies; the active one wins and is archived again later.
    */
-  async add(rollouts: readonly StoredRollout[], removeActive: (stored: StoredRollout) => Promise<void>): Promise<void> {
+  async add(
+    rollouts: readonly StoredRollout[],
+    removeActive: (stored: StoredRollout) => Promise<void>,
+    options: AddOptions = {},
+  ): Promise<void> {
     if (rollouts.length === 0) return;
-    let next = 0;
-    const writer = async () => {
-      for (let index = next++; index < rollouts.length; index = next++) {
-        const stored = rollouts[index];
-        await writeAtomically(path.join(this.dir, rolloutFileName(stored.state.id)), JSON.stringify(stored));
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, rollouts.length) }, writer));
-    await this.appendIndex(rollouts.map((stored) => stored.state));
-    for (const stored of rollouts) await removeActive(stored);
+    const sync = options.sync ?? true;
+    await inParallel(rollouts, async (stored) => {
+      const file = path.join(this.dir, rolloutFileName(stored.state.id));
+      if (sync) await writeAtomically(file, JSON.stringify(stored));
+      else await writeFile(file, JSON.stringify(stored));
+    });
+    await this.appendIndex(rollouts.map((stored) => stored.state), sync);
+    await inParallel(rollouts, removeActive);
   }
 
   /** Forgets the archived copy of a rollout that is active again. */
@@ -91,7 +101,7 @@ export class RolloutArchive {
     });
   }
 
-  private async appendIndex(states: readonly RolloutState[]): Promise<void> {
+  private async appendIndex(states: readonly RolloutState[], sync: boolean): Promise<void> {
     const byKey = new Map<string, string[]>();
     const add = (key: string, line: string) => {
       const lines = byKey.get(key);
@@ -105,15 +115,16 @@ export class RolloutArchive {
       if (state.revertPr) add(pullRequestKey(owner, repo, state.revertPr.number), line);
       add(serviceKey(owner, repo, state.service), line);
     }
-    for (const [key, lines] of byKey) {
+    await inParallel([...byKey], async ([key, lines]) => {
       const handle = await open(this.indexFile(key), 'a');
       try {
         await handle.appendFile(lines.join(''));
-        await handle.datasync();
+        if (sync) await handle.datasync();
       } finally {
         await handle.close();
       }
-    }
+    });
+    if (!sync) return;
     // New index files must survive a power loss too.
     const dir = await open(this.indexDir, 'r');
     try {
@@ -147,6 +158,15 @@ export class RolloutArchive {
   private indexFile(key: string): string {
     return path.join(this.indexDir, `${sha(key).slice(0, 24)}.jsonl`);
   }
+}
+
+/** Runs `work` on every item, a few at a time. */
+async function inParallel<T>(items: readonly T[], work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    for (let index = next++; index < items.length; index = next++) await work(items[index]);
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITES_IN_FLIGHT, items.length) }, worker));
 }
 
 /** The file name of a rollout, in `rollouts/` and in `archive/`: readable, and unique by its hash. */

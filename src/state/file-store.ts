@@ -50,8 +50,9 @@ export class FileRolloutStore implements RolloutStore {
   }
 
   /**
-   * Opens (creating if needed) a data dir, loads the rollouts in `rollouts/` and archives those
-   * that ended before the retention. The archive itself is not read.
+   * Opens (creating if needed) a data dir and loads the rollouts in `rollouts/`; those that ended
+   * before the retention are archived in the background (a long backlog does not delay the start).
+   * The archive itself is not read.
    */
   static async open(dataDir: string, options: FileStoreOptions = {}): Promise<FileRolloutStore> {
     const store = new FileRolloutStore(dataDir, options);
@@ -63,7 +64,7 @@ export class FileRolloutStore implements RolloutStore {
       const stored = JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')) as StoredRollout;
       store.hold(stored);
     }
-    await store.archiveEnded();
+    store.archiveInBackground(store.clock());
     return store;
   }
 
@@ -111,6 +112,13 @@ export class FileRolloutStore implements RolloutStore {
     } finally {
       if (this.archiving === pass) this.archiving = undefined;
     }
+  }
+
+  private archiveInBackground(now: number): void {
+    void this.archiveEnded(now).catch(() => {
+      // tried again a little later; the rollouts stay loaded meanwhile
+      this.nextArchiveAt = now + ARCHIVE_EVERY_MS / 12;
+    });
   }
 
   private async archivePass(now: number): Promise<number> {
@@ -167,9 +175,11 @@ export class FileRolloutStore implements RolloutStore {
       if (state.service !== service || state.repo.owner !== owner || state.repo.repo !== repo) continue;
       if (!latest || state.startedAt > latest.startedAt) latest = state;
     }
+    // A loaded rollout of the service is newer than every archived one: a rollout that starts
+    // supersedes the running ones, so they end (and are archived) no later than it.
+    if (latest) return structuredClone(latest);
     const archived = await this.archive.latestFor(owner, repo, service);
-    if (archived && !this.rollouts.has(archived.id) && (!latest || archived.startedAt > latest.startedAt)) return archived;
-    return latest && structuredClone(latest);
+    return archived && !this.rollouts.has(archived.id) ? archived : undefined;
   }
 
   async activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]> {
@@ -184,12 +194,7 @@ export class FileRolloutStore implements RolloutStore {
 
   /** Also starts an archiving pass once an hour (the scheduler calls this every tick). */
   dueIds(now: number): string[] {
-    if (now >= this.nextArchiveAt && !this.archiving) {
-      void this.archiveEnded(now).catch(() => {
-        // retried at the next pass; the rollouts stay loaded meanwhile
-        this.nextArchiveAt = now + ARCHIVE_EVERY_MS / 12;
-      });
-    }
+    if (now >= this.nextArchiveAt && !this.archiving) this.archiveInBackground(now);
     const due: string[] = [];
     for (const id of this.working) {
       const wakeAt = this.rollouts.get(id)!.state.wakeAt;

@@ -251,7 +251,7 @@ describe('file rollout store', () => {
       expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.phase)).toEqual(['Succeeded']);
     });
 
-    it('archives what ended before the retention when it opens, then on a scheduler tick once an hour', async () => {
+    it('archives what ended before the retention after it opens, then on a scheduler tick once an hour', async () => {
       let now = 100 * DAY;
       const first = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
       opened.push(first);
@@ -260,6 +260,12 @@ describe('file rollout store', () => {
       await first.close();
       // written by a version without an archive: the first open moves the old one
       await rm(path.join(dir, 'archive'), { recursive: true });
+
+      const migrating = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(migrating);
+      await migrating.close(); // waits for the pass the open started
+      expect(await filesIn('archive')).toHaveLength(1);
+      expect(await filesIn('rollouts')).toHaveLength(1);
 
       const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
       opened.push(store);
