@@ -3,6 +3,7 @@
  * one JSON object with every figure instead of tables. Progress goes to stderr so stdout stays clean.
  */
 import { availableParallelism, cpus, totalmem } from 'node:os';
+import { archiveBenchmark } from './archive.js';
 import { conditionsBenchmark } from './conditions.js';
 import { reactionBenchmark } from './reaction.js';
 import { requestsBenchmark } from './requests.js';
@@ -11,7 +12,7 @@ import type { Benchmark } from './support/benchmark.js';
 import { renderTable } from './support/table.js';
 import { webhooksBenchmark } from './webhooks.js';
 
-const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark];
+const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark, archiveBenchmark];
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)}${b.description}`).join('\n');

@@ -43,7 +43,7 @@ interface Memory {
 }
 
 /** A rollout in its first analysis step, its first measurement taken, as the app stored it. */
-async function analysingRollout(harness: AppHarness): Promise<RolloutState> {
+export async function analysingRollout(harness: AppHarness): Promise<RolloutState> {
   harness.prometheus.answer([0.01]);
   await harness.mergeBump({ [CANARY]: bumpApi(harness.file(CANARY), 'v2') }, { title: 'Bump api to v2' });
   await harness.advance(30_000);

@@ -15,6 +15,7 @@ import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { RepoReadError } from './repo/files.js';
 import { FileRolloutStore } from './state/file-store.js';
+import { retentionFromEnv } from './state/retention.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
 import type { ClusterAccess } from './sync/kubernetes.js';
@@ -40,6 +41,9 @@ export interface RuntimeOptions {
   observer?: EngineObserver;
 }
 
+/** Deliveries less than this far apart make a burst, during which background work runs one task at a time. */
+const BURST_QUIET_MS = 100;
+
 /** Accepted work that keeps failing is given up after this many tries (and logged). */
 export const MAX_WORK_ATTEMPTS = 10;
 
@@ -61,14 +65,15 @@ export class Runtime {
     private readonly syncGates: SyncGateCheck,
     private readonly revisions: RevisionCache,
   ) {
-    this.queue = new WorkQueue(options.backgroundConcurrency ?? 4);
+    // During a burst of deliveries one task at a time, so answering them goes first (real time, not the rollouts' clock).
+    this.queue = new WorkQueue(options.backgroundConcurrency ?? 4, { busyConcurrency: 1, quietMs: BURST_QUIET_MS });
   }
 
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const clock = options.clock ?? Date.now;
     // Compiled now rather than on the first report, which would stall webhook answers meanwhile.
     reportRenderer();
-    const store = await FileRolloutStore.open(options.dataDir);
+    const store = await FileRolloutStore.open(options.dataDir, { retentionMs: retentionFromEnv(options.env), clock });
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
     const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);

@@ -37,3 +37,21 @@ export function formatDuration(ms: number): string {
   seconds -= minutes * 60;
   return `${hours ? `${hours}h` : ''}${minutes ? `${minutes}m` : ''}${seconds || (!hours && !minutes) ? `${seconds}s` : ''}`;
 }
+
+const LONG_UNIT_MS: Record<string, number> = { ...UNIT_MS, d: 86_400_000 };
+const LONG_DURATION = /^(\d+(?:\.\d+)?(?:ms|s|m|h|d))+$/;
+const LONG_PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/g;
+
+/**
+ * Milliseconds in an operator's duration (`OPSBOX_RETENTION`): Argo's units plus `d` for days
+ * (`30d`, `1d12h`); a bare number is seconds. Throws DurationError otherwise. Argo fields keep
+ * parseDuration, since Argo itself has no `d`.
+ */
+export function parseLongDuration(input: string): number {
+  const text = input.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  if (!LONG_DURATION.test(text)) throw new DurationError(input);
+  let total = 0;
+  for (const [, amount, unit] of text.matchAll(LONG_PART)) total += Number(amount) * LONG_UNIT_MS[unit];
+  return Math.round(total);
+}

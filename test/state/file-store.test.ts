@@ -1,11 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { mkdtemp, open, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdtemp, open, readdir, readFile, rm, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { VersionConflictError } from '../../src/state/store.js';
+import type { RolloutState } from '../../src/rollout/types.js';
 
 const serviceConfig = serviceSchema.parse({
   image: 'ghcr.io/acme/api',
@@ -100,14 +102,28 @@ describe('file rollout store', () => {
   it('syncs claims that arrive together in shared batches, each one durable when it returns', async () => {
     const store = await openStore(dir);
     const probe = await open(path.join(dir, 'probe'), 'w');
-    const datasync = jest.spyOn(Object.getPrototypeOf(probe) as FileHandle, 'datasync');
+    const prototype = Object.getPrototypeOf(probe) as FileHandle;
+    const appendFile = jest.spyOn(prototype, 'appendFile');
+    const datasync = jest.spyOn(prototype, 'datasync');
     await probe.close();
     const keys = Array.from({ length: 50 }, (_, i) => `comment:acme/manifests:${i}`);
     try {
       expect(await Promise.all(keys.map((key) => store.claimOnce(key, { i: key })))).toEqual(keys.map(() => true));
-      // the first claim's sync, then one for the 49 that arrived meanwhile
-      expect(datasync.mock.calls.length).toBeLessThanOrEqual(2);
+      // the first claim's write, then one for the 49 that arrived meanwhile
+      expect(appendFile.mock.calls.length).toBeLessThanOrEqual(2);
+      const journalFd = (appendFile.mock.contexts[0] as FileHandle).fd;
+      if (constants.O_DSYNC) {
+        // each write is synced by the kernel before it returns: the descriptor carries O_DSYNC
+        expect(datasync).not.toHaveBeenCalled();
+        if (process.platform === 'linux') {
+          const flags = /^flags:\s*([0-7]+)$/m.exec(await readFile(`/proc/self/fdinfo/${journalFd}`, 'utf8'))![1];
+          expect(Number.parseInt(flags, 8) & constants.O_DSYNC).toBe(constants.O_DSYNC);
+        }
+      } else {
+        expect(datasync.mock.calls.length).toBe(appendFile.mock.calls.length);
+      }
     } finally {
+      appendFile.mockRestore();
       datasync.mockRestore();
     }
     const lines = (await readFile(path.join(dir, 'claims.jsonl'), 'utf8')).trim().split('\n');
@@ -141,5 +157,127 @@ describe('file rollout store', () => {
     await reopened.finishWork('merge:acme/manifests:abc');
     expect(await reopened.unfinishedWork()).toEqual([]);
     expect(await reopened.claimOnce('merge:acme/manifests:abc', { number: 7 })).toBe(false);
+  });
+
+  describe('archive of ended rollouts', () => {
+    const DAY = 86_400_000;
+    const RETENTION = 30 * DAY;
+
+    /** A rollout of pull request `number` that ended at `finishedAt`. */
+    function ended(number: number, finishedAt: number, patch: Partial<RolloutState> = {}): RolloutState {
+      const state = rollout(`acme/manifests#${number}/api`, finishedAt - 1000);
+      return { ...state, source: { ...state.source, number }, phase: 'Aborted', finishedAt, updatedAt: finishedAt, ...patch };
+    }
+
+    const filesIn = async (sub: string) => (await readdir(path.join(dir, sub))).filter((name) => name.endsWith('.json'));
+
+    it('archives a rollout once the retention has passed since it ended, and leaves running and recent ones loaded', async () => {
+      let now = 100 * DAY;
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      await store.put(ended(1, now - DAY), 0);
+      await store.put(rollout('acme/manifests#2/api', now - 60 * DAY), 0); // still running, however old
+      await store.put(ended(3, now - DAY, { outbox: [{ id: 1, type: 'report', final: true }] }), 0); // work left
+
+      now += RETENTION - DAY - 1;
+      expect(await store.archiveEnded()).toBe(0);
+      now += 1;
+      expect(await store.archiveEnded()).toBe(1);
+
+      expect((await store.list()).map((r) => r.id).sort()).toEqual(['acme/manifests#2/api', 'acme/manifests#3/api']);
+      expect(await filesIn('archive')).toHaveLength(1);
+      expect(await filesIn('rollouts')).toHaveLength(2);
+    });
+
+    it('does not load archived rollouts at open, and finds them by id, pull request and service', async () => {
+      const now = 100 * DAY;
+      const first = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(first);
+      await first.put(ended(1, now - 40 * DAY, { revertPr: { number: 9, url: 'https://github.com/acme/manifests/pull/9' } }), 0);
+      await first.put(ended(4, now - 35 * DAY, { startedAt: now - 36 * DAY }), 0);
+      await first.put(rollout('acme/manifests#5/api', now - DAY), 0);
+      expect(await first.archiveEnded()).toBe(2);
+      await first.close();
+
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#5/api']);
+      expect(store.dueIds(Number.MAX_SAFE_INTEGER)).toEqual([]);
+
+      expect((await store.get('acme/manifests#1/api'))?.state.phase).toBe('Aborted');
+      expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.id)).toEqual(['acme/manifests#1/api']);
+      // its revert pull request leads to it too
+      expect((await store.forPullRequest('acme', 'manifests', 9)).map((r) => r.id)).toEqual(['acme/manifests#1/api']);
+      expect(await store.forPullRequest('acme', 'manifests', 8)).toEqual([]);
+      // the running one is newer than every archived one; without it, the newest archived one
+      expect((await store.latestFor('acme', 'manifests', 'api'))?.id).toBe('acme/manifests#5/api');
+      expect((await store.latestFor('acme', 'other', 'api'))?.id).toBeUndefined();
+      // nothing archived became loaded by these reads
+      expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#5/api']);
+    });
+
+    it('finds the newest archived rollout of a service when none is loaded', async () => {
+      const now = 100 * DAY;
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      await store.put(ended(1, now - 50 * DAY, { startedAt: now - 51 * DAY }), 0);
+      await store.put(ended(4, now - 40 * DAY, { startedAt: now - 41 * DAY }), 0);
+      expect(await store.archiveEnded()).toBe(2);
+      expect((await store.latestFor('acme', 'manifests', 'api'))?.id).toBe('acme/manifests#4/api');
+    });
+
+    it('brings an archived rollout back when it is written (a command on it), with its version', async () => {
+      let now = 100 * DAY;
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      expect(await store.put(ended(1, now - 40 * DAY), 0)).toBe(1);
+      expect(await store.archiveEnded()).toBe(1);
+
+      const archived = await store.get('acme/manifests#1/api');
+      await expect(store.put({ ...archived!.state, weight: 5 }, 0)).rejects.toBeInstanceOf(VersionConflictError);
+      // a /retry makes it run again
+      expect(await store.put({ ...archived!.state, phase: 'Progressing', finishedAt: undefined, wakeAt: now }, archived!.version)).toBe(2);
+      expect(await filesIn('archive')).toEqual([]);
+      expect(await filesIn('rollouts')).toHaveLength(1);
+      expect(store.dueIds(now)).toEqual(['acme/manifests#1/api']);
+      expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.phase)).toEqual(['Progressing']);
+
+      // once it ends again, it is archived again after the retention
+      const stored = await store.get('acme/manifests#1/api');
+      await store.put({ ...stored!.state, phase: 'Succeeded', finishedAt: now, wakeAt: undefined }, stored!.version);
+      now += RETENTION;
+      expect(await store.archiveEnded()).toBe(1);
+      expect((await store.get('acme/manifests#1/api'))?.state.phase).toBe('Succeeded');
+      expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.phase)).toEqual(['Succeeded']);
+    });
+
+    it('archives what ended before the retention after it opens, then on a scheduler tick once an hour', async () => {
+      let now = 100 * DAY;
+      const first = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(first);
+      await first.put(ended(1, now - 31 * DAY), 0);
+      await first.put(ended(2, now - 10 * DAY), 0);
+      await first.close();
+      // written by a version without an archive: the first open moves the old one
+      await rm(path.join(dir, 'archive'), { recursive: true });
+
+      const migrating = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(migrating);
+      await migrating.close(); // waits for the pass the open started
+      expect(await filesIn('archive')).toHaveLength(1);
+      expect(await filesIn('rollouts')).toHaveLength(1);
+
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#2/api']);
+
+      now += 20 * DAY;
+      store.dueIds(now - 20 * DAY + 1000); // within the hour since the last pass: nothing starts
+      expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#2/api']);
+      store.dueIds(now);
+      await store.close(); // waits for the pass the tick started
+      expect(await filesIn('rollouts')).toEqual([]);
+      expect((await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now }).then((s) => (opened.push(s), s.list()))).length).toBe(0);
+    });
   });
 });

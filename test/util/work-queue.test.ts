@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { WorkQueue } from '../../src/util/work-queue.js';
 
 /** A task that finishes when the test says so. */
@@ -49,5 +49,46 @@ describe('WorkQueue', () => {
 
   it('refuses a concurrency below one', () => {
     expect(() => new WorkQueue(0)).toThrow('concurrency must be at least 1, got 0');
+  });
+
+  it('runs one task at a time while tasks keep arriving, and all of them once arrivals pause', async () => {
+    jest.useFakeTimers({ now: 1_000_000 });
+    try {
+      const queue = new WorkQueue(3, { busyConcurrency: 1, quietMs: 100 });
+      const started: string[] = [];
+      const gates = new Map<string, ReturnType<typeof gate>>();
+      const task = (name: string) => () => {
+        started.push(name);
+        const g = gate();
+        gates.set(name, g);
+        return g.opened.then(() => name);
+      };
+      const results = ['a', 'b', 'c'].map((name) => queue.push(task(name)));
+      expect(started).toEqual(['a']);
+
+      // still a burst: another arrival 60 ms later holds the rest back again
+      jest.advanceTimersByTime(60);
+      results.push(queue.push(task('d')));
+      expect(started).toEqual(['a']);
+      // the one running task finishing lets the next start, burst or not
+      gates.get('a')!.open();
+      await results[0];
+      await Promise.resolve();
+      expect(started).toEqual(['a', 'b']);
+
+      jest.advanceTimersByTime(99);
+      expect(started).toEqual(['a', 'b']);
+      jest.advanceTimersByTime(1);
+      expect(started).toEqual(['a', 'b', 'c', 'd']);
+
+      for (const name of ['b', 'c', 'd']) gates.get(name)!.open();
+      expect(await Promise.all(results)).toEqual(['a', 'b', 'c', 'd']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('refuses a busy concurrency below one', () => {
+    expect(() => new WorkQueue(2, { busyConcurrency: 0 })).toThrow('busyConcurrency must be at least 1, got 0');
   });
 });
