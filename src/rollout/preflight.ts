@@ -6,6 +6,7 @@
 import { AnalysisTemplateError } from '../analysis/errors.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
 import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
+import { loadJudgesFromSource, type LoadedJudge } from '../analysis/judge/judges.js';
 import { toRunMetricSpec } from '../analysis/run.js';
 import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
@@ -51,8 +52,10 @@ export async function preflight(
   const services = new Map<string, ServiceCheck>();
 
   let catalog: TemplateCatalog | undefined;
+  let judges: LoadedJudge[] = [];
   try {
     catalog = await loadTemplatesFromSource(files, config.analysisTemplates);
+    judges = await loadJudgesFromSource(files, config.analysisTemplates);
   } catch (error) {
     problems.push(templateProblem(error, configFile, 'analysisTemplates'));
   }
@@ -71,7 +74,7 @@ export async function preflight(
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
-    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems);
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, judges);
   }
   return { problems, services, templateCount: catalog?.templates.length ?? 0 };
 }
@@ -167,6 +170,7 @@ function resolveServiceAnalyses(
   configFile: string,
   check: ServiceCheck,
   problems: ConfigProblem[],
+  judges: readonly LoadedJudge[] = [],
 ): void {
   const wanted: [string, string, RolloutAnalysis][] = [];
   service.steps.forEach((step, index) => {
@@ -175,7 +179,7 @@ function resolveServiceAnalyses(
   if (service.analysis) wanted.push(['background', `${key}.analysis`, service.analysis]);
   for (const [analysisKey, configKey, analysis] of wanted) {
     try {
-      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args });
+      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }, judges);
       check.analyses[analysisKey] = {
         key: analysisKey,
         templates: analysis.templates.map((t) => t.templateName),
