@@ -92,3 +92,30 @@ describe('runJudge', () => {
     expect(state.judgements).toHaveLength(4);
   });
 });
+
+describe('takeJudgement through the Prometheus provider', () => {
+  it('refuses an address outside the allowlist, as for AnalysisTemplates', async () => {
+    const { PrometheusProvider } = await import('../../../src/analysis/prometheus.js');
+    const { createAllowlist } = await import('../../../src/analysis/allowlist.js');
+    const provider = new PrometheusProvider({ allowlist: createAllowlist(['http://127.0.0.1:9191']) });
+    const judgement = await takeJudgement(judge, provider, Date.parse('2025-01-01T00:10:00Z'));
+    expect(judgement?.error).toMatch(/Prometheus address .*127\.0\.0\.1:9090.* is not allowed/);
+  });
+
+  it('measures both sides through a Prometheus HTTP API on loopback', async () => {
+    const { startFakePrometheus } = await import('../../support/fake-prometheus.js');
+    const { PrometheusProvider } = await import('../../../src/analysis/prometheus.js');
+    const { createAllowlist } = await import('../../../src/analysis/allowlist.js');
+    const fake = await startFakePrometheus();
+    try {
+      fake.answer(Array.from({ length: 12 }, (_, i) => 0.004 + i * 0.0001));
+      const local = resolveJudge(parseJudgeText(JUDGE.replace('http://127.0.0.1:9090', fake.url), 'judge.yaml')[0]);
+      const provider = new PrometheusProvider({ allowlist: createAllowlist([fake.url]) });
+      const judgement = await takeJudgement(local, provider, Date.parse('2025-01-01T00:10:00Z'));
+      expect(judgement?.result?.metrics[0].value).toMatchObject({ canary: { n: 12 }, baseline: { n: 12 }, classification: 'Pass' });
+      expect(fake.queries).toEqual(['canary_errors', 'stable_errors']);
+    } finally {
+      await fake.close();
+    }
+  });
+});
