@@ -16,18 +16,25 @@ export interface StepArg {
 /** `{{args.name}}`, with optional whitespace inside the braces. */
 const PLACEHOLDER = /\{\{\s*args\.([A-Za-z0-9_.-]+?)\s*\}\}/g;
 
+/** Anything that declares arguments: an AnalysisTemplate or a CanaryJudge. */
+export interface ArgsOwner {
+  readonly name: string;
+  readonly file: string;
+  readonly spec: Pick<LoadedTemplate['spec'], 'args'>;
+}
+
 interface DeclaredArg {
   name: string;
   value?: string;
   valueFrom?: unknown;
-  template: LoadedTemplate;
+  template: ArgsOwner;
 }
 
 /**
  * Resolves the value of every argument the templates declare. Step values override template
  * defaults; step arguments no template declares are ignored.
  */
-export function mergeArgs(templates: readonly LoadedTemplate[], stepArgs: readonly StepArg[] = []): Record<string, string> {
+export function mergeArgs(templates: readonly ArgsOwner[], stepArgs: readonly StepArg[] = []): Record<string, string> {
   const declared = new Map<string, DeclaredArg>();
   for (const template of templates) {
     template.spec.args.forEach((arg, index) => {

@@ -11,6 +11,8 @@ import { evaluateRangeTime } from './range-time.js';
 import { describeIssues, metricSchema, prometheusProviderSchema, type ParsedMetric } from './template.schema.js';
 import { findTemplate, type LoadedTemplate, type TemplateCatalog, type TemplateRef } from './templates.js';
 import type { PrometheusQuerySpec, ResolvedMetric, TemplateKind } from './types.js';
+import { findJudge, resolveJudge, type LoadedJudge } from './judge/judges.js';
+import { judgeRunMetric } from './judge/run-metric.js';
 import { parseDuration } from '../util/duration.js';
 
 /** Argo's defaults. */
@@ -42,15 +44,37 @@ export interface ResolvedAnalysis {
   readonly metrics: ResolvedMetric[];
   /** Argument values after merging; may include values a user considers sensitive, do not log. */
   readonly args: Readonly<Record<string, string>>;
-  readonly templates: readonly { readonly kind: TemplateKind; readonly name: string; readonly file: string }[];
+  readonly templates: readonly { readonly kind: TemplateKind | 'CanaryJudge'; readonly name: string; readonly file: string }[];
 }
 
-/** Finds the referenced templates in the catalog and resolves them into one run's metrics. */
-export function resolveAnalysis(catalog: TemplateCatalog, request: AnalysisRequest): ResolvedAnalysis {
+/**
+ * Finds the referenced templates in the catalog and resolves them into one run's metrics. A
+ * reference that names no AnalysisTemplate but a CanaryJudge of `judges` becomes one judge metric.
+ */
+export function resolveAnalysis(catalog: TemplateCatalog, request: AnalysisRequest, judges: readonly LoadedJudge[] = []): ResolvedAnalysis {
   if (request.templates.length === 0) {
     throw new AnalysisTemplateError('template-not-found', 'the analysis references no template; add templates: [{ templateName: ... }]');
   }
-  return resolveTemplates(collectTemplates(catalog, request.templates), request);
+  const judgeOf = (ref: TemplateRef) =>
+    ref.clusterScope || catalog.templates.some((t) => t.kind === 'AnalysisTemplate' && t.name === ref.templateName) ? undefined : findJudge(judges, ref.templateName);
+  const judged = request.templates.flatMap((ref) => judgeOf(ref) ?? []);
+  const templates = collectTemplates(catalog, request.templates.filter((ref) => !judgeOf(ref)));
+  const resolved = templates.length > 0 ? resolveTemplates(templates, request) : { metrics: [], args: {}, templates: [] };
+  if (judged.length === 0) return resolved;
+  const judgeMetrics = judged.map((judge) => judgeRunMetric(resolveJudge(judge, { args: request.args, dryRun: request.dryRun })));
+  for (const metric of judgeMetrics) {
+    if (resolved.metrics.some((m) => m.name === metric.name)) {
+      throw new AnalysisTemplateError('metric-invalid', `CanaryJudge "${metric.name}" has the name of a metric of the templates run with it; rename one of them`, {
+        file: metric.source.file,
+        template: metric.name,
+      });
+    }
+  }
+  return {
+    metrics: [...resolved.metrics, ...judgeMetrics],
+    args: resolved.args,
+    templates: [...resolved.templates, ...judged.map(({ name, file }) => ({ kind: 'CanaryJudge' as const, name, file }))],
+  };
 }
 
 /**

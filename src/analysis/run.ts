@@ -5,6 +5,7 @@
  * JSON, so it can be stored and resumed after a restart.
  */
 import { judgeValue } from './conditions.js';
+import { judgementVerdict } from './judge/run-metric.js';
 import { RunStateError } from './errors.js';
 import { formatMeasuredValue } from './value-format.js';
 import type { AnalysisPhase, CompletedPhase, MeasuredValue, ResolvedMetric, RunMetricSpec } from './types.js';
@@ -197,7 +198,7 @@ function judge(spec: RunMetricSpec, outcome: MeasurementOutcome): Measurement {
   const times = { startedAt: toIso(outcome.startedAt), finishedAt: toIso(outcome.finishedAt) };
   if ('error' in outcome) return { phase: 'Error', message: outcome.error, ...times };
   const value = formatMeasuredValue(outcome.value);
-  const verdict = judgeValue(spec, outcome.value);
+  const verdict = spec.judge !== undefined ? judgementVerdict(outcome.value) : judgeValue(spec, outcome.value);
   return verdict.message !== undefined ? { phase: verdict.phase, value, message: verdict.message, ...times } : { phase: verdict.phase, value, ...times };
 }
 

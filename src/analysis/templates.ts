@@ -214,7 +214,7 @@ function templateName(raw: Record<string, unknown>): string | undefined {
 }
 
 /** Reads files under `baseDir`; names stay relative so messages match what the user wrote. */
-function diskSource(baseDir: string): TemplateFileSource {
+export function diskSource(baseDir: string): TemplateFileSource {
   return {
     async listFiles(relative) {
       const absolute = path.resolve(baseDir, relative);

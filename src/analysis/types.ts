@@ -18,7 +18,7 @@ export type TemplateKind = 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
 export interface MetricSource {
   readonly file: string;
   readonly template: string;
-  readonly kind: TemplateKind;
+  readonly kind: TemplateKind | 'CanaryJudge';
 }
 
 /** Argo's rangeQuery: start/end are expressions like `now() - duration("5m")`, step a duration. */
@@ -75,6 +75,11 @@ export interface RunMetricSpec {
   readonly address?: string;
   readonly rangeQuery?: RangeQuerySpec;
   readonly source: MetricSource;
+  /**
+   * Set when the metric is a CanaryJudge (its name): each measurement's value is the judgement as
+   * JSON and the judgement's phase is the measurement's phase.
+   */
+  readonly judge?: string;
 }
 
 /** A metric ready to measure: its run spec plus the full provider configuration. */

@@ -12,6 +12,9 @@ import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
 import { loadTemplates, type LoadedTemplate } from '../analysis/templates.js';
 import type { AnalysisPhase, MetricProvider, ResolvedMetric } from '../analysis/types.js';
+import { loadJudges, resolveJudge, type ResolvedJudge } from '../analysis/judge/judges.js';
+import { analyzeJudges } from './analyze-judge.js';
+import { systemClock } from '../analysis/runner.js';
 import { EXIT_USAGE, type CliIO } from './io.js';
 
 export interface AnalyzeIo extends CliIO {
@@ -44,7 +47,8 @@ Runs Argo Rollouts AnalysisTemplates against Prometheus now, in real time (respe
 interval, count and initialDelay), and prints every measurement as it is taken.
 
 Options:
-  -t, --template FILE    file or folder with AnalysisTemplate / ClusterAnalysisTemplate documents (repeatable)
+  -t, --template FILE    file or folder with AnalysisTemplate / ClusterAnalysisTemplate documents (repeatable);
+                         CanaryJudge documents found there are run instead (pick them with --name)
   -n, --name NAME        run only the template(s) with this name (repeatable; default: every template found)
   -a, --arg NAME=VALUE   an argument for {{args.NAME}} (repeatable)
       --prometheus URL   query this Prometheus instead of the templates' addresses (e.g. a port-forward
@@ -89,6 +93,9 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     io.stdout.write(ANALYZE_USAGE);
     return 0;
   }
+
+  const judged = await runJudgesIfAny(options, io);
+  if (judged !== null) return judged;
 
   let metrics: ResolvedMetric[];
   let templates: LoadedTemplate[];
@@ -141,6 +148,43 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
   if (options.json) io.stdout.write(`${JSON.stringify(toJsonReport(state, details))}\n`);
   else io.stdout.write(formatSummary(state));
   return EXIT_CODES[state.phase];
+}
+
+/**
+ * Runs the CanaryJudges in the given files (those named by --name, if any); null when there are
+ * none, so the AnalysisTemplates run instead.
+ */
+async function runJudgesIfAny(options: AnalyzeOptions, io: AnalyzeIo): Promise<number | null> {
+  let judges: ResolvedJudge[];
+  try {
+    const loaded = await loadJudges(io.cwd ?? process.cwd(), options.templates);
+    const selected = options.names.length ? loaded.filter((judge) => options.names.includes(judge.name)) : loaded;
+    judges = selected.map((judge) => resolveJudge(judge, { args: options.args }));
+    const defaultAddress = options.prometheus ?? io.env.PROMETHEUS_URL;
+    const missing = judges.filter((judge) => !judge.prometheus.address);
+    if (missing.length > 0 && !defaultAddress) {
+      throw new UsageError(`CanaryJudge ${missing.map((j) => `"${j.name}"`).join(', ')} has no provider.prometheus.address; pass --prometheus URL or set PROMETHEUS_URL`);
+    }
+  } catch (error) {
+    if (error instanceof AnalysisTemplateError || error instanceof UsageError) {
+      io.stderr.write(`opsbox analyze: ${error.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    throw error;
+  }
+  if (judges.length === 0) return null;
+  const provider =
+    io.provider ??
+    prometheusProviderFromEnv(io.env, { defaultAddress: options.prometheus, alsoAllow: options.prometheus ? [options.prometheus] : [] });
+  const interrupt = io.signal ? undefined : new AbortController();
+  const onSigint = () => interrupt?.abort();
+  if (interrupt) process.once('SIGINT', onSigint);
+  try {
+    const phase = await analyzeJudges(judges, { provider, clock: io.clock ?? systemClock, signal: io.signal ?? interrupt?.signal, json: options.json }, io);
+    return phase === 'Running' ? EXIT_CODES.Running : EXIT_CODES[phase];
+  } finally {
+    if (interrupt) process.removeListener('SIGINT', onSigint);
+  }
 }
 
 function parseOptions(argv: string[]): AnalyzeOptions {

@@ -9,6 +9,7 @@ import type { PauseReason, RolloutPhase, RolloutState } from '../rollout/types.j
 import { TERMINAL_PHASES } from '../rollout/types.js';
 import { parseDuration } from '../util/duration.js';
 import { metricChart, type ChartSeries } from './chart.js';
+import { judgementSummary, judgementView, type JudgementView } from './judgement.js';
 import { availableCommands, commandContextOf, stepPosition, type CommandHelp } from './commands.js';
 import { commitLink, currentAttempt, type CommitLink } from './commit-links.js';
 import { phaseBadge, phaseDetail } from './phase.js';
@@ -78,6 +79,8 @@ export interface MetricView extends Omit<MetricSnapshot, 'measurements'> {
   /** The value of the most recent measurement that has one. */
   lastValue?: string;
   chart?: ChartSeries;
+  /** Set for a CanaryJudge: the latest judgement, per judged metric. */
+  judgement?: JudgementView;
 }
 
 export interface AnalysisView {
@@ -306,7 +309,7 @@ function metricView(metric: MetricSnapshot, origin: number): MetricView {
       since: formatOffset(m.finishedAt, origin),
       verdict: verdictOf(m.phase),
     };
-    if (m.value !== undefined && m.value !== '') view.value = m.value;
+    if (m.value !== undefined && m.value !== '') view.value = judgementSummary(m.value) ?? m.value;
     if (m.message) view.message = redactCredentials(m.message);
     return view;
   });
@@ -332,6 +335,8 @@ function metricView(metric: MetricSnapshot, origin: number): MetricView {
     origin,
   );
   if (chart) view.chart = chart;
+  const judgement = judgementView(metric.measurements.map((m) => m.value));
+  if (judgement) view.judgement = judgement;
   return view;
 }
 

@@ -8,6 +8,10 @@ import type { Logger } from 'pino';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
 import { takeMeasurement } from '../analysis/runner.js';
+import type { MeasurementOutcome } from '../analysis/run.js';
+import { findJudge, loadJudgesFromSource, resolveJudge, type LoadedJudge } from '../analysis/judge/judges.js';
+import { takeJudgement } from '../analysis/judge/measure.js';
+import { encodeJudgement, WARMING_UP } from '../analysis/judge/run-metric.js';
 import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
 import type { MetricProvider, ResolvedMetric } from '../analysis/types.js';
 import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
@@ -71,6 +75,8 @@ const MAX_CATALOGS = 100;
 export class GitHubEffectExecutor implements EffectExecutor {
   /** Template catalogs by merge commit, oldest first out. */
   private readonly catalogs = new Map<string, Promise<TemplateCatalog>>();
+  /** CanaryJudges by merge commit, read from the same folders as the templates. */
+  private readonly judges = new Map<string, Promise<LoadedJudge[]>>();
   /** File contents by commit: the next commit on top of the app's own needs no reads. */
   private readonly revisions: RevisionCache;
   private readonly clock: () => number;
@@ -126,9 +132,11 @@ export class GitHubEffectExecutor implements EffectExecutor {
     const measurements = await Promise.all(
       effect.metrics.map(async (name) => {
         const metric = metrics.find((m) => m.name === name);
-        const measurement = metric
-          ? await takeMeasurement(provider, metric, clock)
-          : { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() };
+        const measurement = !metric
+          ? { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() }
+          : metric.judge !== undefined
+            ? await this.judge(octokit, state, effect.analysis, metric.judge, provider)
+            : await takeMeasurement(provider, metric, clock);
         return { metric: name, measurement };
       }),
     );
@@ -155,7 +163,44 @@ export class GitHubEffectExecutor implements EffectExecutor {
         this.catalogs.delete(oldest);
       }
     }
-    return resolveAnalysis(await catalog, { templates: analysis.templates, args: analysis.args }).metrics;
+    return resolveAnalysis(await catalog, { templates: analysis.templates, args: analysis.args }, await this.loadJudges(octokit, state)).metrics;
+  }
+
+  private loadJudges(octokit: InstallationOctokit, state: RolloutState): Promise<LoadedJudge[]> {
+    const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
+    let judges = this.judges.get(cacheKey);
+    if (!judges) {
+      const snapshot = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
+      judges = loadJudgesFromSource(snapshot, state.templatePaths);
+      judges.catch(() => this.judges.delete(cacheKey));
+      this.judges.set(cacheKey, judges);
+      for (const oldest of this.judges.keys()) {
+        if (this.judges.size <= MAX_CATALOGS) break;
+        this.judges.delete(oldest);
+      }
+    }
+    return judges;
+  }
+
+  /**
+   * One judgement of a CanaryJudge. The window reaches back no further than the last weight
+   * commit; while a side lacks minSamples the measurement is a warm-up error, retried shortly.
+   */
+  private async judge(octokit: InstallationOctokit, state: RolloutState, key: string, name: string, provider: MetricProvider): Promise<MeasurementOutcome> {
+    const startedAt = this.clock();
+    try {
+      const analysis = analysisConfig(state, key);
+      const loaded = findJudge(await this.loadJudges(octokit, state), name);
+      if (!loaded) return { error: `CanaryJudge "${name}" is no longer in the templates`, startedAt, finishedAt: this.clock() };
+      const judge = resolveJudge(loaded, { args: analysis.args });
+      const weightAppliedAt = state.commits[state.commits.length - 1]?.at;
+      const judgement = await takeJudgement(judge, provider, startedAt, weightAppliedAt);
+      if (judgement === null) return { error: `${WARMING_UP}: waiting until both sides have minSamples`, startedAt, finishedAt: this.clock() };
+      if (!judgement.result) return { error: judgement.error ?? 'the judgement could not be measured', startedAt, finishedAt: this.clock() };
+      return { value: encodeJudgement(judgement.result), startedAt, finishedAt: this.clock() };
+    } catch (error) {
+      return { error: (error as Error).message, startedAt, finishedAt: this.clock() };
+    }
   }
 
   private async openRevertPr(octokit: InstallationOctokit, state: RolloutState): Promise<EffectResult> {

@@ -6,6 +6,7 @@
 import { AnalysisTemplateError } from '../analysis/errors.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
 import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
+import { loadJudgesFromSource, type LoadedJudge } from '../analysis/judge/judges.js';
 import { toRunMetricSpec } from '../analysis/run.js';
 import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
@@ -58,8 +59,10 @@ export async function preflight(
   const reported = new Set<unknown>();
 
   let catalog: TemplateCatalog | undefined;
+  let judges: LoadedJudge[] = [];
   try {
     catalog = await loadTemplatesFromSource(files, config.analysisTemplates);
+    judges = await loadJudgesFromSource(files, config.analysisTemplates);
   } catch (error) {
     if (error instanceof RepoReadError) throw error; // not a problem of the templates: try again later
     problems.push(templateProblem(error, configFile, 'analysisTemplates'));
@@ -79,7 +82,7 @@ export async function preflight(
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
-    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported);
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported, judges);
   }
   const warnings = (catalog?.broken ?? [])
     .filter((template) => !reported.has(template.error))
@@ -185,6 +188,7 @@ function resolveServiceAnalyses(
   check: ServiceCheck,
   problems: ConfigProblem[],
   reported: Set<unknown>,
+  judges: readonly LoadedJudge[] = [],
 ): void {
   const wanted: [string, string, RolloutAnalysis][] = [];
   service.steps.forEach((step, index) => {
@@ -193,7 +197,7 @@ function resolveServiceAnalyses(
   if (service.analysis) wanted.push(['background', `${key}.analysis`, service.analysis]);
   for (const [analysisKey, configKey, analysis] of wanted) {
     try {
-      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args });
+      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }, judges);
       check.analyses[analysisKey] = {
         key: analysisKey,
         templates: analysis.templates.map((t) => t.templateName),

@@ -9,6 +9,8 @@ export interface FakePrometheus {
   url: string;
   /** Values returned by every following query (an empty array is "no data"). */
   answer(values: number[]): void;
+  /** Values for queries containing `fragment`, instead of the common answer (later calls win). */
+  answerQuery(fragment: string, values: number[]): void;
   /** Stops answering with data: every query gets HTTP 503. */
   down(isDown: boolean): void;
   queries: string[];
@@ -18,6 +20,7 @@ export interface FakePrometheus {
 export async function startFakePrometheus(): Promise<FakePrometheus> {
   let values: number[] = [0.01];
   let isDown = false;
+  const byFragment: [string, number[]][] = [];
   const queries: string[] = [];
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? '/', 'http://127.0.0.1');
@@ -27,7 +30,9 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
       return;
     }
     const now = Date.now() / 1000;
-    const result = values.map((value, i) => ({ metric: { instance: `pod-${i}` }, value: [now, String(value)] }));
+    const query = queries[queries.length - 1];
+    const answer = [...byFragment].reverse().find(([fragment]) => query.includes(fragment))?.[1] ?? values;
+    const result = answer.map((value, i) => ({ metric: { instance: `pod-${i}` }, value: [now, String(value)] }));
     response.writeHead(200, { 'content-type': 'application/json' });
     response.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result } }));
   });
@@ -37,6 +42,9 @@ export async function startFakePrometheus(): Promise<FakePrometheus> {
     url: `http://127.0.0.1:${port}`,
     answer: (next) => {
       values = next;
+    },
+    answerQuery: (fragment, next) => {
+      byFragment.push([fragment, next]);
     },
     down: (next) => {
       isDown = next;
