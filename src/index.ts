@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { ApplicationFunction, Probot } from 'probot';
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
+import { onPullRequestUpdated } from './handlers/pull-request-preflight.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { ConfigOctokit } from './rollout/start.js';
 
@@ -23,6 +24,7 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
     });
     options.onRuntime?.(runtime);
     app.on('pull_request.closed', (context) => onPullRequestClosed(runtime, context));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) => onPullRequestUpdated(runtime, context));
     app.on('issue_comment.created', (context) => onIssueCommentCreated(runtime, context));
   };
 }

@@ -13,6 +13,7 @@ import { GitHubEffectExecutor } from './rollout/executor.js';
 import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
+import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterAccessFromEnv } from './sync/kubernetes.js';
@@ -145,6 +146,26 @@ export class Runtime {
     });
   }
 
+  /** Posts the preflight check of a pull request; writes nothing but that check run. */
+  preflight(request: PreflightRequest): void {
+    this.background(`preflight check of #${request.number}`, () => this.runPreflight(request));
+  }
+
+  private async runPreflight(request: PreflightRequest): Promise<void> {
+    await runPreflight(
+      {
+        auth: async (installationId) => (await this.options.auth(installationId)) as unknown as PreflightOctokit,
+        env: this.options.env,
+        provider: this.options.provider,
+        syncGates: this.syncGates,
+        activeRollouts: async (owner, repo, service) =>
+          (await this.store.activeFor(owner, repo, service)).map((state) => ({ id: state.id, to: state.to, sourceNumber: state.source.number })),
+        log: this.options.log,
+      },
+      request,
+    );
+  }
+
   /** Carries out a claimed command comment. */
   runCommand(claim: string, request: CommandRequest): void {
     this.claimed(claim, `running ${request.parsed.kind === 'unknown' ? `/${request.parsed.word}` : `/${request.parsed.name}`} from comment ${request.commentId}`, () =>
@@ -152,6 +173,7 @@ export class Runtime {
         {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
           latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
+          preflight: (pull) => this.runPreflight(pull),
           dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
           auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
           serverUrl: serverUrl(this.options.env),

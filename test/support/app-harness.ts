@@ -46,16 +46,18 @@ export class AppHarness {
     readonly dataDir: string,
     /** Added to the app's environment (KUBECONFIG, say). */
     private readonly extraEnv: Record<string, string> = {},
+    /** Prometheus addresses allowed besides the fake Prometheus. */
+    private readonly alsoAllow: readonly string[] = [],
   ) {}
 
-  static async start(options: { files?: Record<string, string>; env?: Record<string, string> } = {}): Promise<AppHarness> {
+  static async start(options: { files?: Record<string, string>; env?: Record<string, string>; alsoAllow?: string[] } = {}): Promise<AppHarness> {
     const github = await startFakeGitHub();
     const prometheus = await startFakePrometheus();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-e2e-'));
     const files = options.files ?? (await fixtureFiles());
     files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('http://127.0.0.1:9090', prometheus.url);
     github.createRepo(OWNER, REPO, { files });
-    const harness = new AppHarness(github, prometheus, dataDir, options.env);
+    const harness = new AppHarness(github, prometheus, dataDir, options.env, options.alsoAllow);
     await harness.startApp();
     return harness;
   }
@@ -73,7 +75,7 @@ export class AppHarness {
       PORT: String(await freePort()),
       LOG_LEVEL: 'fatal',
       PROMETHEUS_URL: this.prometheus.url,
-      OPSBOX_PROMETHEUS_ALLOWLIST: this.prometheus.url,
+      OPSBOX_PROMETHEUS_ALLOWLIST: [this.prometheus.url, ...this.alsoAllow].join(','),
       OPSBOX_DATA_DIR: this.dataDir,
       ...this.extraEnv,
     };
