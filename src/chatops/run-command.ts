@@ -126,7 +126,7 @@ async function preflightAgain(deps: ChatOpsDeps, request: CommandRequest): Promi
   if (!deps.preflight) return { kind: 'preflight', ran: false };
   const octokit = await deps.auth(request.installationId);
   const sides = await pullRequestSides(octokit, { owner, repo, number });
-  if (!sides?.open) return { kind: 'preflight', ran: false };
+  if (!sides?.open || !sides.toDefaultBranch) return { kind: 'preflight', ran: false };
   await deps.preflight({ installationId: request.installationId, owner, repo, number, headSha: sides.headSha, baseSha: sides.baseSha, fork: sides.fork });
   return { kind: 'preflight', ran: true };
 }

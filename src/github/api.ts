@@ -57,7 +57,7 @@ export interface PullRequestState {
   merged?: boolean | null;
   merged_at?: string | null;
   head?: { sha: string; repo: { full_name: string } | null };
-  base?: { sha: string; repo: { full_name: string } };
+  base?: { sha: string; ref: string; repo: { full_name: string; default_branch: string } };
 }
 
 export interface IssueComment {

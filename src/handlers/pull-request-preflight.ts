@@ -7,7 +7,8 @@ export async function onPullRequestUpdated(
   context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>,
 ): Promise<void> {
   const { pull_request: pr, repository, installation } = context.payload;
-  if (!installation) return;
+  // Only a merge into the default branch starts a rollout.
+  if (!installation || pr.base.ref !== repository.default_branch) return;
   runtime.preflight({
     installationId: installation.id,
     owner: repository.owner.login,

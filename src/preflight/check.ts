@@ -121,7 +121,12 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
       result.planProblem = error.message;
     }
     if (input.provider && catalog) {
-      result.queries = await runLiveQueries(liveQueriesOf(catalog, service), input.provider);
+      try {
+        result.queries = await runLiveQueries(liveQueriesOf(catalog, service), input.provider);
+      } catch (error) {
+        // the rollout's own args resolve (validation passed), so preflight.args broke them
+        problems.push({ file: configFile, key: `services.${bump.service}.preflight.args`, message: (error as Error).message });
+      }
     }
   }
   return conclude({ fork: input.fork, noBump: false, services, problems });

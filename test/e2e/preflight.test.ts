@@ -72,6 +72,15 @@ describe('preflight check on a bump pull request', () => {
     expect(await harness.rollouts()).toHaveLength(0);
   });
 
+  it('a pull request into another branch than the default one gets no check: its merge starts no rollout', async () => {
+    const harness = await start();
+    harness.github.commitFiles(FULL_NAME, 'release', { 'README.md': 'release notes\n' });
+    const opened = harness.github.openPullRequest(FULL_NAME, { head: 'bump-release', base: 'release', files: { [CANARY]: bumpApi(harness.file(CANARY), 'v2') } });
+    expect(await harness.deliver('pull_request', opened.payload)).toBe(200);
+    expect(checksOf(harness, opened.headSha)).toEqual([]);
+    expect(harness.prometheus.queries).toEqual([]);
+  });
+
   it('a query with no data under preflight.args: neutral, with the warning', async () => {
     const harness = await start({ config: (text) => text.replace('    sync:\n      delay: 30s\n', STABLE_ARGS) });
     harness.prometheus.answer([]);
