@@ -81,6 +81,20 @@ describe('preflight check on a bump pull request', () => {
     expect(harness.prometheus.queries).toEqual([]);
   });
 
+  it('other pull requests get a success "No image bump" check only with preflight.everyPullRequest', async () => {
+    const harness = await start({ config: (text) => text.replace('analysisTemplates: [analysis/]\n', 'analysisTemplates: [analysis/]\npreflight: { everyPullRequest: true }\n') });
+    const docs = await open(harness, { 'README.md': 'docs\n' });
+    const [check] = checksOf(harness, docs.headSha);
+    expect(check).toMatchObject({ conclusion: 'success', output: { title: 'No image bump' } });
+    expect(harness.prometheus.queries).toEqual([]);
+  });
+
+  it('without preflight.everyPullRequest a pull request that bumps nothing gets no check', async () => {
+    const harness = await start();
+    const docs = await open(harness, { 'README.md': 'docs\n' });
+    expect(checksOf(harness, docs.headSha)).toEqual([]);
+  });
+
   it('a query with no data under preflight.args: neutral, with the warning', async () => {
     const harness = await start({ config: (text) => text.replace('    sync:\n      delay: 30s\n', STABLE_ARGS) });
     harness.prometheus.answer([]);
