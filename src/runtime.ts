@@ -16,7 +16,7 @@ import type { MergedPullRequest } from './rollout/trigger.js';
 import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { WorkQueue } from './util/work-queue.js';
-import { clusterAccessFromEnv } from './sync/kubernetes.js';
+import { clusterAccessFromEnv, type CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
 export interface RuntimeOptions {
@@ -45,6 +45,8 @@ export class Runtime {
   private readonly claimsRunning = new Set<string>();
   private readonly claimAttempts = new Map<string, number>();
   private retryTimer: NodeJS.Timeout | undefined;
+  /** The cluster the Argo CD and Flux gates read, when configured. */
+  private clusterObjects: CustomObjects | undefined;
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -80,6 +82,7 @@ export class Runtime {
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
       scheduler.start();
@@ -158,6 +161,7 @@ export class Runtime {
         env: this.options.env,
         provider: this.options.provider,
         syncGates: this.syncGates,
+        clusterObjects: this.clusterObjects,
         activeRollouts: async (owner, repo, service) =>
           (await this.store.activeFor(owner, repo, service)).map((state) => ({ id: state.id, to: state.to, sourceNumber: state.source.number })),
         log: this.options.log,

@@ -12,7 +12,9 @@ import { ManifestError } from '../manifests/errors.js';
 import type { RepoFiles } from '../repo/files.js';
 import { planRollout, type PlannedStep } from '../rollout/plan.js';
 import { preflight } from '../rollout/preflight.js';
+import type { CustomObjects } from '../sync/kubernetes.js';
 import type { SyncGateCheck } from '../sync/registry.js';
+import { checkSyncObjects } from './cluster-objects.js';
 import { detectBumps, withCanaryTags } from './bump.js';
 import { liveQueriesOf, runLiveQueries, type LiveQueryResult } from './live-queries.js';
 
@@ -38,6 +40,8 @@ export interface PreflightCheckInput {
   syncGates?: SyncGateCheck;
   /** Rollouts of the service under way now. */
   activeRollouts(service: string): Promise<ActiveRollout[]>;
+  /** The cluster the Argo CD and Flux gates read, when the app has access. */
+  clusterObjects?: CustomObjects;
   /** Runs the live queries; without one they are left out. */
   provider?: MetricProvider;
 }
@@ -53,6 +57,8 @@ export interface ServicePreflight {
   planProblem?: string;
   /** Rollouts the merge would supersede. */
   supersedes: ActiveRollout[];
+  /** Sync gate objects found in the cluster. */
+  syncObjects: string[];
   /** Set when preflight.args change the queries. */
   queryArgs: { name: string; value: string }[];
   queries: LiveQueryResult[];
@@ -108,12 +114,18 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
       backToStable: check?.stableVersion === bump.to,
       plan: [],
       supersedes: active.get(bump.service) ?? [],
+      syncObjects: [],
       queryArgs: Object.entries(service.preflight?.args ?? {}).map(([name, value]) => ({ name, value })),
       queries: [],
       requireData: service.preflight?.requireData ?? false,
     };
     services.push(result);
     if (result.backToStable || serviceProblems) continue;
+    if (input.clusterObjects) {
+      const seen = await checkSyncObjects(input.clusterObjects, bump.service, service, configFile);
+      result.syncObjects = seen.found;
+      problems.push(...seen.problems);
+    }
     try {
       for await (const step of planRollout(bump.service, service, { from, to: bump.to }, (file) => files.readOptional(file))) result.plan.push(step);
     } catch (error) {

@@ -11,6 +11,7 @@ import { CONFIG_PATH, type OpsboxConfig, type ServiceConfig } from '../config/op
 import { upsertCheckRun, type CheckRunOctokit } from '../github/check-run.js';
 import { CommitSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { renderConfigProblems, reportRenderer } from '../report/render.js';
+import type { CustomObjects } from '../sync/kubernetes.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import { buildPreflightCheck, PREFLIGHT_CHECK_NAME, type ActiveRollout } from './check.js';
@@ -40,6 +41,8 @@ export interface PreflightDeps {
   /** Replaces the Prometheus provider (tests). */
   provider?: (defaultAddress: string | undefined) => MetricProvider;
   syncGates?: SyncGateCheck;
+  /** The cluster, when the app has access (Argo CD and Flux gates). */
+  clusterObjects?: CustomObjects;
   activeRollouts(owner: string, repo: string, service: string): Promise<ActiveRollout[]>;
   log?: Pick<Logger, 'info'>;
 }
@@ -84,6 +87,7 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
     head,
     fork: request.fork,
     syncGates: deps.syncGates,
+    clusterObjects: deps.clusterObjects,
     activeRollouts: (service) => deps.activeRollouts(owner, repo, service),
     provider: providerFor(deps, config),
   });

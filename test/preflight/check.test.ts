@@ -5,6 +5,7 @@ import type { MetricProvider, ResolvedMetric } from '../../src/analysis/types.js
 import { buildPreflightCheck, type ActiveRollout } from '../../src/preflight/check.js';
 import { DiskRepoFiles } from '../../src/repo/files.js';
 import { createReportRenderer } from '../../src/report/render.js';
+import type { CustomObjectRef, CustomObjects } from '../../src/sync/kubernetes.js';
 import { ANY_SYNC_GATE } from '../../src/sync/registry.js';
 import { copyFixtureRepo, type FixtureEdit, type FixtureRepo } from '../support/fixture-repo.js';
 
@@ -46,7 +47,7 @@ describe('buildPreflightCheck', () => {
 
   async function check(
     repos: { base: FixtureRepo; head: FixtureRepo },
-    options: { fork?: boolean; provider?: MetricProvider; active?: ActiveRollout[] } = {},
+    options: { fork?: boolean; provider?: MetricProvider; active?: ActiveRollout[]; clusterObjects?: CustomObjects } = {},
   ) {
     const configRepo = options.fork ? repos.base : repos.head;
     return buildPreflightCheck({
@@ -58,6 +59,7 @@ describe('buildPreflightCheck', () => {
       syncGates: ANY_SYNC_GATE,
       activeRollouts: async () => options.active ?? [],
       provider: options.provider,
+      clusterObjects: options.clusterObjects,
     });
   }
 
@@ -143,6 +145,23 @@ describe('buildPreflightCheck', () => {
     const refused = await check(await sides([], [BUMP, atRest, stable]));
     expect(refused.conclusion).toBe('failure');
     expect(refused.problems.map((p) => p.message).join('\n')).toContain('the canary already carries 10% of the traffic');
+  });
+
+  it('with cluster access, a missing Argo CD Application fails the check and an existing one is said', async () => {
+    const argocd: FixtureEdit = { file: CONFIG_PATH, replace: '    sync:\n      delay: 30s', with: '    sync:\n      delay: 30s\n      argocd: { application: api }' };
+    const cluster = (present: boolean): CustomObjects & { asked: CustomObjectRef[] } => {
+      const asked: CustomObjectRef[] = [];
+      return { asked, get: async (ref) => (asked.push(ref), present ? { metadata: { name: ref.name } } : null) };
+    };
+    const missing = cluster(false);
+    const failed = await check(await sides([], [BUMP, argocd]), { clusterObjects: missing });
+    expect(missing.asked).toEqual([expect.objectContaining({ group: 'argoproj.io', plural: 'applications', namespace: 'argocd', name: 'api' })]);
+    expect(failed.conclusion).toBe('failure');
+    expect(failed.problems).toEqual([expect.objectContaining({ key: 'services.api.sync.argocd', message: expect.stringContaining('Application argocd/api was not found in the cluster') })]);
+
+    const found = await check(await sides([], [BUMP, argocd]), { clusterObjects: cluster(true) });
+    expect(found.conclusion).toBe('success');
+    expect(createReportRenderer().preflightCheck(found).summary).toContain('- Application argocd/api exists in the cluster.');
   });
 
   it('no canary tag changed: no bump', async () => {
