@@ -5,6 +5,7 @@ import { appBotLogin, type AppClient } from './github/app-login.js';
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
+import { onPullRequestUpdated } from './handlers/pull-request-preflight.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
 import type { ConfigOctokit } from './rollout/start.js';
 
@@ -43,6 +44,9 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
       }
     };
     app.on('pull_request.closed', (context) => observed(context.name, () => onPullRequestClosed(runtime, context)));
+    app.on(['pull_request.opened', 'pull_request.synchronize', 'pull_request.reopened'], (context) =>
+      observed(context.name, () => onPullRequestUpdated(runtime, context)),
+    );
     app.on('issue_comment.created', (context) => observed(context.name, () => onIssueCommentCreated(runtime, context)));
   };
 }

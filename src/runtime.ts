@@ -14,11 +14,12 @@ import { RolloutScheduler } from './rollout/scheduler.js';
 import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { RepoReadError } from './repo/files.js';
+import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
 import { FileRolloutStore } from './state/file-store.js';
 import { retentionFromEnv } from './state/retention.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
-import type { ClusterAccess } from './sync/kubernetes.js';
+import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
 export interface RuntimeOptions {
@@ -56,6 +57,8 @@ export class Runtime {
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set by drain(): work is still claimed but left for the next process. */
   private draining = false;
+  /** The cluster the Argo CD and Flux gates read, when configured. */
+  private clusterObjects: CustomObjects | undefined;
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -93,6 +96,7 @@ export class Runtime {
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
       scheduler.start();
@@ -167,6 +171,27 @@ export class Runtime {
     });
   }
 
+  /** Posts the preflight check of a pull request; writes nothing but that check run. */
+  preflight(request: PreflightRequest): void {
+    this.background(`preflight check of #${request.number}`, () => this.runPreflight(request));
+  }
+
+  private async runPreflight(request: PreflightRequest): Promise<void> {
+    await runPreflight(
+      {
+        auth: async (installationId) => (await this.options.auth(installationId)) as unknown as PreflightOctokit,
+        env: this.options.env,
+        provider: this.options.provider,
+        syncGates: this.syncGates,
+        clusterObjects: this.clusterObjects,
+        activeRollouts: async (owner, repo, service) =>
+          (await this.store.activeFor(owner, repo, service)).map((state) => ({ id: state.id, to: state.to, sourceNumber: state.source.number })),
+        log: this.options.log,
+      },
+      request,
+    );
+  }
+
   /** Carries out a claimed command comment. */
   runCommand(claim: string, request: CommandRequest): void {
     this.claimed(claim, `running ${request.parsed.kind === 'unknown' ? `/${request.parsed.word}` : `/${request.parsed.name}`} from comment ${request.commentId}`, () =>
@@ -174,6 +199,7 @@ export class Runtime {
         {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
           latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
+          preflight: (pull) => this.runPreflight(pull),
           dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
           auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
           serverUrl: serverUrl(this.options.env),

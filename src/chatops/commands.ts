@@ -1,6 +1,6 @@
 /** The chat commands people run on a bump pull request or its revert pull request. */
 
-export type ChatCommandName = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'status' | 'help';
+export type ChatCommandName = 'promote' | 'pause' | 'resume' | 'abort' | 'retry' | 'status' | 'help' | 'preflight';
 
 export interface ChatCommandSpec {
   name: ChatCommandName;
@@ -19,6 +19,7 @@ export const CHAT_COMMANDS: readonly ChatCommandSpec[] = [
   { name: 'retry', usage: '/retry', changes: true, summary: 'start an aborted rollout again from its first step' },
   { name: 'status', usage: '/status', changes: false, summary: 'refresh the status comment and link to it' },
   { name: 'help', usage: '/help', changes: false, summary: 'list the commands and what each would do now' },
+  { name: 'preflight', usage: '/preflight', changes: false, summary: 'check the image bump again before the merge: plan, validation and live queries in the opsbox/preflight check' },
 ];
 
 export const COMMAND_NAMES: readonly ChatCommandName[] = [...new Set(CHAT_COMMANDS.map((c) => c.name))];

@@ -54,7 +54,7 @@ function withArguments(name: ChatCommandName, args: string[], line: string): Par
     } else if (lower.startsWith('-')) {
       const takes = name === 'promote' ? '`--full`' : 'no options';
       return { kind: 'invalid', name, problem: `unknown option \`${arg}\`: /${name} takes ${takes}`, line };
-    } else if (service === undefined && SERVICE_NAME.test(arg) && name !== 'help') {
+    } else if (service === undefined && SERVICE_NAME.test(arg) && name !== 'help' && name !== 'preflight') {
       service = arg;
     } else {
       return { kind: 'invalid', name, problem: `unexpected \`${arg}\`: ${usageOf(name)}`, line };
@@ -66,7 +66,7 @@ function withArguments(name: ChatCommandName, args: string[], line: string): Par
 }
 
 function usageOf(name: ChatCommandName): string {
-  if (name === 'help') return 'write `/help` alone';
+  if (name === 'help' || name === 'preflight') return `write \`/${name}\` alone`;
   if (name === 'promote') return 'write `/promote`, `/promote --full`, or add the service name when the pull request bumped several';
   return `write \`/${name}\`, or \`/${name} <service>\` when the pull request bumped several`;
 }

@@ -6,7 +6,8 @@
 import type { Logger } from 'pino';
 import { addReaction, postComment, type PostCommentOctokit, type ReactionOctokit } from '../github/comment.js';
 import { canWrite, getRepoPermission, type PermissionOctokit } from '../github/permissions.js';
-import { pullRequestStatus, type PullStateOctokit } from '../github/pull-request.js';
+import { pullRequestSides, pullRequestStatus, type PullStateOctokit } from '../github/pull-request.js';
+import type { PreflightRequest } from '../preflight/run.js';
 import { availableCommands, commandContextOf, stepPosition } from '../report/commands.js';
 import { reportRenderer } from '../report/render.js';
 import type { RolloutCommand, RolloutEvent, RolloutState, Transition } from '../rollout/types.js';
@@ -35,6 +36,8 @@ export interface ChatOpsDeps {
   latestOf(owner: string, repo: string, service: string): Promise<RolloutState | undefined>;
   dispatch(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined>;
   auth(installationId: number): Promise<ChatOctokit>;
+  /** Runs the preflight check of a pull request (and writes nothing else). */
+  preflight?(request: PreflightRequest): Promise<void>;
   serverUrl: string;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
@@ -42,10 +45,13 @@ export interface ChatOpsDeps {
 export type CommandOutcome =
   | { kind: 'ignored'; reason: string }
   | { kind: 'answered'; reply: CommandReplyView['kind'] | 'help' }
+  | { kind: 'preflight'; ran: boolean }
   | { kind: 'applied'; accepted: string[]; rejected: string[] };
 
 export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Promise<CommandOutcome> {
   const { owner, repo, issueNumber, parsed, author: user } = request;
+  // The one command of a pull request without a rollout; anyone who can comment may run it.
+  if (parsed.kind === 'command' && parsed.name === 'preflight') return preflightAgain(deps, request);
   const rollouts = latestPerService(await deps.forPullRequest(owner, repo, issueNumber));
   // Pull requests without a rollout are none of the app's business: it stays silent there.
   if (rollouts.length === 0) return { kind: 'ignored', reason: `#${issueNumber} has no rollout` };
@@ -121,6 +127,17 @@ function commentedAt(request: CommandRequest): number | undefined {
   return Number.isNaN(at) ? undefined : at;
 }
 
+/** Runs the preflight check of an open pull request again; its check run is the only answer. */
+async function preflightAgain(deps: ChatOpsDeps, request: CommandRequest): Promise<CommandOutcome> {
+  const { owner, repo, issueNumber: number } = request;
+  if (!deps.preflight) return { kind: 'preflight', ran: false };
+  const octokit = await deps.auth(request.installationId);
+  const sides = await pullRequestSides(octokit, { owner, repo, number });
+  if (!sides?.open || !sides.toDefaultBranch) return { kind: 'preflight', ran: false };
+  await deps.preflight({ installationId: request.installationId, owner, repo, number, headSha: sides.headSha, baseSha: sides.baseSha, fork: sides.fork });
+  return { kind: 'preflight', ran: true };
+}
+
 /** The newest rollout of each service: older ones of the same pull request were retried or superseded. */
 function latestPerService(rollouts: RolloutState[]): RolloutState[] {
   const seen = new Set<string>();
@@ -160,6 +177,8 @@ async function rolloutCommand(
     case 'status':
     case 'help':
       return { name };
+    case 'preflight':
+      throw new Error('/preflight is answered before any rollout is looked at');
   }
 }
 

@@ -1,13 +1,9 @@
 /** `opsbox plan [DIR] --service NAME --to TAG`: the diffs a rollout would commit, offline. */
 import { parseArgs } from 'node:util';
-import { createTwoFilesPatch } from 'diff';
-import type { Step } from '../config/opsbox.schema.js';
 import { formatVersion, parseImageReference, parseVersion } from '../manifests/image-ref.js';
 import { ManifestError } from '../manifests/errors.js';
-import { buildRolloutChange } from '../rollout/changes.js';
-import { commitMessage } from '../rollout/messages.js';
+import { planRollout } from '../rollout/plan.js';
 import { checkCheckout, printProblems } from './checkout.js';
-import { formatDuration, parseDuration } from '../util/duration.js';
 import { EXIT_INVALID, EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 
 const USAGE = `Usage: opsbox plan [DIR] --service NAME --to TAG
@@ -62,34 +58,19 @@ export async function planCommand(argv: string[], io: CliIO): Promise<number> {
     return EXIT_OK;
   }
 
-  // Work on an in-memory copy: each step's diff is against the state the previous step left.
-  const working = new Map<string, string>();
-  const read = async (file: string) => working.get(file) ?? (await files.readOptional(file));
-  const commit = async (kind: 'weight' | 'promote', weight: number, step?: number) => {
-    const changes = await buildRolloutChange(service, kind, weight, to, read);
-    const message = commitMessage({
-      service: name, kind, weight, to, from, rolloutId: `plan/${name}`, sourceNumber: 0,
-      step: step === undefined ? undefined : { number: step + 1, total: service.steps.length },
-    });
-    io.stdout.write(`commit: ${message.split('\n')[0]}\n`);
-    if (changes.length === 0) io.stdout.write('  (no change: the files already have this weight)\n');
-    for (const change of changes) {
-      const before = (await read(change.path)) ?? '';
-      io.stdout.write(createTwoFilesPatch(`a/${change.path}`, `b/${change.path}`, before, change.content, '', '', { context: 2 }).split('\n').slice(1).map((line) => line.replace(/\t$/, '')).join('\n'));
-      working.set(change.path, change.content);
-    }
-    io.stdout.write('\n');
-  };
-
   io.stdout.write(`plan for ${name}: ${from} → ${to} (${service.steps.length} steps)\n\n`);
   try {
-    for (const [index, step] of service.steps.entries()) {
-      io.stdout.write(`## step ${index + 1}: ${describeStep(step)}\n`);
-      if ('setWeight' in step) await commit('weight', step.setWeight, index);
-      else io.stdout.write('  (no commit)\n\n');
+    for await (const step of planRollout(name, service, { from, to }, (file) => files.readOptional(file))) {
+      io.stdout.write(`## ${step.heading}\n`);
+      if (!step.commit) {
+        io.stdout.write('  (no commit)\n\n');
+        continue;
+      }
+      io.stdout.write(`commit: ${step.commit.subject}\n`);
+      if (step.commit.patches.length === 0) io.stdout.write('  (no change: the files already have this weight)\n');
+      io.stdout.write(step.commit.patches.join(''));
+      io.stdout.write('\n');
     }
-    io.stdout.write('## promotion\n');
-    await commit('promote', 0);
   } catch (error) {
     // what the app would refuse at this commit: said where, like validate, not as a crash
     if (!(error instanceof ManifestError)) throw error;
@@ -109,10 +90,3 @@ function notAVersion(to: string): string {
   return `--to ${JSON.stringify(to)} is not an image version; use a tag (v2), a digest (sha256:…) or both (v2@sha256:…)`;
 }
 
-function describeStep(step: Step): string {
-  if ('setWeight' in step) return `setWeight ${step.setWeight}%`;
-  if ('pause' in step) {
-    return step.pause.duration === undefined ? 'pause until /promote or /resume' : `pause ${formatDuration(parseDuration(step.pause.duration))}`;
-  }
-  return `analysis ${step.analysis.templates.map((t) => t.templateName).join(', ')}`;
-}

@@ -126,6 +126,15 @@ export const serviceSchema = z.strictObject({
   analysis: rolloutAnalysisSchema.optional(),
   onFailure: z.enum(['rollback', 'pause']).default('rollback'),
   sync: syncSchema,
+  /** How the preflight check on a bump pull request runs this service's queries. */
+  preflight: z
+    .strictObject({
+      /** Analysis args replaced for the preflight's one-off queries (e.g. `track: stable`). */
+      args: z.record(z.string().min(1), z.union([z.string(), z.number(), z.boolean()]).transform(String)).default({}),
+      /** A query with no series fails the check instead of warning. */
+      requireData: z.boolean().default(false),
+    })
+    .optional(),
 }).superRefine((service, ctx) => {
   // a bump would change stable too, so canary and stable would never differ and no rollout start
   const { canary, stable } = service;
@@ -142,6 +151,13 @@ export const serviceSchema = z.strictObject({
 export const configSchema = z.strictObject({
   prometheus: z.strictObject({ address: z.url({ protocol: /^https?$/ }) }).optional(),
   analysisTemplates: z.array(nonEmpty).default([]),
+  /** The `opsbox/preflight` check on pull requests. */
+  preflight: z
+    .strictObject({
+      /** Post a `success` "no image bump" check on other pull requests too, so it can be required. */
+      everyPullRequest: z.boolean().default(false),
+    })
+    .optional(),
   services: z
     .record(z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'service names use lowercase letters, digits and dashes'), serviceSchema)
     .refine((services) => Object.keys(services).length > 0, 'needs at least one service'),

@@ -56,6 +56,8 @@ export interface PullRequestState {
   state: string;
   merged?: boolean | null;
   merged_at?: string | null;
+  head?: { sha: string; repo: { full_name: string } | null };
+  base?: { sha: string; ref: string; repo: { full_name: string; default_branch: string } };
 }
 
 export interface IssueComment {

@@ -22,6 +22,23 @@ export async function pullRequestStatus(
   return data.state === 'open' ? 'open' : 'closed';
 }
 
+/** The commits a check of the pull request reads, and whether its head is in a fork. */
+export async function pullRequestSides(
+  octokit: PullStateOctokit,
+  options: { owner: string; repo: string; number: number },
+): Promise<{ open: boolean; toDefaultBranch: boolean; headSha: string; baseSha: string; fork: boolean } | undefined> {
+  const { owner, repo, number } = options;
+  const { data } = await attempt(`reading pull request #${number}`, () => octokit.rest.pulls.get({ owner, repo, pull_number: number }));
+  if (!data.head || !data.base) return undefined;
+  return {
+    open: data.state === 'open',
+    toDefaultBranch: data.base.ref === data.base.repo.default_branch,
+    headSha: data.head.sha,
+    baseSha: data.base.sha,
+    fork: data.head.repo?.full_name !== data.base.repo.full_name,
+  };
+}
+
 /**
  * Closes an open pull request and says why in a comment. Already closed or merged: nothing to do,
  * so running it again after a crash neither comments twice nor reopens anything.

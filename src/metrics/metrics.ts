@@ -105,7 +105,7 @@ export class OpsboxMetrics {
     });
     this.webhookDeliveries = new Counter({
       name: 'opsbox_webhook_deliveries_total',
-      help: 'Webhook deliveries handled, by event and outcome (claimed, duplicate, ignored, failed).',
+      help: 'Webhook deliveries handled, by event and outcome (claimed, duplicate, ignored, queued, failed).',
       labelNames: ['event', 'outcome'],
       registers,
     });

@@ -4,6 +4,8 @@
  * failure comment, and the list of config problems. Pure: view in, text out.
  */
 import type { CommandReplyView, HelpView } from '../chatops/reply-views.js';
+import type { PreflightCheckView } from '../preflight/check.js';
+import { preflightTemplateData } from './preflight-rows.js';
 import type { RolloutView } from './view.js';
 import { commentSafe } from './markdown.js';
 import { compileTemplates, type TemplateName } from './templates.js';
@@ -37,6 +39,8 @@ export interface ReportRenderer {
   configProblems(problems: readonly ConfigProblemInput[], options?: ConfigProblemsOptions): string;
   commandReply(view: CommandReplyView): string;
   commandHelp(view: HelpView): string;
+  /** The `opsbox/preflight` check on a pull request. */
+  preflightCheck(view: PreflightCheckView): CheckRunOutput;
 }
 
 /** GitHub refuses comment and PR bodies longer than this. */
@@ -102,6 +106,12 @@ export function createReportRenderer(options: { templateDir?: URL } = {}): Repor
       fill('config-problems', { problems: problemRows(problems, problemOptions.blobUrl) }, BODY_LIMIT),
     commandReply: (view) => fill('command-reply', view, BODY_LIMIT),
     commandHelp: (view) => fill('command-help', view, BODY_LIMIT),
+    preflightCheck: (view) => ({
+      title: view.title,
+      summary: fill('preflight-check', preflightTemplateData(view), CHECK_RUN_LIMIT),
+      status: 'completed',
+      conclusion: view.conclusion,
+    }),
   };
 }
 

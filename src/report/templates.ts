@@ -17,6 +17,7 @@ export const TEMPLATE_NAMES = [
   'config-problems',
   'command-reply',
   'command-help',
+  'preflight-check',
 ] as const;
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 

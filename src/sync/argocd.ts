@@ -7,7 +7,7 @@ import { laterNote, reaches, shortRevision as short, type ContainsCommit } from 
 import type { SyncGate, SyncTarget, SyncVerdict } from './gate.js';
 import type { CustomObjects } from './kubernetes.js';
 
-const APPLICATIONS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
+export const APPLICATIONS = { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications' } as const;
 const FAILED_OPERATION = new Set(['Failed', 'Error']);
 
 /** The fields of `Application.status` the gate reads; a multi-source Application has `revisions`. */

@@ -7,7 +7,7 @@ import { laterNote, reaches, shortRevision, type ContainsCommit } from './contai
 import type { SyncGate, SyncTarget, SyncVerdict } from './gate.js';
 import type { CustomObjects } from './kubernetes.js';
 
-const KUSTOMIZATIONS = { group: 'kustomize.toolkit.fluxcd.io', version: 'v1', plural: 'kustomizations' } as const;
+export const KUSTOMIZATIONS = { group: 'kustomize.toolkit.fluxcd.io', version: 'v1', plural: 'kustomizations' } as const;
 /** Ready=False reasons that say the attempt itself failed; others (Progressing, DependencyNotReady) pass. */
 const FAILED_REASONS = new Set(['ReconciliationFailed', 'HealthCheckFailed', 'BuildFailed', 'PruneFailed']);
 

@@ -145,6 +145,18 @@ describe('running a command', () => {
     expect(fixture.gh.requests).toEqual([]);
   });
 
+  it('runs /preflight on a pull request without a rollout, for anyone, writing nothing itself', async () => {
+    const rollouts = new FakeRollouts([]);
+    const asked: unknown[] = [];
+    const opened = fixture.gh.openPullRequest(fullName, { head: 'bump-preflight', files: { 'README.md': 'x\n' } });
+    const command = { ...request('/preflight', 'passer-by'), issueNumber: opened.number };
+    fixture.gh.resetRequests();
+    const outcome = await runCommand({ ...rollouts.deps(fixture), preflight: async (pull) => void asked.push(pull) }, command);
+    expect(outcome).toEqual({ kind: 'preflight', ran: true });
+    expect(asked).toEqual([expect.objectContaining({ number: opened.number, headSha: opened.headSha, fork: false })]);
+    expect(fixture.gh.requests.filter((r) => r.method !== 'GET')).toEqual([]);
+  });
+
   it('applies to every service of the pull request unless one is named, and says which did not take it', async () => {
     fixture.gh.setPermission(fullName, 'alice', 'write');
     const rollouts = new FakeRollouts([rolloutOf('api', pr), rolloutOf('web', pr, { phase: 'Progressing', pauseReason: undefined })], (state) =>

@@ -48,16 +48,18 @@ export class AppHarness {
     private readonly extraEnv: Record<string, string> = {},
     /** Added to the app's options (observers, say). */
     private readonly appOptions: AppOptions = {},
+    /** Prometheus addresses allowed besides the fake Prometheus. */
+    private readonly alsoAllow: readonly string[] = [],
   ) {}
 
-  static async start(options: { files?: Record<string, string>; env?: Record<string, string>; app?: AppOptions } = {}): Promise<AppHarness> {
+  static async start(options: { files?: Record<string, string>; env?: Record<string, string>; app?: AppOptions; alsoAllow?: string[] } = {}): Promise<AppHarness> {
     const github = await startFakeGitHub();
     const prometheus = await startFakePrometheus();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-e2e-'));
     const files = options.files ?? (await fixtureFiles());
     files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('http://127.0.0.1:9090', prometheus.url);
     github.createRepo(OWNER, REPO, { files });
-    const harness = new AppHarness(github, prometheus, dataDir, options.env, options.app);
+    const harness = new AppHarness(github, prometheus, dataDir, options.env, options.app, options.alsoAllow);
     await harness.startApp();
     return harness;
   }
@@ -75,7 +77,7 @@ export class AppHarness {
       PORT: String(await freePort()),
       LOG_LEVEL: 'fatal',
       PROMETHEUS_URL: this.prometheus.url,
-      OPSBOX_PROMETHEUS_ALLOWLIST: this.prometheus.url,
+      OPSBOX_PROMETHEUS_ALLOWLIST: [this.prometheus.url, ...this.alsoAllow].join(','),
       OPSBOX_DATA_DIR: this.dataDir,
       ...this.extraEnv,
     };

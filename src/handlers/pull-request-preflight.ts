@@ -1,0 +1,24 @@
+/** `pull_request.opened`, `synchronize`, `reopened`: the preflight check of its head. Returns at once. */
+import type { Context } from 'probot';
+import type { Runtime } from '../runtime.js';
+import type { DeliveryOutcome } from './outcome.js';
+
+export async function onPullRequestUpdated(
+  runtime: Runtime,
+  context: Context<'pull_request.opened' | 'pull_request.synchronize' | 'pull_request.reopened'>,
+): Promise<DeliveryOutcome> {
+  const { pull_request: pr, repository, installation } = context.payload;
+  // Only a merge into the default branch starts a rollout.
+  if (!installation || pr.base.ref !== repository.default_branch) return 'ignored';
+  runtime.preflight({
+    installationId: installation.id,
+    owner: repository.owner.login,
+    repo: repository.name,
+    number: pr.number,
+    headSha: pr.head.sha,
+    baseSha: pr.base.sha,
+    // A deleted fork has no head repository: still not this one.
+    fork: pr.head.repo?.full_name !== repository.full_name,
+  });
+  return 'queued';
+}

@@ -1,0 +1,46 @@
+/** The preflight check's view as the template reads it: rows with the words already chosen. */
+import { formatMeasuredValue } from '../analysis/value-format.js';
+import type { PreflightCheckView } from '../preflight/check.js';
+import type { LiveQueryResult } from '../preflight/live-queries.js';
+
+const VERDICTS = { pass: '✅ would pass', fail: '❌ would fail', inconclusive: '⚠️ inconclusive', error: '❌ condition error' } as const;
+
+export function preflightTemplateData(view: PreflightCheckView) {
+  return {
+    ...view,
+    icon: { success: '✅', neutral: '⚠️', failure: '❌' }[view.conclusion],
+    problems: [...view.problems].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.key.localeCompare(b.key)),
+    services: view.services.map((service) => ({
+      ...service,
+      queries: service.queries.map((result) => queryRow(result, service.queryArgs.length > 0, service.requireData)),
+    })),
+  };
+}
+
+function queryRow(result: LiveQueryResult, argsSet: boolean, requireData: boolean) {
+  const metric = result.query.metric;
+  const base = {
+    name: metric.name,
+    template: metric.source.template,
+    file: metric.source.file,
+    usedBy: result.query.usedBy.join(', '),
+    query: metric.prometheus.query.trim(),
+    condition: [metric.successCondition && `success when ${metric.successCondition}`, metric.failureCondition && `failure when ${metric.failureCondition}`]
+      .filter(Boolean)
+      .join('; '),
+  };
+  switch (result.kind) {
+    case 'data':
+      return { ...base, series: String(result.series), value: formatMeasuredValue(result.value), verdict: VERDICTS[result.verdict], message: result.message ?? '' };
+    case 'no-data':
+      return {
+        ...base,
+        series: '0',
+        value: '',
+        verdict: !argsSet ? 'no data (expected: the canary takes no traffic yet)' : requireData ? '❌ no data' : '⚠️ no data',
+        message: argsSet ? 'the canary would be judged on no data' : '',
+      };
+    case 'error':
+      return { ...base, series: '', value: '', verdict: '❌ error', message: result.message };
+  }
+}
