@@ -5,7 +5,8 @@ import { MAX_CONFLICT_RETRIES, RolloutEngine, type EffectExecutor } from '../../
 import { transition } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
-import { VersionConflictError, type RolloutStore, type StoredRollout } from '../../src/state/store.js';
+import { VersionConflictError } from '../../src/state/store.js';
+import { MemoryStore } from '../support/memory-store.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const machine = { analysis: argoAnalysis };
@@ -36,60 +37,13 @@ function rollout(): RolloutState {
   );
 }
 
-/**
- * A store shared with an imagined second process: `beforePut` runs before each write and may
- * write first (as the other process), so the engine's write meets a newer version.
- */
-class SharedStore implements RolloutStore {
-  readonly rows = new Map<string, StoredRollout>();
-  puts = 0;
-  beforePut: ((state: RolloutState, expected: number) => Promise<void> | void) | undefined;
-
-  async get(id: string) {
-    const row = this.rows.get(id);
-    return row ? structuredClone(row) : undefined;
-  }
-
-  async put(state: RolloutState, expectedVersion: number): Promise<number> {
-    this.puts += 1;
-    const hook = this.beforePut;
-    if (hook) await hook(state, expectedVersion);
-    return this.write(state, expectedVersion);
-  }
-
+/** A store shared with an imagined second process (see MemoryStore's `beforePut`). */
+class SharedStore extends MemoryStore {
   /** A write as the other process makes it: read, apply an event, write. */
   async writeAsOther(event: RolloutEvent, now: number): Promise<void> {
     const row = this.rows.get(ID)!;
     this.write(transition(row.state, event, now, machine).state, row.version);
   }
-
-  private write(state: RolloutState, expectedVersion: number): number {
-    const actual = this.rows.get(state.id)?.version ?? 0;
-    if (actual !== expectedVersion) throw new VersionConflictError(state.id, expectedVersion, actual);
-    this.rows.set(state.id, { state: structuredClone(state), version: actual + 1 });
-    return actual + 1;
-  }
-
-  async forPullRequest() {
-    return [];
-  }
-  async latestFor() {
-    return undefined;
-  }
-  async activeFor() {
-    return [];
-  }
-  dueIds() {
-    return [];
-  }
-  async claimOnce() {
-    return true;
-  }
-  async unfinishedWork() {
-    return [];
-  }
-  async finishWork() {}
-  async close() {}
 }
 
 /** Confirms every effect at once; `during` runs while an effect is being carried out. */

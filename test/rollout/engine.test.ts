@@ -6,48 +6,10 @@ import { EffectError, RolloutEngine, STATUS_COALESCE_MS, type EffectExecutor } f
 import { stepKey } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../../src/rollout/types.js';
-import { VersionConflictError, type RolloutStore, type StoredRollout } from '../../src/state/store.js';
+import { MemoryStore } from '../support/memory-store.js';
 import { makeMetric } from '../analysis/support.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
-
-/** The store's contract in memory: versions checked, every write kept for the test to inspect. */
-class MemoryStore implements RolloutStore {
-  readonly rows = new Map<string, StoredRollout>();
-  readonly writes: RolloutState[] = [];
-
-  async get(id: string) {
-    const row = this.rows.get(id);
-    return row && structuredClone(row);
-  }
-  async put(state: RolloutState, expectedVersion: number) {
-    const actual = this.rows.get(state.id)?.version ?? 0;
-    if (actual !== expectedVersion) throw new VersionConflictError(state.id, expectedVersion, actual);
-    this.rows.set(state.id, { state: structuredClone(state), version: actual + 1 });
-    this.writes.push(structuredClone(state));
-    return actual + 1;
-  }
-  async forPullRequest() {
-    return [];
-  }
-  async latestFor() {
-    return undefined;
-  }
-  async activeFor() {
-    return [];
-  }
-  dueIds(now: number) {
-    return [...this.rows.values()].filter((row) => row.state.wakeAt !== undefined && row.state.wakeAt <= now).map((row) => row.state.id);
-  }
-  async claimOnce() {
-    return true;
-  }
-  async unfinishedWork() {
-    return [];
-  }
-  async finishWork() {}
-  async close() {}
-}
 
 interface Executed {
   type: Effect['type'];

@@ -1,0 +1,56 @@
+/**
+ * The rollout store's contract in memory, for engine tests: versions are checked as the real stores
+ * check them, every write is kept for the test to inspect, and `beforePut` may write first (as a
+ * second process would), so the engine's own write meets a newer version.
+ */
+import type { RolloutState } from '../../src/rollout/types.js';
+import { VersionConflictError, type RolloutStore, type StoredRollout } from '../../src/state/store.js';
+
+export class MemoryStore implements RolloutStore {
+  readonly rows = new Map<string, StoredRollout>();
+  readonly writes: RolloutState[] = [];
+  puts = 0;
+  beforePut: ((state: RolloutState, expected: number) => Promise<void> | void) | undefined;
+
+  async get(id: string) {
+    const row = this.rows.get(id);
+    return row && structuredClone(row);
+  }
+
+  async put(state: RolloutState, expectedVersion: number): Promise<number> {
+    this.puts += 1;
+    const hook = this.beforePut;
+    if (hook) await hook(state, expectedVersion);
+    return this.write(state, expectedVersion);
+  }
+
+  /** A write that skips `beforePut`: what another process stores. */
+  write(state: RolloutState, expectedVersion: number): number {
+    const actual = this.rows.get(state.id)?.version ?? 0;
+    if (actual !== expectedVersion) throw new VersionConflictError(state.id, expectedVersion, actual);
+    this.rows.set(state.id, { state: structuredClone(state), version: actual + 1 });
+    this.writes.push(structuredClone(state));
+    return actual + 1;
+  }
+
+  async forPullRequest() {
+    return [];
+  }
+  async latestFor() {
+    return undefined;
+  }
+  async activeFor() {
+    return [];
+  }
+  dueIds(now: number) {
+    return [...this.rows.values()].filter((row) => row.state.wakeAt !== undefined && row.state.wakeAt <= now).map((row) => row.state.id);
+  }
+  async claimOnce() {
+    return true;
+  }
+  async unfinishedWork() {
+    return [];
+  }
+  async finishWork() {}
+  async close() {}
+}
