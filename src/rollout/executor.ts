@@ -68,15 +68,19 @@ export interface GitHubExecutorOptions {
   syncGates?: Partial<Record<SyncGateName, SyncGateFactory<InstallationOctokit>>>;
 }
 
+/** AnalysisTemplates and CanaryJudges live in the same folders and are read together. */
+interface TemplatesAtMerge {
+  catalog: TemplateCatalog;
+  judges: LoadedJudge[];
+}
+
 /** Merge commits whose template catalogs are kept in memory. */
 const MAX_CATALOGS = 100;
 
 
 export class GitHubEffectExecutor implements EffectExecutor {
-  /** Template catalogs by merge commit, oldest first out. */
-  private readonly catalogs = new Map<string, Promise<TemplateCatalog>>();
-  /** CanaryJudges by merge commit, read from the same folders as the templates. */
-  private readonly judges = new Map<string, Promise<LoadedJudge[]>>();
+  /** Templates and judges by merge commit, oldest first out. */
+  private readonly catalogs = new Map<string, Promise<TemplatesAtMerge>>();
   /** File contents by commit: the next commit on top of the app's own needs no reads. */
   private readonly revisions: RevisionCache;
   private readonly clock: () => number;
@@ -151,35 +155,31 @@ export class GitHubEffectExecutor implements EffectExecutor {
    */
   private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
+    const { catalog, judges } = await this.templatesAt(octokit, state);
+    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }, judges).metrics;
+  }
+
+  private async loadJudges(octokit: InstallationOctokit, state: RolloutState): Promise<LoadedJudge[]> {
+    return (await this.templatesAt(octokit, state)).judges;
+  }
+
+  /** The AnalysisTemplates and CanaryJudges of the rollout's merge commit, read and parsed once. */
+  private templatesAt(octokit: InstallationOctokit, state: RolloutState): Promise<TemplatesAtMerge> {
     const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
-    let catalog = this.catalogs.get(cacheKey);
-    if (!catalog) {
-      const snapshot = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
-      catalog = loadTemplatesFromSource(snapshot, state.templatePaths);
-      catalog.catch(() => this.catalogs.delete(cacheKey));
-      this.catalogs.set(cacheKey, catalog);
+    let loaded = this.catalogs.get(cacheKey);
+    if (!loaded) {
+      const files = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
+      loaded = Promise.all([loadTemplatesFromSource(files, state.templatePaths), loadJudgesFromSource(files, state.templatePaths)]).then(
+        ([catalog, judges]) => ({ catalog, judges }),
+      );
+      loaded.catch(() => this.catalogs.delete(cacheKey));
+      this.catalogs.set(cacheKey, loaded);
       for (const oldest of this.catalogs.keys()) {
         if (this.catalogs.size <= MAX_CATALOGS) break;
         this.catalogs.delete(oldest);
       }
     }
-    return resolveAnalysis(await catalog, { templates: analysis.templates, args: analysis.args }, await this.loadJudges(octokit, state)).metrics;
-  }
-
-  private loadJudges(octokit: InstallationOctokit, state: RolloutState): Promise<LoadedJudge[]> {
-    const cacheKey = `${state.repo.owner}/${state.repo.repo}@${state.source.mergeSha}:${state.templatePaths.join(',')}`;
-    let judges = this.judges.get(cacheKey);
-    if (!judges) {
-      const snapshot = new CachedCommitFiles(this.revisions, octokit, state.repo.owner, state.repo.repo, state.source.mergeSha);
-      judges = loadJudgesFromSource(snapshot, state.templatePaths);
-      judges.catch(() => this.judges.delete(cacheKey));
-      this.judges.set(cacheKey, judges);
-      for (const oldest of this.judges.keys()) {
-        if (this.judges.size <= MAX_CATALOGS) break;
-        this.judges.delete(oldest);
-      }
-    }
-    return judges;
+    return loaded;
   }
 
   /**
