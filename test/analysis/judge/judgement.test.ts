@@ -37,3 +37,50 @@ describe('a judgement against a stable version that served nothing', () => {
     expect(isWarmingUp(judge, new Map([['error-rate', { canary: series(12, () => Number.NaN), baseline: idleBaseline }]]), twoMinutes)).toBe(true);
   });
 });
+
+describe('confidence is that of the whole judgement', () => {
+  const judgeWith = (dryRun: string) =>
+    resolveJudge(
+      parseJudgeText(
+        `
+apiVersion: opsbox.dev/v1alpha1
+kind: CanaryJudge
+metadata: { name: two-metrics }
+spec:
+  confidence: 0.98
+  dryRun: [${dryRun}]
+  provider: { prometheus: { address: http://127.0.0.1:9090 } }
+  metrics:
+    - { name: error-rate, canary: c, baseline: b, tolerance: 0.05, critical: true }
+    - { name: latency-p95, canary: c, baseline: b, tolerance: 0.1, critical: true }
+`,
+        'analysis/judge.yaml',
+      )[0],
+    );
+  const baseline = series(12, (i) => 0.004 + 0.0001 * i);
+  // Exact Mann-Whitney p = 0.0100: significant at 98%, not at 99%.
+  const canary = baseline.map((value) => value + 0.00045);
+  const latency = series(12, (i) => 0.25 + 0.001 * i);
+  const samples = new Map([
+    ['error-rate', { canary, baseline }],
+    ['latency-p95', { canary: latency, baseline: latency }],
+  ]);
+
+  it('tests each of two counted metrics at 1 − (1 − confidence) ÷ 2 (Bonferroni)', () => {
+    const judge = judgeWith('');
+    expect(judge.confidence).toBe(0.98);
+    expect(judge.metrics.map((metric) => metric.rule.confidence)).toEqual([0.99, 0.99]);
+    const result = judgeSamples(judge, samples);
+    expect(result.metrics[0].value.pValue).toBeCloseTo(0.01004, 5);
+    expect(result.metrics[0].value.classification).toBe('Pass');
+    expect(result.phase).toBe('Successful');
+  });
+
+  it('gives a single counted metric the whole confidence (dry-run metrics do not count)', () => {
+    const judge = judgeWith('{ metricName: latency-p95 }');
+    expect(judge.metrics.map((metric) => metric.rule.confidence)).toEqual([0.98, 0.98]);
+    const result = judgeSamples(judge, samples);
+    expect(result.metrics[0].value.classification).toBe('High');
+    expect(result.phase).toBe('Failed');
+  });
+});
