@@ -1,7 +1,8 @@
 /**
  * Figure 6: how well a canary is judged. Seeded synthetic services (stable and canary side by side)
  * produce per-step error rates and p95 latencies; three judges decide on the same samples:
- *   (a) the CanaryJudge (Mann-Whitney on error rate and p95 latency, both critical),
+ *   (a) the CanaryJudge (Mann-Whitney on error rate and p95 latency, both critical, confidence 0.99
+ *       for the judgement, so 0.995 for each of the two metrics),
  *   (b) the usual fixed threshold `result[0] < 0.05` on the canary's error rate over 1m,
  *   (c) `result[0] < 1.5` on canary ÷ baseline error rate over 1m, computed in PromQL.
  * Samples are generated in-process and fed to the same judge code the analysis runs
@@ -248,7 +249,7 @@ export const judgmentBenchmark: Benchmark = {
         .filter((row) => row.regression === regression)
         .map((row) => [row.scenario, row.judge, row.within1, row.within2, row.within3, regression ? row.blastRadius : row.inconclusive]),
       notes: [
-        '(a) CanaryJudge, Mann-Whitney at 99%, tolerance 25% (errors) / 10% (p95), both critical; (b) result[0] < 0.05 on canary errors; (c) result[0] < 1.5 on canary ÷ baseline errors',
+        '(a) CanaryJudge, Mann-Whitney, confidence 0.99 per judgement (0.995 per metric), tolerance 25% (errors) / 10% (p95), both critical; (b) result[0] < 0.05 on canary errors; (c) result[0] < 1.5 on canary ÷ baseline errors',
         `interval 1m, count ${COUNT}, step ${STEP_S}s (one sample per step, rate over the step), ${RUNS} seeded runs per scenario`,
       ],
     });

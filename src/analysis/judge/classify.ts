@@ -5,6 +5,13 @@
  * `minEffect` in absolute terms, larger than `tolerance` relative to the baseline, and in the
  * direction the template calls bad. A baseline of zero makes every relative change infinite: a
  * canary that starts failing where the stable version never did is not a "small" change.
+ *
+ * A NaN sample is a step without a measurement (0 ÷ 0: no requests) and is dropped. One case is
+ * read differently: a baseline that has samples at `minSamples` timestamps or more, every one of
+ * them NaN. The stable version then served nothing (or has no error series), so it failed
+ * nothing: the baseline is read as zero at each of those timestamps, and the canary is compared
+ * with that as with any zero baseline. Otherwise a baseline without traffic would hide a failing
+ * canary as NoData. The canary's NaN samples are never read as zero.
  */
 import { hodgesLehmannShift } from './hodges-lehmann.js';
 import { mannWhitneyU } from './mann-whitney.js';
@@ -31,7 +38,7 @@ export interface ComparisonRule {
 }
 
 export interface SampleSummary {
-  /** Finite samples used (NaN samples are dropped). */
+  /** Samples used: the finite ones (NaN samples are dropped), or the zeros of an all-NaN baseline. */
   readonly n: number;
   /** Median, or the compared quantile for the tail test; null without samples. */
   readonly median: number | null;
@@ -54,12 +61,30 @@ function summary(values: readonly number[], center: number): SampleSummary {
   return { n: values.length, median: values.length === 0 ? null : nullable(center) };
 }
 
+/**
+ * The baseline samples a comparison uses: the finite ones, or zeros when the baseline has at least
+ * `minSamples` timestamps and every sample is NaN (the stable version served nothing). A series
+ * with fewer timestamps is missing, not idle, and stays empty.
+ */
+export function usableBaseline(baselineSeries: readonly number[], minSamples: number): number[] {
+  const finite = finiteValues(baselineSeries);
+  if (finite.length > 0 || baselineSeries.length < Math.max(1, minSamples)) return finite;
+  const allNaN = baselineSeries.every((value) => Number.isNaN(value));
+  return allNaN ? baselineSeries.map(() => 0) : finite;
+}
+
+/** Whether both sides have enough samples to be compared (otherwise the metric is NoData). */
+export function hasEnoughSamples(canarySeries: readonly number[], baselineSeries: readonly number[], minSamples: number): boolean {
+  const enough = (count: number) => count > 0 && count >= minSamples;
+  return enough(finiteValues(canarySeries).length) && enough(usableBaseline(baselineSeries, minSamples).length);
+}
+
 /** Compares canary samples with baseline samples under `rule`. Inputs may contain NaN. */
 export function compareSamples(canarySeries: readonly number[], baselineSeries: readonly number[], rule: ComparisonRule): MetricComparison {
   const canary = finiteValues(canarySeries);
-  const baseline = finiteValues(baselineSeries);
+  const baseline = usableBaseline(baselineSeries, rule.minSamples);
 
-  if (canary.length < rule.minSamples || baseline.length < rule.minSamples || canary.length === 0 || baseline.length === 0) {
+  if (!hasEnoughSamples(canarySeries, baselineSeries, rule.minSamples)) {
     return {
       canary: summary(canary, median(canary)),
       baseline: summary(baseline, median(baseline)),

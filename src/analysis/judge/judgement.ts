@@ -2,7 +2,7 @@
  * One judgement of a CanaryJudge: every metric's canary and baseline samples compared and
  * classified, then scored. Pure: the samples come from wherever the caller measured them.
  */
-import { compareSamples, type MetricComparison } from './classify.js';
+import { compareSamples, hasEnoughSamples, type MetricComparison } from './classify.js';
 import type { ResolvedJudge, ResolvedJudgeMetric } from './judges.js';
 import { scoreJudgement, type JudgementPhase } from './score.js';
 
@@ -67,8 +67,7 @@ export function isWarmingUp(judge: ResolvedJudge, samples: ReadonlyMap<string, M
   return judge.metrics.some((metric) => {
     if (metric.dryRun) return false;
     const measured = samples.get(metric.name);
-    const finite = (values: readonly number[] | undefined) => (values ?? []).filter(Number.isFinite).length;
-    return finite(measured?.canary) < metric.rule.minSamples || finite(measured?.baseline) < metric.rule.minSamples;
+    return !hasEnoughSamples(measured?.canary ?? [], measured?.baseline ?? [], metric.rule.minSamples);
   });
 }
 

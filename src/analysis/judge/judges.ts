@@ -41,6 +41,7 @@ export interface ResolvedJudge {
   readonly failureLimit: number;
   readonly lookbackMs: number;
   readonly stepMs: number;
+  /** Confidence of a judgement over all its counted metrics; each metric's rule carries its share. */
   readonly confidence: number;
   readonly thresholds: Thresholds;
   /** The Prometheus connection shared by every query of the judge (the query itself is per side). */
@@ -148,6 +149,10 @@ export function resolveJudge(judge: LoadedJudge, options: { args?: readonly Step
       });
     }
   }
+  // `confidence` is that of the whole judgement: with several counted metrics, each is tested at
+  // 1 − (1 − confidence) ÷ metrics (Bonferroni), so adding metrics does not add false alarms.
+  const countedMetrics = Math.max(1, spec.metrics.filter((metric) => !dryRun.has(metric.name)).length);
+  const metricConfidence = 1 - (1 - spec.confidence) / countedMetrics;
   return {
     name: judge.name,
     file: judge.file,
@@ -173,7 +178,7 @@ export function resolveJudge(judge: LoadedJudge, options: { args?: readonly Step
       rule: {
         test: metric.test,
         quantile: metric.quantile,
-        confidence: spec.confidence,
+        confidence: metricConfidence,
         direction: metric.direction,
         tolerance: metric.tolerance,
         minEffect: metric.minEffect,

@@ -98,6 +98,55 @@ describe('compareSamples', () => {
     expect(result.classification).toBe('High');
   });
 
+  describe('a baseline whose every sample is NaN (the stable version served nothing)', () => {
+    const idle = (count: number) => series(count, () => Number.NaN);
+
+    it('is read as zero, so a failing canary is High rather than NoData', () => {
+      const result = compareSamples(series(20, (i) => 0.01 + i * 0.0001), idle(20), rule);
+      expect(result).toMatchObject({ classification: 'High', baseline: { n: 20, median: 0 }, relativeEffect: null });
+      expect(result.effect).toBeGreaterThan(0.01);
+    });
+
+    it('passes a canary that failed nothing either (all tied at zero)', () => {
+      const result = compareSamples(series(20, () => 0), idle(20), rule);
+      expect(result).toMatchObject({ classification: 'Pass', effect: 0, pValue: 1 });
+    });
+
+    it('passes a canary whose change stays within minEffect', () => {
+      const result = compareSamples(series(20, (i) => 0.0001 + i * 0.000001), idle(20), { ...rule, minEffect: 0.001 });
+      expect(result.classification).toBe('Pass');
+    });
+
+    it('still needs evidence: a single failing step of the canary is not significant', () => {
+      const result = compareSamples(series(20, (i) => (i === 7 ? 0.2 : 0)), idle(20), rule);
+      expect(result.classification).toBe('Pass');
+    });
+
+    it('is never Low against a canary that is not negative, even when a decrease is bad', () => {
+      const result = compareSamples(series(20, () => 0.01), idle(20), { ...rule, direction: 'decrease' });
+      expect(result.classification).toBe('Pass');
+    });
+
+    it('is NoData with fewer than minSamples timestamps: a missing series is not an idle one', () => {
+      expect(compareSamples(series(20, () => 0.02), idle(9), rule)).toMatchObject({ classification: 'NoData', baseline: { n: 0, median: null } });
+      expect(compareSamples(series(20, () => 0.02), [], rule).classification).toBe('NoData');
+    });
+
+    it('is NoData when the canary has no finite samples either: a NaN canary never passes or fails by default', () => {
+      expect(compareSamples(idle(20), idle(20), rule).classification).toBe('NoData');
+      expect(compareSamples(idle(20), series(20, () => 0.004), rule)).toMatchObject({ classification: 'NoData', canary: { n: 0 } });
+    });
+
+    it('is only the all-NaN case: a baseline with a few finite samples among NaN is sparse, so NoData', () => {
+      const sparse = series(20, (i) => (i < 3 ? 0.004 : Number.NaN));
+      expect(compareSamples(series(20, () => 0.02), sparse, rule)).toMatchObject({ classification: 'NoData', baseline: { n: 3 } });
+    });
+
+    it('does not read ±Infinity as an idle version', () => {
+      expect(compareSamples(series(20, () => 0.02), series(20, () => Number.POSITIVE_INFINITY), rule).classification).toBe('NoData');
+    });
+  });
+
   it('misses a longer tail with the rank test but catches it with the tail test', () => {
     const baseline = series(40, (i) => 100 + ((i * 13) % 40));
     const canary = baseline.map((value, i) => (i % 5 === 0 ? value * 2.5 : value));
