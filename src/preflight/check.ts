@@ -170,7 +170,7 @@ function conclude(view: Omit<PreflightCheckView, 'conclusion' | 'title' | 'warni
       // never a failure: a new notification may not have posted yet
       const names = view.recentChecks.names;
       warnings.push(
-        `\`${service.service}\` waits for the status \`${service.commitStatus.name}\` (sync.commitStatus), which no status or check run of the last ${view.recentChecks.commits} commits has: ` +
+        `\`${service.service}\` waits for the status \`${service.commitStatus.name}\` (sync.commitStatus), which no status or check run of the last ${view.recentChecks.commits} commit${view.recentChecks.commits === 1 ? '' : 's'} has: ` +
           `${names.length > 0 ? `seen there: ${names.map((name) => `\`${name}\``).join(', ')}` : 'none was seen there'}. A misspelt name makes every weight step wait until sync.timeout and fail.`,
       );
     }
