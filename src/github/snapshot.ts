@@ -22,6 +22,19 @@ export interface SnapshotWants {
   parentFiles?: readonly string[];
   /** Files or folders at the commit, listed with every file under them. */
   folders?: readonly string[];
+  /**
+   * This many commits of history from the commit, newest first, with the names of the commit
+   * statuses and check runs reported on them; read in the same query (only by `read`).
+   */
+  recentChecks?: number;
+}
+
+/** Commit statuses and check runs reported on recent commits: which names a notification posts. */
+export interface RecentChecks {
+  /** Commits looked at. */
+  commits: number;
+  /** Each status context or check run name once, sorted. */
+  names: string[];
 }
 
 /** A file's blob id and its text; text null when GraphQL would not give it (too large, binary). */
@@ -56,9 +69,18 @@ interface TreeEntryNode {
   object: BlobNode | null;
 }
 
-interface RepositoryAnswer {
-  repository: Record<string, (BlobNode & { parents?: { nodes: { oid: string }[] } }) | null> | null;
+interface RecentCommitNode {
+  status?: { contexts: { context: string }[] } | null;
+  checkSuites?: { nodes: ({ checkRuns: { nodes: ({ name: string } | null)[] } | null } | null)[] } | null;
 }
+
+interface RepositoryAnswer {
+  repository: Record<string, (BlobNode & { parents?: { nodes: { oid: string }[] }; history?: { nodes: (RecentCommitNode | null)[] } }) | null> | null;
+}
+
+/** Check suites per commit and check runs per suite read with the recent commits (GitHub allows 100 each). */
+const RECENT_SUITES = 20;
+const RECENT_RUNS = 50;
 
 type Request = { alias: string; expression: string; kind: 'file' | 'parentFile' | 'folder'; path: string };
 
@@ -75,6 +97,8 @@ export class CommitSnapshot implements RepoFiles {
   private parentByRevision = true;
   /** The first parent, once read with `includeParent`; null for a root commit. */
   parentSha: string | null | undefined;
+  /** Set when `read` was asked for `recentChecks`. */
+  recentChecks: RecentChecks | undefined;
 
   private constructor(
     private readonly octokit: SnapshotOctokit,
@@ -200,6 +224,10 @@ export class CommitSnapshot implements RepoFiles {
       variables.parent = `${this.sha}^`;
       fields.push('commit: object(expression: $commit) { ... on Commit { parents(first: 1) { nodes { oid } } } }');
       fields.push('parent: object(expression: $parent) { ... on Commit { oid } }');
+      if (wants.recentChecks) {
+        const runs = `checkSuites(first: ${RECENT_SUITES}) { nodes { checkRuns(first: ${RECENT_RUNS}) { nodes { name } } } }`;
+        fields.push(`recent: object(expression: $commit) { ... on Commit { history(first: ${Math.min(100, Math.max(1, Math.floor(wants.recentChecks)))}) { nodes { status { contexts { context } } ${runs} } } } }`);
+      }
     }
     const declared = Object.keys(variables).map((name) => `$${name}: String!`).join(', ');
     const answer = (await this.octokit
@@ -211,6 +239,7 @@ export class CommitSnapshot implements RepoFiles {
     if (includeParent) {
       this.parentSha = repository.commit?.parents?.nodes[0]?.oid ?? null;
       this.parentByRevision = (repository.parent?.oid ?? null) === this.parentSha;
+      if (wants.recentChecks) this.recentChecks = recentChecksOf(repository.recent?.history?.nodes ?? []);
     }
     const deeper: string[] = [];
     for (const request of requests) {
@@ -317,6 +346,15 @@ export class CachedCommitFiles implements RepoFiles {
     this.snapshot ??= CommitSnapshot.lazy(this.octokit, this.owner, this.repo, this.sha);
     return this.snapshot;
   }
+}
+
+function recentChecksOf(commits: (RecentCommitNode | null)[]): RecentChecks {
+  const names = new Set<string>();
+  for (const commit of commits) {
+    for (const status of commit?.status?.contexts ?? []) names.add(status.context);
+    for (const suite of commit?.checkSuites?.nodes ?? []) for (const run of suite?.checkRuns?.nodes ?? []) if (run) names.add(run.name);
+  }
+  return { commits: commits.length, names: [...names].sort() };
 }
 
 function fileEntry(node: BlobNode | null | undefined): FileEntry | null {

@@ -44,6 +44,14 @@ export interface PreflightCheckInput {
   clusterObjects?: CustomObjects;
   /** Runs the live queries; without one they are left out. */
   provider?: MetricProvider;
+  /** Status and check run names reported on recent commits of the base branch, when read. */
+  recentChecks?: RecentChecks;
+}
+
+export interface RecentChecks {
+  /** Commits looked at, newest first from the pull request's base. */
+  commits: number;
+  names: string[];
 }
 
 export interface ServicePreflight {
@@ -59,6 +67,8 @@ export interface ServicePreflight {
   supersedes: ActiveRollout[];
   /** Sync gate objects found in the cluster. */
   syncObjects: string[];
+  /** `sync.commitStatus`, and whether a status or check run of that name is on recent commits. */
+  commitStatus?: { name: string; seen: boolean };
   /** Set when preflight.args change the queries. */
   queryArgs: { name: string; value: string }[];
   queries: LiveQueryResult[];
@@ -75,6 +85,8 @@ export interface PreflightCheckView {
   problems: ConfigProblem[];
   /** One line each, said in the summary and deciding `neutral`. */
   warnings: string[];
+  /** What the `sync.commitStatus` names were looked for in. */
+  recentChecks?: RecentChecks;
 }
 
 export async function buildPreflightCheck(input: PreflightCheckInput): Promise<PreflightCheckView> {
@@ -120,6 +132,10 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
       requireData: service.preflight?.requireData ?? false,
     };
     services.push(result);
+    const statusName = service.sync.commitStatus;
+    if (statusName && input.recentChecks && !result.backToStable) {
+      result.commitStatus = { name: statusName, seen: input.recentChecks.names.includes(statusName) };
+    }
     if (result.backToStable || serviceProblems) continue;
     if (input.clusterObjects) {
       const seen = await checkSyncObjects(input.clusterObjects, bump.service, service, configFile);
@@ -141,7 +157,7 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
       }
     }
   }
-  return conclude({ fork: input.fork, noBump: false, services, problems });
+  return conclude({ fork: input.fork, noBump: false, services, problems, recentChecks: input.recentChecks });
 }
 
 /** The conclusion: any problem or query error fails; missing data where data is expected warns. */
@@ -150,6 +166,14 @@ function conclude(view: Omit<PreflightCheckView, 'conclusion' | 'title' | 'warni
   let failures = view.problems.length;
   for (const service of view.services) {
     if (service.planProblem) failures++;
+    if (service.commitStatus && !service.commitStatus.seen && view.recentChecks) {
+      // never a failure: a new notification may not have posted yet
+      const names = view.recentChecks.names;
+      warnings.push(
+        `\`${service.service}\` waits for the status \`${service.commitStatus.name}\` (sync.commitStatus), which no status or check run of the last ${view.recentChecks.commits} commit${view.recentChecks.commits === 1 ? '' : 's'} has: ` +
+          `${names.length > 0 ? `seen there: ${names.map((name) => `\`${name}\``).join(', ')}` : 'none was seen there'}. A misspelt name makes every weight step wait until sync.timeout and fail.`,
+      );
+    }
     for (const result of service.queries) {
       const name = `\`${service.service}\` metric \`${result.query.metric.name}\``;
       if (result.kind === 'error') failures++;

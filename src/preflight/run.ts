@@ -47,6 +47,9 @@ export interface PreflightDeps {
   log?: Pick<Logger, 'info'>;
 }
 
+/** Commits of the base branch whose statuses and check runs show which names are posted. */
+const RECENT_COMMITS = 20;
+
 /** The check run id, or undefined when the pull request gets no check. */
 export async function runPreflight(deps: PreflightDeps, request: PreflightRequest): Promise<number | undefined> {
   const { owner, repo } = request;
@@ -76,8 +79,13 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
   const services = Object.values(config.services);
   const canaryFiles = services.map((service) => service.canary.file);
   const allFiles = services.flatMap(filesOf);
+  // a sync.commitStatus name is looked for on the base branch's recent commits, in the base's one query
+  const recentChecks = services.some((service) => service.sync.commitStatus) ? RECENT_COMMITS : undefined;
   const [base, head] = await Promise.all([
-    CommitSnapshot.read(octokit, owner, repo, request.baseSha, request.fork ? { files: allFiles, folders: config.analysisTemplates } : { files: canaryFiles }),
+    CommitSnapshot.read(octokit, owner, repo, request.baseSha, {
+      ...(request.fork ? { files: allFiles, folders: config.analysisTemplates } : { files: canaryFiles }),
+      recentChecks,
+    }),
     CommitSnapshot.read(octokit, owner, repo, request.headSha, request.fork ? { files: canaryFiles } : { files: allFiles, folders: config.analysisTemplates }),
   ]);
   const view = await buildPreflightCheck({
@@ -90,6 +98,7 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
     clusterObjects: deps.clusterObjects,
     activeRollouts: (service) => deps.activeRollouts(owner, repo, service),
     provider: providerFor(deps, config),
+    recentChecks: base.recentChecks,
   });
   if (view.noBump && !config.preflight?.everyPullRequest) return undefined;
   deps.log?.info({ repo: `${owner}/${repo}`, pr: request.number, conclusion: view.conclusion }, 'preflight check');

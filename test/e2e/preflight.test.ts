@@ -1,7 +1,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Octokit } from '@octokit/rest';
 import { AppHarness, FULL_NAME, bumpApi, fixtureFiles } from '../support/app-harness.js';
+import { silentLog } from '../support/fake-github/index.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const CONFIG = '.github/opsbox.yml';
@@ -103,6 +105,45 @@ describe('preflight check on a bump pull request', () => {
     expect(check.conclusion).toBe('neutral');
     expect(check.output.summary).toContain('`api` metric `error-rate` returned no series: the canary would be judged on no data');
     expect(harness.prometheus.queries.some((query) => query.includes('service="api-stable-canary"'))).toBe(true);
+  });
+
+  describe('sync.commitStatus: the name is looked for on the default branch\'s recent commits, in the base side\'s one query', () => {
+    async function withStatusName(name: string) {
+      const harness = await start({ config: (text) => text.replace('    sync:\n      delay: 30s\n', `    sync:\n      delay: 30s\n      commitStatus: ${name}\n`) });
+      harness.prometheus.answer([0.01]);
+      // what an Argo CD notification and a CI app reported on the last commits of main
+      const earlier = harness.github.branchSha(FULL_NAME, 'main')!;
+      const latest = harness.github.commitFiles(FULL_NAME, 'main', { 'README.md': 'manifests\n' });
+      harness.github.setCommitStatus(FULL_NAME, earlier, { state: 'success', context: 'argocd/api' });
+      const [owner, repo] = FULL_NAME.split('/');
+      const ci = new Octokit({ baseUrl: harness.github.apiUrl, auth: 'app-installation-token', log: silentLog });
+      await ci.rest.checks.create({ owner, repo, head_sha: latest, name: 'ci/lint', status: 'completed', conclusion: 'success' });
+      harness.github.resetRequests();
+      const pr = await open(harness, { [CANARY]: bumpApi(harness.file(CANARY), 'v2') });
+      return { harness, pr, check: checksOf(harness, pr.headSha)[0] };
+    }
+
+    it('a name seen: success, said; the config read, one query per side and the check run write, nothing more', async () => {
+      const { harness, check } = await withStatusName('argocd/api');
+      expect(check.conclusion).toBe('success');
+      expect(check.output.summary).toContain('- The status `argocd/api` it waits for (`sync.commitStatus`) was seen on the last 2 commits of the base branch.');
+      const app = harness.github.requests.filter((r) => r.actor === 'opsbox-canary[bot]');
+      const kinds = app.map((r) => `${r.method} ${r.path.replace(/^\/api(?=\/graphql$)/, '').replace(`/repos/${FULL_NAME}`, '{repo}').replace(/\/commits\/[0-9a-f]{40}\//, '/commits/{sha}/')}${r.path.endsWith('/graphql') ? (r.read ? ' (query)' : ' (mutation)') : ''}`);
+      expect(kinds.sort()).toEqual([
+        'GET {repo}/commits/{sha}/check-runs', // the check run to replace, if any
+        'GET {repo}/contents/.github/opsbox.yml',
+        'POST /graphql (query)', // base: canary file and the recent commits' statuses and check runs
+        'POST /graphql (query)', // head: the files of the check
+        'POST {repo}/check-runs',
+      ]);
+      expect(harness.github.errors).toEqual([]);
+    });
+
+    it('a misspelt name: neutral, listing the names seen', async () => {
+      const { check } = await withStatusName('argocd/apj');
+      expect(check.conclusion).toBe('neutral');
+      expect(check.output.summary).toContain('`api` waits for the status `argocd/apj` (sync.commitStatus), which no status or check run of the last 2 commits has: seen there: `argocd/api`, `ci/lint`.');
+    });
   });
 
   it('a broken template on the head: failure naming the file and line', async () => {

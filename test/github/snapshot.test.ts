@@ -74,6 +74,24 @@ describe('CommitSnapshot', () => {
     expect(gh.requests).toHaveLength(2);
   });
 
+  it('with recentChecks, the names of statuses and check runs on that many recent commits come in the same one request', async () => {
+    const { gh, octokit } = fixture;
+    const { before, after } = mergeLike();
+    const older = gh.log(fullName, before, { limit: 2 })[1].sha;
+    gh.setCommitStatus(fullName, before, { state: 'success', context: 'argocd/api' });
+    gh.setCommitStatus(fullName, older, { state: 'failure', context: 'too-old' });
+    await octokit.rest.checks.create({ owner, repo, head_sha: after, name: 'ci/lint', status: 'completed', conclusion: 'success' });
+    gh.resetRequests();
+
+    const snapshot = await CommitSnapshot.read(octokit, owner, repo, after, { files: [CANARY], recentChecks: 2 });
+    expect(snapshot.recentChecks).toEqual({ commits: 2, names: ['argocd/api', 'ci/lint'] });
+    expect(await snapshot.readOptional(CANARY)).toBe('image: ghcr.io/acme/api:v3\n');
+    expect(gh.requests).toHaveLength(1);
+
+    const without = await CommitSnapshot.read(octokit, owner, repo, after, { files: [CANARY] });
+    expect(without.recentChecks).toBeUndefined();
+  });
+
   it('a root commit has no parent side', async () => {
     const { gh, octokit } = fixture;
     const root = gh.log(fullName, 'main').at(-1)!.sha;

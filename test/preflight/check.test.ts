@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { parseConfigText } from '../../src/config/load.js';
 import { CONFIG_PATH, type OpsboxConfig } from '../../src/config/opsbox.schema.js';
 import type { MetricProvider, ResolvedMetric } from '../../src/analysis/types.js';
-import { buildPreflightCheck, type ActiveRollout } from '../../src/preflight/check.js';
+import { buildPreflightCheck, type ActiveRollout, type RecentChecks } from '../../src/preflight/check.js';
 import { DiskRepoFiles } from '../../src/repo/files.js';
 import { createReportRenderer } from '../../src/report/render.js';
 import type { CustomObjectRef, CustomObjects } from '../../src/sync/kubernetes.js';
@@ -47,7 +47,7 @@ describe('buildPreflightCheck', () => {
 
   async function check(
     repos: { base: FixtureRepo; head: FixtureRepo },
-    options: { fork?: boolean; provider?: MetricProvider; active?: ActiveRollout[]; clusterObjects?: CustomObjects } = {},
+    options: { fork?: boolean; provider?: MetricProvider; active?: ActiveRollout[]; clusterObjects?: CustomObjects; recentChecks?: RecentChecks } = {},
   ) {
     const configRepo = options.fork ? repos.base : repos.head;
     return buildPreflightCheck({
@@ -60,6 +60,7 @@ describe('buildPreflightCheck', () => {
       activeRollouts: async () => options.active ?? [],
       provider: options.provider,
       clusterObjects: options.clusterObjects,
+      recentChecks: options.recentChecks,
     });
   }
 
@@ -162,6 +163,40 @@ describe('buildPreflightCheck', () => {
     const found = await check(await sides([], [BUMP, argocd]), { clusterObjects: cluster(true) });
     expect(found.conclusion).toBe('success');
     expect(createReportRenderer().preflightCheck(found).summary).toContain('- Application argocd/api exists in the cluster.');
+  });
+
+  describe('sync.commitStatus: the name is looked for on recent commits of the base branch', () => {
+    const commitStatus = (name: string): FixtureEdit => ({ file: CONFIG_PATH, replace: '    sync:\n      delay: 30s', with: `    sync:\n      delay: 30s\n      commitStatus: ${name}` });
+    const recentChecks: RecentChecks = { commits: 20, names: ['argocd/api', 'ci/test'] };
+
+    it('a name seen there is said, and the check succeeds', async () => {
+      const view = await check(await sides([], [BUMP, commitStatus('argocd/api')]), { recentChecks });
+      expect(view.conclusion).toBe('success');
+      expect(view.warnings).toEqual([]);
+      expect(view.services[0].commitStatus).toEqual({ name: 'argocd/api', seen: true });
+      expect(createReportRenderer().preflightCheck(view).summary).toContain(
+        '- The status `argocd/api` it waits for (`sync.commitStatus`) was seen on the last 20 commits of the base branch.',
+      );
+    });
+
+    it('a misspelt name is a warning naming the names seen, never a failure', async () => {
+      const view = await check(await sides([], [BUMP, commitStatus('argocd/apj')]), { recentChecks });
+      expect(view.conclusion).toBe('neutral');
+      expect(view.services[0].commitStatus).toEqual({ name: 'argocd/apj', seen: false });
+      expect(view.warnings).toEqual([
+        '`api` waits for the status `argocd/apj` (sync.commitStatus), which no status or check run of the last 20 commits has: seen there: `argocd/api`, `ci/test`. A misspelt name makes every weight step wait until sync.timeout and fail.',
+      ]);
+      const output = createReportRenderer().preflightCheck(view);
+      expect(output.conclusion).toBe('neutral');
+      expect(output.summary).toContain('seen there: `argocd/api`, `ci/test`');
+      expect(output.summary).toContain('- ⚠️ The status `argocd/apj` it waits for (`sync.commitStatus`) was not seen on the last 20 commits of the base branch.');
+    });
+
+    it('no names read (no sync.commitStatus asked for): nothing is said', async () => {
+      const view = await check(await sides([], [BUMP]), { recentChecks });
+      expect(view.services[0].commitStatus).toBeUndefined();
+      expect(view.conclusion).toBe('success');
+    });
   });
 
   it('no canary tag changed: no bump', async () => {

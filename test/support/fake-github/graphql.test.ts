@@ -201,4 +201,54 @@ describe('fake GitHub GraphQL', () => {
       commit: { parents: { totalCount: 1, nodes: [{ oid: second }] } },
     });
   });
+
+  describe('recent commits with their statuses and check runs', () => {
+    const RECENT = `query($owner: String!, $name: String!, $rev: String!, $n: Int!) {
+      repository(owner: $owner, name: $name) {
+        object(expression: $rev) { ... on Commit { history(first: $n) { nodes { oid status { contexts { context state } } checkSuites(first: 20) { nodes { checkRuns(first: 50) { nodes { name conclusion } } } } } } } }
+      }
+    }`;
+    type Recent = { repository: { object: { history: { nodes: Array<{ oid: string; status: { contexts: Array<{ context: string; state: string }> } | null; checkSuites: { nodes: Array<{ checkRuns: { nodes: Array<{ name: string; conclusion: string | null }> } }> } }> } } } };
+
+    it('history is git log from the commit, newest first, following every parent; status holds the latest of each context', async () => {
+      // a clock a minute further on each reading, so commit dates decide the order
+      let minute = 0;
+      const timed = await startFakeGitHub({ clock: () => new Date(Date.UTC(2026, 0, 1, 0, minute++)) });
+      try {
+        const first = timed.createRepo(owner, repo, { files: { 'a.yaml': 'x: 1\n' } }).headSha;
+        const side = timed.commitFiles(fullName, 'feature', { 'b.yaml': 'y: 1\n' }, { from: first });
+        const second = timed.commitFiles(fullName, 'main', { 'a.yaml': 'x: 2\n' });
+        const client = new Octokit({ baseUrl: timed.apiUrl, auth: 'app-installation-token', log: silentLog });
+        await client.rest.repos.createCommitStatus({ owner, repo, sha: second, context: 'argocd/api', state: 'pending' });
+        await client.rest.repos.createCommitStatus({ owner, repo, sha: second, context: 'argocd/api', state: 'success' });
+        await client.rest.checks.create({ owner, repo, head_sha: side, name: 'flux/api', status: 'completed', conclusion: 'failure' });
+        const committed = await client.graphql<{ createCommitOnBranch: { commit: { oid: string } } }>(COMMIT, {
+          input: { branch: { repositoryNameWithOwner: fullName, branchName: 'main' }, message: { headline: 'change' }, expectedHeadOid: second, fileChanges: { additions: [{ path: 'c.yaml', contents: base64('z: 1\n') }] } },
+        });
+        const merge = committed.createCommitOnBranch.commit.oid;
+        // a merge commit of both lines, pushed by someone else
+        const mergeCommit = timed.mergePullRequest(fullName, timed.openPullRequest(fullName, { head: 'feature', base: 'main', title: 'side' }).number, { method: 'merge' }).mergeCommitSha;
+
+        timed.resetRequests();
+        const answer = await client.graphql<Recent>(RECENT, { owner, name: repo, rev: mergeCommit, n: 10 });
+        const nodes = answer.repository.object.history.nodes;
+        expect(nodes.map((node) => node.oid)).toEqual([mergeCommit, merge, second, side, first]);
+        expect(nodes[2].status).toEqual({ contexts: [{ context: 'argocd/api', state: 'SUCCESS' }] });
+        expect(nodes[0].status).toBeNull();
+        expect(nodes[3].checkSuites.nodes).toEqual([{ checkRuns: { nodes: [{ name: 'flux/api', conclusion: 'FAILURE' }] } }]);
+        expect(nodes[4].checkSuites.nodes).toEqual([]);
+        expect(timed.requests.map((r) => [r.method, r.read, r.write])).toEqual([['POST', true, false]]);
+
+        const two = await client.graphql<Recent>(RECENT, { owner, name: repo, rev: `${second}`, n: 2 });
+        expect(two.repository.object.history.nodes.map((node) => node.oid)).toEqual([second, first]);
+      } finally {
+        await timed.close();
+      }
+    });
+
+    it('refuses a history page larger than GitHub allows', async () => {
+      const { errors } = await failure(octokit.graphql(RECENT, { owner, name: repo, rev: head, n: 101 }));
+      expect(errors[0]).toMatchObject({ type: 'INVALID_ARGUMENTS', path: ['repository', 'object', 'history'] });
+    });
+  });
 });

@@ -16,15 +16,17 @@ import {
 } from '../graphql.js';
 import { bodyObject, route, type RequestContext, type Route, type RouteResult } from '../http.js';
 import { applyTreeEdits, BRANCH_PREFIX, resolveCommitish, writeCommit, type TreeEdit } from '../repo-ops.js';
-import type { Repo, User } from '../state.js';
+import type { CheckRun, Repo, User } from '../state.js';
 import { actingUser } from './common.js';
+import { combinedState, latestStatuses } from './statuses.js';
 
 /** A field's arguments, as the query gave them. */
 type Args = Record<string, unknown>;
 
 const STRING = 'String';
 const SCHEMA: Schema = {
-  scalars: new Set(['String', 'Int', 'Boolean', 'ID', 'GitObjectID', 'URI', 'GitTimestamp', 'DateTime']),
+  // enums answer as their value's name, like scalars
+  scalars: new Set(['String', 'Int', 'Boolean', 'ID', 'GitObjectID', 'URI', 'GitTimestamp', 'DateTime', 'StatusState', 'CheckStatusState', 'CheckConclusionState']),
   objects: {
     Query: { repository: 'Repository', viewer: 'User!' },
     Mutation: { createCommitOnBranch: 'CreateCommitOnBranchPayload' },
@@ -47,8 +49,18 @@ const SCHEMA: Schema = {
       tree: 'Tree!',
       file: 'TreeEntry',
       parents: 'CommitConnection!',
+      history: 'CommitHistoryConnection!',
+      status: 'Status',
+      checkSuites: 'CheckSuiteConnection',
     },
     CommitConnection: { totalCount: 'Int!', nodes: '[Commit]' },
+    CommitHistoryConnection: { totalCount: 'Int!', nodes: '[Commit]' },
+    Status: { id: 'ID!', state: 'StatusState!', contexts: '[StatusContext!]!' },
+    StatusContext: { id: 'ID!', context: 'String!', state: 'StatusState!', description: STRING, targetUrl: 'URI' },
+    CheckSuiteConnection: { totalCount: 'Int!', nodes: '[CheckSuite]' },
+    CheckSuite: { id: 'ID!', checkRuns: 'CheckRunConnection' },
+    CheckRunConnection: { totalCount: 'Int!', nodes: '[CheckRun]' },
+    CheckRun: { id: 'ID!', databaseId: 'Int', name: 'String!', status: 'CheckStatusState!', conclusion: 'CheckConclusionState' },
     Tree: { id: 'ID!', oid: 'GitObjectID!', abbreviatedOid: 'String!', entries: '[TreeEntry!]' },
     TreeEntry: { name: 'String!', path: STRING, oid: 'GitObjectID!', mode: 'Int!', type: 'String!', object: 'GitObject' },
     Blob: { id: 'ID!', oid: 'GitObjectID!', abbreviatedOid: 'String!', text: STRING, byteSize: 'Int!', isBinary: 'Boolean', isTruncated: 'Boolean!' },
@@ -164,7 +176,58 @@ class Graph {
         totalCount: commit.parents.length,
         nodes: commit.parents.slice(0, typeof first === 'number' ? first : 100).map((parent) => this.commit(repo, parent)),
       }),
+      history: ({ first }: Args) => {
+        const shas = history(repo, sha, pageSize(first, 'history'));
+        return { __typename: 'CommitHistoryConnection', totalCount: history(repo, sha, Number.MAX_SAFE_INTEGER).length, nodes: shas.map((each) => this.commit(repo, each)) };
+      },
+      status: () => this.status(repo, sha),
+      checkSuites: ({ first }: Args) => this.checkSuites(repo, sha, pageSize(first, 'checkSuites')),
     };
+  }
+
+  /** The combined status: the latest status of each context; null when the commit has none, as on GitHub. */
+  private status(repo: Repo, sha: string): GraphqlObject | null {
+    const statuses = repo.statuses.get(sha) ?? [];
+    if (statuses.length === 0) return null;
+    return {
+      __typename: 'Status',
+      id: nodeId('Status', sha),
+      state: combinedState(statuses).toUpperCase(),
+      contexts: latestStatuses(statuses).map((status) => ({
+        __typename: 'StatusContext',
+        id: nodeId('StatusContext', status.id),
+        context: status.context,
+        state: status.state.toUpperCase(),
+        description: status.description,
+        targetUrl: status.targetUrl,
+      })),
+    };
+  }
+
+  /** The commit's check runs, grouped by their suite, oldest suite first. */
+  private checkSuites(repo: Repo, sha: string, first: number): GraphqlObject {
+    const suites = new Map<number, CheckRun[]>();
+    for (const run of this.ctx.state.checkRuns.values()) {
+      if (run.repo !== repo || run.headSha !== sha) continue;
+      suites.set(run.suiteId, [...(suites.get(run.suiteId) ?? []), run]);
+    }
+    const nodes = [...suites].sort(([a], [b]) => a - b).slice(0, first).map(([suiteId, runs]) => ({
+      __typename: 'CheckSuite',
+      id: nodeId('CheckSuite', suiteId),
+      checkRuns: ({ first: runsFirst }: Args) => ({
+        __typename: 'CheckRunConnection',
+        totalCount: runs.length,
+        nodes: runs.slice(0, pageSize(runsFirst, 'checkRuns')).map((run) => ({
+          __typename: 'CheckRun',
+          id: nodeId('CheckRun', run.id),
+          databaseId: run.id,
+          name: run.name,
+          status: run.status.toUpperCase(),
+          conclusion: run.conclusion ? run.conclusion.toUpperCase() : null,
+        })),
+      }),
+    }));
+    return { __typename: 'CheckSuiteConnection', totalCount: suites.size, nodes };
   }
 
   private tree(repo: Repo, sha: string, path: string): GraphqlObject {
@@ -323,6 +386,37 @@ function resolveRevision(repo: Repo, revision: string): string | undefined {
     }
   }
   return sha;
+}
+
+/**
+ * `Commit.history`: the commit and its ancestors in `git log`'s default order, newest commit date
+ * first (every parent followed, not only the first), each once.
+ */
+function history(repo: Repo, start: string, limit: number): string[] {
+  const found: string[] = [];
+  const seen = new Set([start]);
+  const queue = [start];
+  const dateOf = (sha: string) => Date.parse(repo.objects.getCommit(sha)?.committer.date ?? '') || 0;
+  while (queue.length > 0 && found.length < limit) {
+    queue.sort((a, b) => dateOf(b) - dateOf(a));
+    const sha = queue.shift()!;
+    found.push(sha);
+    for (const parent of repo.objects.getCommit(sha)?.parents ?? []) {
+      if (!seen.has(parent)) {
+        seen.add(parent);
+        queue.push(parent);
+      }
+    }
+  }
+  return found;
+}
+
+/** A connection's `first`, which GitHub requires and caps at 100. */
+function pageSize(first: unknown, field: string): number {
+  if (typeof first !== 'number' || !Number.isInteger(first) || first < 0 || first > 100) {
+    throw new GraphqlFieldError('INVALID_ARGUMENTS', `Requesting ${String(first)} records on the \`${field}\` connection is not supported: \`first\` must be from 0 to 100.`);
+  }
+  return first;
 }
 
 /** Input that does not fit the input type is refused before anything runs, like GitHub's coercion. */
