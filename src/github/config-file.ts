@@ -25,6 +25,8 @@ interface FileRef {
   owner: string;
   repo: string;
   path: string;
+  /** A commit or branch to read the repository's own file at (default: its default branch). */
+  ref?: string;
 }
 
 /** Files in a chain of `_extends`; a longer chain is refused rather than followed. */
@@ -35,7 +37,7 @@ export async function loadRepoConfig(octokit: ConfigFileOctokit, where: FileRef)
   let ref: FileRef = where;
   let text = await readText(octokit, ref);
   if (text === null && where.repo !== '.github') {
-    ref = { ...where, repo: '.github' };
+    ref = { owner: where.owner, repo: '.github', path: where.path };
     text = await readText(octokit, ref);
   }
   if (text === null) return { kind: 'none' };
@@ -81,11 +83,12 @@ export async function loadRepoConfig(octokit: ConfigFileOctokit, where: FileRef)
   return layers.length === 1 ? { kind: 'config', raw, text: layers[0].text } : { kind: 'config', raw };
 }
 
-/** The file's text on the default branch, or null when there is none. */
+/** The file's text at `ref.ref` (default branch without it), or null when there is none. */
 async function readText(octokit: ConfigFileOctokit, ref: FileRef): Promise<string | null> {
   let data: unknown;
   try {
-    ({ data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...ref, mediaType: { format: 'raw' } }));
+    const { ref: at, ...file } = ref;
+    ({ data } = await octokit.request('GET /repos/{owner}/{repo}/contents/{path}', { ...file, ...(at ? { ref: at } : {}), mediaType: { format: 'raw' } }));
   } catch (error) {
     if (requestStatus(error) === 404) return null;
     const status = requestStatus(error);

@@ -19,6 +19,9 @@ export async function onPullRequestUpdated(
     baseSha: pr.base.sha,
     // A deleted fork has no head repository: still not this one.
     fork: pr.head.repo?.full_name !== repository.full_name,
+    // A push makes a head no check was made for. An opened or reopened pull request may share its
+    // head with another one (or have had it checked before), so its check is looked for first.
+    newHead: context.payload.action === 'synchronize',
   });
   return 'queued';
 }

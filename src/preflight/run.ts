@@ -9,6 +9,7 @@ import type { MetricProvider } from '../analysis/types.js';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_PATH, type OpsboxConfig, type ServiceConfig } from '../config/opsbox.schema.js';
 import { upsertCheckRun, type CheckRunOctokit } from '../github/check-run.js';
+import { loadRepoConfig, type ConfigFileOctokit } from '../github/config-file.js';
 import { CommitSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { renderConfigProblems, reportRenderer } from '../report/render.js';
 import type { CustomObjects } from '../sync/kubernetes.js';
@@ -16,12 +17,7 @@ import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import { buildPreflightCheck, PREFLIGHT_CHECK_NAME, type ActiveRollout } from './check.js';
 
-export type PreflightOctokit = SnapshotOctokit &
-  CheckRunOctokit & {
-    config: {
-      get(options: { owner: string; repo: string; path: string; branch?: string }): Promise<{ config: Record<string, unknown>; files: { config: unknown }[] }>;
-    };
-  };
+export type PreflightOctokit = SnapshotOctokit & CheckRunOctokit & ConfigFileOctokit;
 
 /** A pull request to check, as its webhook (or a `/preflight` comment) names it. */
 export interface PreflightRequest {
@@ -33,6 +29,11 @@ export interface PreflightRequest {
   baseSha: string;
   /** The head is in another repository: its config and templates are not used. */
   fork: boolean;
+  /**
+   * The head was just pushed (`synchronize`): no check of the app is on it yet, so the check run is
+   * created without looking for one to replace.
+   */
+  newHead?: boolean;
 }
 
 export interface PreflightDeps {
@@ -56,8 +57,8 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
   const octokit = await deps.auth(request.installationId);
   // What would be merged, unless a fork's author would choose the config.
   const configSha = request.fork ? request.baseSha : request.headSha;
-  const loaded = await octokit.config.get({ owner, repo, path: CONFIG_PATH, branch: configSha });
-  if (loaded.files.every((file) => file.config === null)) return undefined;
+  const loaded = await loadRepoConfig(octokit, { owner, repo, path: CONFIG_PATH, ref: configSha });
+  if (loaded.kind === 'none') return undefined;
 
   const post = (output: { title: string; summary: string; conclusion: 'success' | 'neutral' | 'failure' }) =>
     upsertCheckRun(octokit, {
@@ -66,11 +67,16 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
       headSha: request.headSha,
       name: PREFLIGHT_CHECK_NAME,
       externalId: PREFLIGHT_CHECK_NAME,
+      ...(request.newHead ? { mayExist: false } : {}),
       status: 'completed',
       ...output,
     });
 
-  const validated = validateConfig(loaded.config, { file: CONFIG_PATH });
+  if (loaded.kind === 'invalid') {
+    const count = loaded.problems.length;
+    return post({ conclusion: 'failure', title: `${CONFIG_PATH}: ${count} problem${count === 1 ? '' : 's'} to fix`, summary: renderConfigProblems(loaded.problems) });
+  }
+  const validated = validateConfig(loaded.raw, { file: CONFIG_PATH, text: loaded.text });
   if (!validated.ok) {
     const count = validated.problems.length;
     return post({ conclusion: 'failure', title: `${CONFIG_PATH}: ${count} problem${count === 1 ? '' : 's'} to fix`, summary: renderConfigProblems(validated.problems) });

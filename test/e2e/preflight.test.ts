@@ -130,7 +130,7 @@ describe('preflight check on a bump pull request', () => {
       const app = harness.github.requests.filter((r) => r.actor === 'opsbox-canary[bot]');
       const kinds = app.map((r) => `${r.method} ${r.path.replace(/^\/api(?=\/graphql$)/, '').replace(`/repos/${FULL_NAME}`, '{repo}').replace(/\/commits\/[0-9a-f]{40}\//, '/commits/{sha}/')}${r.path.endsWith('/graphql') ? (r.read ? ' (query)' : ' (mutation)') : ''}`);
       expect(kinds.sort()).toEqual([
-        'GET {repo}/commits/{sha}/check-runs', // the check run to replace, if any
+        'GET {repo}/commits/{sha}/check-runs', // opened: a check run to replace, if any
         'GET {repo}/contents/.github/opsbox.yml',
         'POST /graphql (query)', // base: canary file and the recent commits' statuses and check runs
         'POST /graphql (query)', // head: the files of the check
@@ -155,6 +155,15 @@ describe('preflight check on a bump pull request', () => {
     expect(check.output.summary).toMatch(/\| `analysis\/error-rate\.yaml` \| \d+ \| \(whole file\) \| invalid YAML: /);
   });
 
+  it("a config on the head that does not parse: failure naming the config's line and column, read at the head", async () => {
+    const harness = await start();
+    const pr = await open(harness, { [CANARY]: bumpApi(harness.file(CANARY), 'v2'), [CONFIG]: `${harness.file(CONFIG)}extra: [unclosed\n` });
+    const [check] = checksOf(harness, pr.headSha);
+    expect(check.conclusion).toBe('failure');
+    expect(check.output.summary).toMatch(/\.github\/opsbox\.yml:\d+:\d+/);
+    expect(harness.github.requests.some((r) => r.path.includes('/contents/.github/opsbox.yml') && r.query.includes(`ref=${pr.headSha}`))).toBe(true);
+  });
+
   it('a new commit gets its own check, and /preflight replaces the content of the head check', async () => {
     const harness = await start();
     harness.prometheus.answer([0.01]);
@@ -166,7 +175,10 @@ describe('preflight check on a bump pull request', () => {
     const payload = structuredClone(pr.payload) as Record<string, any>;
     payload.action = 'synchronize';
     payload.pull_request.head.sha = next;
+    harness.github.resetRequests();
     expect(await harness.deliver('pull_request', payload)).toBe(200);
+    // a pushed head carries no check yet: created without looking for one to replace
+    expect(harness.github.requests.filter((r) => r.path.endsWith('/check-runs')).map((r) => r.method)).toEqual(['POST']);
     const [second] = checksOf(harness, next);
     expect(second.output.title).toBe('1 warning: api v1 → v3');
     expect(second.conclusion).toBe('neutral');
