@@ -73,6 +73,11 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   return (req, res) => {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     const path = url.pathname;
+    if (path === '/favicon.ico') {
+      // no icon: an empty answer rather than a 404 in every browser console
+      res.writeHead(204).end();
+      return true;
+    }
     const isAsset = path === '/dashboard.css' || path === '/dashboard.js';
     const isPage = path === '/' || path === '/api/rollouts' || /^\/(api\/)?rollouts\/[^/]+$/.test(path);
     if (!isAsset && !isPage) return false;
