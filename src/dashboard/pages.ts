@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { DEFAULT_TEMPLATE_DIR } from '../report/templates.js';
+import { formatTimestamp } from '../report/time-format.js';
 
 export const PAGE_NAMES = ['dashboard-list', 'dashboard-detail'] as const;
 export type PageName = (typeof PAGE_NAMES)[number];
@@ -20,6 +21,8 @@ export type Pages = Record<PageName, Handlebars.TemplateDelegate>;
 export function compilePages(dir: URL = DEFAULT_TEMPLATE_DIR): Pages {
   const env = Handlebars.create();
   env.registerHelper('safeUrl', safeUrl);
+  // ISO times of the JSON shown as the comments show them: `2026-05-01 12:00:03 UTC`
+  env.registerHelper('utc', (value: unknown) => (typeof value === 'string' && Number.isFinite(Date.parse(value)) ? formatTimestamp(Date.parse(value)) : ''));
   env.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   env.registerPartial('dashboard-head', readFileSync(new URL('_dashboard-head.html.hbs', dir), 'utf8'));
   const pages = {} as Pages;

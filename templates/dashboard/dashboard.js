@@ -7,6 +7,7 @@
   var url = body.getAttribute('data-poll');
   if (!url) return;
 
+  function utc(iso) { return iso.slice(0, 19).replace('T', ' ') + ' UTC'; }
   function safe(href) { return /^https?:\/\//i.test(href || '') ? href : '#'; }
   function el(tag, attrs, children) {
     var node = document.createElement(tag);
@@ -35,7 +36,7 @@
     setCell(cells.phase, r.phase, function () { return [el('span', { class: 'Label Label--' + r.phase }, [r.phaseLabel])]; });
     setCell(cells.weight, String(r.weight), function () { return [r.weight + '%']; });
     setCell(cells.step, r.step.number + '/' + r.step.total, function () { return [r.step.number + ' of ' + r.step.total]; });
-    setCell(cells.started, r.startedAt, function () { return [el('time', { datetime: r.startedAt }, [r.startedAt])]; });
+    setCell(cells.started, r.startedAt, function () { return [el('time', { datetime: r.startedAt }, [utc(r.startedAt)])]; });
     setCell(cells.runningFor, r.runningFor, function () { return [r.runningFor]; });
     var l = r.links;
     setCell(cells.links, [l.pullRequest, l.statusComment, l.revertPullRequest].join('\n'), function () {

@@ -137,7 +137,7 @@ async function serve(store: Pick<RolloutStore, 'get' | 'listRollouts'>, clock?: 
     expect(await page.locator('svg.chart polyline.series').count()).toBeGreaterThan(0);
     expect(await page.locator('tr.verdict-Failed').count()).toBeGreaterThan(0);
     if (screenshotDir) {
-      await page.setViewportSize({ width: 1200, height: 900 });
+      await page.setViewportSize({ width: 1200, height: 1250 });
       await page.screenshot({ path: path.join(screenshotDir, 'dashboard-detail.png') });
     }
     await page.close();
