@@ -110,6 +110,27 @@ async function serve(store: Pick<RolloutStore, 'get' | 'listRollouts'>, clock?: 
     await page.close();
   });
 
+  it('updates an open detail page in place when the rollout moves on', async () => {
+    harness = await AppHarness.start();
+    const h = harness;
+    server = await serve(h.runtime.store, () => h.now);
+    h.prometheus.answer([0.01]);
+    await h.mergeBump({ [CANARY]: bumpApi(h.file(CANARY), 'v2') }, { title: 'Bump api to v2' });
+    const [state] = await h.rollouts();
+    const page = await browser.context.newPage();
+    await page.goto(url(`/rollouts/${encodeURIComponent(state.id)}`));
+    expect(await page.locator('#weight').textContent()).toBe('10%');
+    await page.evaluate(() => {
+      (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+
+    await h.advanceUntil(async () => (await h.rollouts())[0].weight === 50, 30_000);
+    await page.waitForFunction(() => document.getElementById('weight')?.textContent === '50%', undefined, { timeout: LIVE_WAIT_MS });
+    expect(await page.locator('tr.verdict-Successful').count()).toBeGreaterThan(0);
+    expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    await page.close();
+  });
+
   it('shows a failed rollout with its failing measurement and the revert pull request link', async () => {
     harness = await AppHarness.start();
     const h = harness;
