@@ -5,6 +5,7 @@
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import { archiveBenchmark } from './archive.js';
 import { conditionsBenchmark } from './conditions.js';
+import { dashboardBenchmark } from './dashboard.js';
 import { judgmentBenchmark } from './judgment.js';
 import { reactionBenchmark } from './reaction.js';
 import { requestsBenchmark } from './requests.js';
@@ -13,7 +14,7 @@ import type { Benchmark } from './support/benchmark.js';
 import { renderTable } from './support/table.js';
 import { webhooksBenchmark } from './webhooks.js';
 
-const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark, archiveBenchmark, judgmentBenchmark];
+const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark, archiveBenchmark, judgmentBenchmark, dashboardBenchmark];
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)}${b.description}`).join('\n');

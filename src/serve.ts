@@ -1,8 +1,10 @@
 /**
- * The production process: the Probot server with the app, its probes, `/metrics` on a port of its
- * own, missed deliveries asked for again at start, and a graceful stop on SIGTERM.
+ * The production process: the Probot server with the app, its probes, `/metrics` and the read-only
+ * dashboard on a port of their own, missed deliveries asked for again at start, and a graceful stop on SIGTERM.
  */
 import { run, type ApplicationFunction, type Probot, type ProbotOctokit } from 'probot';
+import { dashboardAuthFromEnv } from './dashboard/auth.js';
+import { createDashboard } from './dashboard/dashboard.js';
 import { createOpsboxApp } from './index.js';
 import { observeGitHubRequests } from './metrics/github-requests.js';
 import { OpsboxMetrics } from './metrics/metrics.js';
@@ -12,7 +14,7 @@ import { metricsPort, startMetricsServer, type MetricsServer } from './ops/metri
 import { redeliverMissed, type AppOctokit } from './ops/redeliver.js';
 import { shutDown, shutdownTimeoutMs } from './ops/shutdown.js';
 import { observers, transitionLog } from './ops/transition-log.js';
-import type { Runtime } from './runtime.js';
+import { serverUrl, type Runtime } from './runtime.js';
 
 export interface ServeOptions {
   env?: NodeJS.ProcessEnv;
@@ -27,6 +29,8 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   const env = options.env ?? process.env;
   const timeoutMs = shutdownTimeoutMs(env);
   const port = metricsPort(env);
+  // read before Probot starts, so a malformed value stops the process with its message
+  const dashboardAuth = dashboardAuthFromEnv(env);
   const health = new Health();
   let runtime: Runtime | undefined;
   let probot: Probot | undefined;
@@ -54,8 +58,9 @@ export async function serve(options: ServeOptions = {}): Promise<void> {
   let metricsServer: MetricsServer | undefined;
   if (port !== undefined) {
     // on the same interface as the app (Probot's default is localhost; the container sets 0.0.0.0)
-    metricsServer = await startMetricsServer(metrics, { port, host: env.HOST || 'localhost' });
-    log.info(`metrics on http://${env.HOST || 'localhost'}:${metricsServer.port}/metrics`);
+    const dashboard = createDashboard({ store: appRuntime.store, serverUrl: serverUrl(env), auth: dashboardAuth });
+    metricsServer = await startMetricsServer(metrics, { port, host: env.HOST || 'localhost', dashboard });
+    log.info(`metrics on http://${env.HOST || 'localhost'}:${metricsServer.port}/metrics, dashboard on / (${dashboardAuth ? `${dashboardAuth.kind} auth` : 'no auth: keep the port on the cluster network'})`);
   }
 
   const startup = startupChecks(probot, health, metrics, log);

@@ -1,9 +1,11 @@
 /**
  * `/metrics` on a port of its own (`METRICS_PORT`), so the ingress that lets GitHub's webhooks in
- * never exposes it.
+ * never exposes it. The read-only dashboard is served here too, for the same reason; `/metrics`
+ * stays outside its optional authentication so Prometheus scrapes it as before.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { DashboardHandler } from '../dashboard/dashboard.js';
 import type { OpsboxMetrics } from '../metrics/metrics.js';
 
 export const DEFAULT_METRICS_PORT = 9464;
@@ -24,11 +26,13 @@ export interface MetricsServer {
   close(): Promise<void>;
 }
 
-export async function startMetricsServer(metrics: OpsboxMetrics, options: { port: number; host?: string }): Promise<MetricsServer> {
+export async function startMetricsServer(metrics: OpsboxMetrics, options: { port: number; host?: string; dashboard?: DashboardHandler }): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0];
+    if (path !== '/metrics' && options.dashboard?.(req, res)) return;
     if (req.method !== 'GET' || path !== '/metrics') {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end('only GET /metrics is served here\n');
+      const served = options.dashboard ? 'GET /metrics and the dashboard (/, /rollouts/<id>, /api/rollouts) are' : 'only GET /metrics is';
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`${served} served here\n`);
       return;
     }
     metrics.exposition().then(

@@ -13,6 +13,7 @@ import { TERMINAL_PHASES, type RolloutState } from '../rollout/types.js';
 import { RolloutArchive, rolloutFileName } from './archive.js';
 import { writeAtomically } from './atomic-write.js';
 import { ClaimJournal } from './claim-journal.js';
+import { listRollouts, type RolloutPage, type RolloutQuery } from './rollout-listing.js';
 import { DEFAULT_RETENTION_MS } from './retention.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
 
@@ -154,6 +155,15 @@ export class FileRolloutStore implements RolloutStore {
     return [...this.rollouts.values()]
       .map((stored) => structuredClone(stored.state))
       .sort((a, b) => b.startedAt - a.startedAt);
+  }
+
+  /**
+   * Loaded rollouts only: running ones and those that ended within the retention
+   * (`OPSBOX_RETENTION`). Archived rollouts are not listed; reading the archive for a listing
+   * would make every page cost as much as the whole history. `get(id)` still finds them.
+   */
+  async listRollouts(query: RolloutQuery): Promise<RolloutPage> {
+    return listRollouts(this.states(), query);
   }
 
   /** Every rollout loaded (running, or ended within the retention), as stored (not copies: read only), for metrics computed when scraped. */

@@ -3,6 +3,9 @@
  * shared by several replicas can be added beside the file store without touching its callers.
  */
 import type { RolloutState } from '../rollout/types.js';
+import type { RolloutPage, RolloutQuery } from './rollout-listing.js';
+
+export type { RolloutPage, RolloutQuery } from './rollout-listing.js';
 
 export interface StoredRollout {
   state: RolloutState;
@@ -28,6 +31,12 @@ export interface RolloutStore {
   latestFor(owner: string, repo: string, service: string): Promise<RolloutState | undefined>;
   /** Rollouts of one service of a repository that have not ended yet. */
   activeFor(owner: string, repo: string, service: string): Promise<RolloutState[]>;
+  /**
+   * One page of rollouts matching the filters, those that have not ended first, then newest
+   * started first (the dashboard). A store may leave out rollouts it keeps apart from its working
+   * set (the file store's archive); it says so where it is defined.
+   */
+  listRollouts(query: RolloutQuery): Promise<RolloutPage>;
   /** Ids of rollouts that want to be woken at or before `now`. */
   dueIds(now: number): string[];
   /**

@@ -189,6 +189,22 @@ describe('file rollout store', () => {
       expect(await filesIn('rollouts')).toHaveLength(2);
     });
 
+    it('lists only loaded rollouts: an archived one leaves the listing but is still found by id', async () => {
+      let now = 100 * DAY;
+      const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
+      opened.push(store);
+      await store.put(ended(1, now - DAY), 0);
+      await store.put(ended(2, now), 0);
+      expect((await store.listRollouts({})).total).toBe(2);
+      now += RETENTION - DAY;
+      expect(await store.archiveEnded()).toBe(1);
+
+      const page = await store.listRollouts({});
+      expect(page.rollouts.map((r) => r.id)).toEqual(['acme/manifests#2/api']);
+      expect(page.total).toBe(1);
+      expect((await store.get('acme/manifests#1/api'))?.state.phase).toBe('Aborted');
+    });
+
     it('does not load archived rollouts at open, and finds them by id, pull request and service', async () => {
       const now = 100 * DAY;
       const first = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });

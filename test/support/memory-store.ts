@@ -4,6 +4,7 @@
  * second process would), so the engine's own write meets a newer version.
  */
 import type { RolloutState } from '../../src/rollout/types.js';
+import { listRollouts, type RolloutQuery } from '../../src/state/rollout-listing.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from '../../src/state/store.js';
 
 export class MemoryStore implements RolloutStore {
@@ -31,6 +32,10 @@ export class MemoryStore implements RolloutStore {
     this.rows.set(state.id, { state: structuredClone(state), version: actual + 1 });
     this.writes.push(structuredClone(state));
     return actual + 1;
+  }
+
+  async listRollouts(query: RolloutQuery) {
+    return listRollouts([...this.rows.values()].map((row) => row.state), query);
   }
 
   async forPullRequest() {
