@@ -91,7 +91,7 @@ describe('buildPreflightCheck', () => {
     const provider = recordingProvider([0.01]);
     const withArgs: FixtureEdit = { file: CONFIG_PATH, replace: '    sync:\n      delay: 30s', with: '    sync:\n      delay: 30s\n    preflight:\n      args: { service: api-stable-track }' };
     await check(await sides([], [BUMP, withArgs]), { provider });
-    expect(provider.asked[0].prometheus.query).toContain('service="api-stable-track-canary"');
+    expect(provider.asked[0].prometheus?.query).toContain('service="api-stable-track-canary"');
   });
 
   it('no series is a neutral warning with preflight.args, a failure with requireData, expected without them', async () => {
@@ -132,7 +132,7 @@ describe('buildPreflightCheck', () => {
     const provider = recordingProvider([0.01]);
     const view = await check(await sides([], [BUMP, elsewhere]), { fork: true, provider });
     expect(view.services.map((s) => s.to)).toEqual(['v2']);
-    expect(provider.asked.map((m) => m.prometheus.address)).toEqual([undefined]);
+    expect(provider.asked.map((m) => m.prometheus?.address)).toEqual([undefined]);
     expect(createReportRenderer().preflightCheck(view).summary).toContain('comes from a fork');
   });
 
