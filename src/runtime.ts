@@ -162,6 +162,7 @@ export class Runtime {
           appLogin: this.options.appLogin,
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
+          secretEnv: this.options.env,
           syncGates: this.syncGates,
           revisions: this.revisions,
           log: this.options.log,

@@ -21,6 +21,13 @@ export function allowlistFromEnv(env: Readonly<Record<string, string | undefined
   return createAllowlist([...listed, ...extra]);
 }
 
+/** URL prefixes web metrics may call. Unlike Prometheus there is no fallback: unset allows nothing. */
+export const WEB_ALLOWLIST_ENV = 'OPSBOX_WEB_ALLOWLIST';
+
+export function webAllowlistFromEnv(env: Readonly<Record<string, string | undefined>>): AddressAllowlist {
+  return createAllowlist(env[WEB_ALLOWLIST_ENV]?.split(',') ?? []);
+}
+
 export function createAllowlist(prefixes: readonly string[]): AddressAllowlist {
   const normalized = prefixes.map((prefix) => prefix.trim()).filter(Boolean).map(normalizePrefix).filter((p): p is string => p !== undefined);
   return { prefixes: [...new Set(normalized)] };

@@ -5,6 +5,7 @@
 import { formatKeyPath } from '../config/problems.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import type { LoadedTemplate } from './templates.js';
+import { readSecret, secretKeyRefOf, type SecretEnv } from './secrets.js';
 
 /** An argument as a rollout step writes it. */
 export interface StepArg {
@@ -30,11 +31,17 @@ interface DeclaredArg {
   template: ArgsOwner;
 }
 
+/** Where secret arguments are read from, and where the values read are collected for redaction. */
+export interface SecretArgs {
+  readonly env?: SecretEnv;
+  readonly values: string[];
+}
+
 /**
  * Resolves the value of every argument the templates declare. Step values override template
  * defaults; step arguments no template declares are ignored.
  */
-export function mergeArgs(templates: readonly ArgsOwner[], stepArgs: readonly StepArg[] = []): Record<string, string> {
+export function mergeArgs(templates: readonly ArgsOwner[], stepArgs: readonly StepArg[] = [], secrets?: SecretArgs | 'not-read'): Record<string, string> {
   const declared = new Map<string, DeclaredArg>();
   for (const template of templates) {
     template.spec.args.forEach((arg, index) => {
@@ -77,6 +84,19 @@ export function mergeArgs(templates: readonly ArgsOwner[], stepArgs: readonly St
       continue;
     }
     const location = { file: arg.template.file, template: arg.template.name };
+    const secretRef = secretKeyRefOf(arg.valueFrom);
+    if (secretRef && secrets === 'not-read') {
+      // Checking a checkout: where the secret comes from is a property of where the app runs.
+      values[name] = `[secret ${secretRef.name}/${secretRef.key}]`;
+      continue;
+    }
+    if (secretRef && typeof secrets === 'object') {
+      const read = readSecret(secretRef, secrets.env);
+      if ('problem' in read) throw new AnalysisTemplateError('argument-invalid', `argument "${name}" ${read.problem}`, location);
+      values[name] = read.value;
+      secrets.values.push(read.value);
+      continue;
+    }
     if (arg.valueFrom !== undefined) {
       const kind = Object.keys(arg.valueFrom as Record<string, unknown>).join(', ') || 'valueFrom';
       throw new AnalysisTemplateError(

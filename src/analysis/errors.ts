@@ -70,7 +70,10 @@ export type MeasurementErrorCode =
   | 'prometheus-error'
   | 'bad-response'
   | 'unsupported-result'
-  | 'query-invalid';
+  | 'query-invalid'
+  | 'no-match'
+  | 'provider-mismatch'
+  | 'provider-unsupported';
 
 /** A measurement that could not be taken; it becomes an Error measurement with this message. */
 export class MeasurementError extends Error {

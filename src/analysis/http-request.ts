@@ -1,5 +1,5 @@
 /**
- * One HTTP request to Prometheus. Node's global fetch is used, except for `insecure: true` over
+ * One HTTP request to a metric provider (Prometheus, web). Node's global fetch is used, except for `insecure: true` over
  * https: Node 20's fetch cannot skip certificate verification without the undici package's
  * Agent, so that case goes through node:https with `rejectUnauthorized: false`.
  */
@@ -7,7 +7,7 @@ import { request as httpsRequest } from 'node:https';
 
 export interface HttpRequest {
   readonly url: URL;
-  readonly method: 'GET' | 'POST';
+  readonly method: 'GET' | 'POST' | 'PUT';
   readonly headers: Readonly<Record<string, string>>;
   readonly body?: string;
   /** Skip TLS certificate verification (https only). */

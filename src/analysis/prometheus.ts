@@ -10,7 +10,7 @@ import { sendHttpRequest, type HttpResponse } from './http-request.js';
 import { basicAuthSecrets, redactSecrets } from '../report/redact.js';
 import { convertQueryResponse } from './prometheus-result.js';
 import { evaluateRangeTime } from './range-time.js';
-import type { MetricProvider, ProviderResult, ResolvedMetric } from './types.js';
+import type { MetricProvider, PrometheusMetric, PrometheusQuerySpec, ProviderResult, ResolvedMetric } from './types.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 
 export interface PrometheusProviderOptions {
@@ -45,8 +45,9 @@ export class PrometheusProvider implements MetricProvider {
   constructor(private readonly options: PrometheusProviderOptions) {}
 
   async measure(metric: ResolvedMetric, signal?: AbortSignal): Promise<ProviderResult> {
+    if (!metric.prometheus) throw new MeasurementError('provider-mismatch', `metric "${metric.name}" is not a Prometheus metric`);
     // A server may echo what it was sent (`got Bearer tok-…`); no message may carry it further.
-    const secrets = [...metricSecrets(metric), ...(this.options.bearerToken ? [this.options.bearerToken] : [])];
+    const secrets = [...metricSecrets(metric.prometheus), ...(metric.secretValues ?? []), ...(this.options.bearerToken ? [this.options.bearerToken] : [])];
     try {
       return await this.query(metric, secrets, signal);
     } catch (error) {
@@ -55,7 +56,7 @@ export class PrometheusProvider implements MetricProvider {
     }
   }
 
-  private async query(metric: ResolvedMetric, secrets: readonly string[], signal?: AbortSignal): Promise<ProviderResult> {
+  private async query(metric: PrometheusMetric, secrets: readonly string[], signal?: AbortSignal): Promise<ProviderResult> {
     const spec = metric.prometheus;
     const address = spec.address ?? this.options.defaultAddress;
     if (!address) {
@@ -111,7 +112,7 @@ export class PrometheusProvider implements MetricProvider {
     return { value: readResponse(redacted, where), raw: redacted.body.slice(0, MAX_RAW_LENGTH) };
   }
 
-  private queryParams(metric: ResolvedMetric): URLSearchParams {
+  private queryParams(metric: PrometheusMetric): URLSearchParams {
     const spec = metric.prometheus;
     const params = new URLSearchParams({ query: spec.query });
     if (!spec.rangeQuery) return params;
@@ -128,11 +129,10 @@ export class PrometheusProvider implements MetricProvider {
 }
 
 /**
- * What a metric's configuration holds that must never be shown: header values (any of them may be a
+ * What a Prometheus block holds that must never be shown: header values (any of them may be a
  * key), basic credentials, and the user info of its address.
  */
-export function metricSecrets(metric: ResolvedMetric): string[] {
-  const spec = metric.prometheus;
+export function metricSecrets(spec: PrometheusQuerySpec): string[] {
   const secrets = [...spec.headers.map((header) => header.value), ...basicAuthSecrets(spec.basicAuth)];
   if (spec.address) {
     try {

@@ -6,14 +6,14 @@
 import { EMPTY_RESULT_ANNOTATION, EMPTY_RESULT_MODES, type EmptyResultMode } from './conditions.js';
 import { ConditionError, compileCondition } from './expr/index.js';
 import { mergeArgs, substituteArgs, type StepArg } from './args.js';
+import type { SecretEnv } from './secrets.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
-import { evaluateRangeTime } from './range-time.js';
-import { describeIssues, metricSchema, prometheusProviderSchema, type ParsedMetric } from './template.schema.js';
+import { describeIssues, metricSchema, type ParsedMetric } from './template.schema.js';
+import { resolveProviderBlock } from './providers/registry.js';
 import { findTemplate, type LoadedTemplate, type TemplateCatalog, type TemplateRef } from './templates.js';
-import type { PrometheusQuerySpec, ResolvedMetric, TemplateKind } from './types.js';
+import type { ResolvedMetric, TemplateKind } from './types.js';
 import { findJudge, resolveJudge, type LoadedJudge } from './judge/judges.js';
 import { judgeRunMetric } from './judge/run-metric.js';
-import { parseDuration } from '../util/duration.js';
 
 /** Argo's defaults. */
 export const DEFAULT_FAILURE_LIMIT = 0;
@@ -21,7 +21,7 @@ export const DEFAULT_INCONCLUSIVE_LIMIT = 0;
 export const DEFAULT_CONSECUTIVE_ERROR_LIMIT = 4;
 export const DEFAULT_CONSECUTIVE_SUCCESS_LIMIT = 0;
 export const DEFAULT_MEASUREMENT_RETENTION = 10;
-export const DEFAULT_PROMETHEUS_TIMEOUT_MS = 30_000;
+export { DEFAULT_PROMETHEUS_TIMEOUT_MS } from './providers/prometheus.js';
 
 export interface DryRunRule {
   readonly metricName: string;
@@ -34,6 +34,11 @@ export interface MeasurementRetentionRule {
 
 /** An analysis as a rollout step (or background analysis) writes it. */
 export interface AnalysisRequest {
+  /**
+   * Where `valueFrom.secretKeyRef` arguments are read (OPSBOX_SECRET_<NAME>_<KEY>). `not-read`: a
+   * check that measures nothing, the value is a placeholder. Unset: such arguments are refused.
+   */
+  readonly env?: SecretEnv | 'not-read';
   readonly templates: readonly TemplateRef[];
   readonly args?: readonly StepArg[];
   readonly dryRun?: readonly DryRunRule[];
@@ -115,7 +120,8 @@ function templateKey(template: { kind: TemplateKind; name: string }): string {
 /** Resolves already selected templates (several are merged into one run, as in Argo). */
 export function resolveTemplates(templates: readonly LoadedTemplate[], options: Omit<AnalysisRequest, 'templates'> = {}): ResolvedAnalysis {
   checkReferencesIncluded(templates);
-  const args = mergeArgs(templates, options.args ?? []);
+  const secretArgs = { env: options.env === 'not-read' ? undefined : options.env, values: [] as string[] };
+  const args = mergeArgs(templates, options.args ?? [], options.env === 'not-read' ? 'not-read' : options.env ? secretArgs : undefined);
   const parsed: { metric: ResolvedMetricDraft; template: LoadedTemplate }[] = [];
   const owners = new Map<string, LoadedTemplate>();
   for (const template of templates) {
@@ -168,11 +174,12 @@ export function resolveTemplates(templates: readonly LoadedTemplate[], options: 
     ...metric,
     dryRun: dryRun.has(metric.name),
     measurementRetention: retention.get(metric.name) ?? DEFAULT_MEASUREMENT_RETENTION,
+    ...(secretArgs.values.length > 0 ? { secretValues: [...secretArgs.values] } : {}),
   }));
   return { metrics, args, templates: templates.map(({ kind, name, file }) => ({ kind, name, file })) };
 }
 
-type ResolvedMetricDraft = Omit<ResolvedMetric, 'dryRun' | 'measurementRetention'>;
+type ResolvedMetricDraft = ResolvedMetric extends infer M ? (M extends ResolvedMetric ? Omit<M, 'dryRun' | 'measurementRetention'> : never) : never;
 
 /** Templates passed in together must include every template they reference, or metrics would be lost. */
 function checkReferencesIncluded(templates: readonly LoadedTemplate[]): void {
@@ -220,7 +227,7 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
   const field = (name: string) => ({ ...location, field: `spec.metrics[${index}].${name}` });
 
   validateLimits(metric, field);
-  const prometheus = resolvePrometheus(metric, field, fieldPrefix);
+  const provider = resolveProviderBlock(metric.provider, { field, fieldPrefix });
   // An empty condition is no condition, as in Argo.
   const conditions = { successCondition: blankToUndefined(metric.successCondition), failureCondition: blankToUndefined(metric.failureCondition) };
   for (const key of ['successCondition', 'failureCondition'] as const) {
@@ -247,9 +254,9 @@ function resolveMetric(template: LoadedTemplate, raw: Record<string, unknown>, i
     inconclusiveLimit: metric.inconclusiveLimit ?? DEFAULT_INCONCLUSIVE_LIMIT,
     consecutiveErrorLimit: metric.consecutiveErrorLimit ?? DEFAULT_CONSECUTIVE_ERROR_LIMIT,
     consecutiveSuccessLimit: metric.consecutiveSuccessLimit ?? DEFAULT_CONSECUTIVE_SUCCESS_LIMIT,
-    prometheus,
+    ...provider,
     source: { file: template.file, template: template.name, kind: template.kind },
-  };
+  } as ResolvedMetricDraft;
 }
 
 /** How the template wants an empty result judged (its opsbox.dev/empty-result annotation). */
@@ -287,87 +294,6 @@ function validateLimits(metric: ParsedMetric, field: (name: string) => TemplateL
   if (count < inconclusiveLimit) {
     throw new AnalysisTemplateError('metric-invalid', `count (${count}) must be >= inconclusiveLimit (${inconclusiveLimit})`, field('count'));
   }
-}
-
-function resolvePrometheus(metric: ParsedMetric, field: (name: string) => TemplateLocation, fieldPrefix: readonly PropertyKey[]): PrometheusQuerySpec {
-  const providers = Object.keys(metric.provider);
-  if (providers.length === 0) {
-    throw new AnalysisTemplateError('provider-unsupported', 'no provider; add provider.prometheus with a query', field('provider'));
-  }
-  if (providers.length > 1) {
-    throw new AnalysisTemplateError('provider-unsupported', `exactly one provider per metric, found ${providers.join(', ')}`, field('provider'));
-  }
-  if (providers[0] !== 'prometheus') {
-    throw new AnalysisTemplateError(
-      'provider-unsupported',
-      `provider "${providers[0]}" is not supported; only prometheus is supported`,
-      field(`provider.${providers[0]}`),
-    );
-  }
-  const parsed = prometheusProviderSchema.safeParse(metric.provider.prometheus);
-  if (!parsed.success) {
-    const { field: _field, ...location } = field('provider.prometheus');
-    throw new AnalysisTemplateError('metric-invalid', describeIssues(parsed.error, [...fieldPrefix, 'provider', 'prometheus'], metric.provider.prometheus), location);
-  }
-  const spec = parsed.data;
-  if (spec.address !== undefined) {
-    const problem = addressProblem(spec.address);
-    if (problem) throw new AnalysisTemplateError('metric-invalid', problem, field('provider.prometheus.address'));
-  }
-  for (const unsupported of ['sigv4', 'oauth2'] as const) {
-    if (spec.authentication?.[unsupported] !== undefined) {
-      throw new AnalysisTemplateError(
-        'provider-unsupported',
-        `authentication.${unsupported} is not supported; use authentication.basicAuth, headers, or the operator's PROMETHEUS_BEARER_TOKEN`,
-        field(`provider.prometheus.authentication.${unsupported}`),
-      );
-    }
-  }
-  if (spec.rangeQuery) {
-    for (const key of ['start', 'end'] as const) {
-      try {
-        evaluateRangeTime(spec.rangeQuery[key], 0);
-      } catch (error) {
-        throw new AnalysisTemplateError('metric-invalid', (error as Error).message, field(`provider.prometheus.rangeQuery.${key}`));
-      }
-    }
-    let stepMs: number;
-    try {
-      stepMs = parseDuration(spec.rangeQuery.step);
-    } catch (error) {
-      throw new AnalysisTemplateError('metric-invalid', (error as Error).message, field('provider.prometheus.rangeQuery.step'));
-    }
-    if (stepMs <= 0) throw new AnalysisTemplateError('metric-invalid', 'step must be longer than 0s', field('provider.prometheus.rangeQuery.step'));
-  }
-  if (spec.timeout && spec.timeout.ms <= 0) {
-    throw new AnalysisTemplateError('metric-invalid', 'timeout must be longer than 0s', field('provider.prometheus.timeout'));
-  }
-  return {
-    address: spec.address,
-    query: spec.query,
-    timeoutMs: spec.timeout?.ms ?? DEFAULT_PROMETHEUS_TIMEOUT_MS,
-    headers: spec.headers,
-    insecure: spec.insecure,
-    basicAuth: spec.authentication?.basicAuth,
-    rangeQuery: spec.rangeQuery,
-  };
-}
-
-/** Why an address cannot be queried (Argo requires a scheme and a host), or undefined when it can. */
-function addressProblem(address: string): string | undefined {
-  // The address may carry credentials: quote it without its user info.
-  const shown = JSON.stringify(address.replace(/\/\/[^\s/@]*@/, '//***@'));
-  let url: URL;
-  try {
-    url = new URL(address);
-  } catch {
-    return `${shown} is not a valid URL; write it like http://prometheus.monitoring:9090`;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    return `${shown} must start with http:// or https:// (got ${url.protocol}); write it like http://prometheus.monitoring:9090`;
-  }
-  if (!url.hostname) return `${shown} has no host; write it like http://prometheus.monitoring:9090`;
-  return undefined;
 }
 
 /** dryRun / measurementRetention rules: a metric name or a regular expression (Argo matches unanchored). */

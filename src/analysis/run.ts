@@ -8,6 +8,7 @@ import { judgeValue } from './conditions.js';
 import { judgementVerdict } from './judge/run-metric.js';
 import { RunStateError } from './errors.js';
 import { formatMeasuredValue } from './value-format.js';
+import { metricEvidence, providerKindOf } from './providers/registry.js';
 import type { AnalysisPhase, CompletedPhase, MeasuredValue, ResolvedMetric, RunMetricSpec } from './types.js';
 
 /** Argo retries a failed measurement after 10 s (sooner when the metric's interval is shorter). */
@@ -77,14 +78,10 @@ export function isCompletedPhase(phase: AnalysisPhase): phase is CompletedPhase 
 
 /** The part of a resolved metric a run keeps: schedule, judgement, limits and the query, no credentials. */
 export function toRunMetricSpec(metric: ResolvedMetric | RunMetricSpec): RunMetricSpec {
-  if (!('prometheus' in metric)) return metric;
-  const { prometheus, ...rest } = metric;
-  return {
-    ...rest,
-    query: prometheus.query,
-    ...(prometheus.address !== undefined ? { address: prometheus.address } : {}),
-    ...(prometheus.rangeQuery !== undefined ? { rangeQuery: prometheus.rangeQuery } : {}),
-  };
+  if ('query' in metric) return metric;
+  const kind = providerKindOf(metric);
+  const { prometheus: _prometheus, web: _web, secretValues: _secretValues, ...rest } = metric;
+  return { ...rest, ...metricEvidence(metric), ...(kind !== 'prometheus' ? { provider: kind } : {}) };
 }
 
 export function createRun(metrics: readonly (ResolvedMetric | RunMetricSpec)[], options: { startedAt: Instant }): RunState {

@@ -6,7 +6,7 @@
 import { createRun, dueMetrics, isRunCompleted, metricResult, nextWakeAt, recordMeasurements, terminate } from './run.js';
 import type { Measurement, MeasurementOutcome, MetricResult, RunState } from './run.js';
 import type { MetricProvider, ResolvedMetric } from './types.js';
-import { metricSecrets } from './prometheus.js';
+import { metricSecrets } from './providers/registry.js';
 import { redactSecrets } from '../report/redact.js';
 
 export interface Clock {

@@ -15,7 +15,7 @@ export const TEMPLATE_KINDS = ['AnalysisTemplate', 'ClusterAnalysisTemplate'] as
 const nonEmpty = z.string().trim().min(1, 'must not be empty');
 
 /** Kubernetes' IntOrString as Argo uses it for count and limits: 3 or "3". */
-const intOrString = z.union([z.number(), z.string()]).transform((value, ctx) => {
+export const intOrString = z.union([z.number(), z.string()]).transform((value, ctx) => {
   const number = typeof value === 'number' ? value : /^\s*-?\d+\s*$/.test(value) ? Number(value) : Number.NaN;
   if (!Number.isInteger(number)) {
     ctx.addIssue({ code: 'custom', message: `expected an integer, got ${JSON.stringify(value)}` });
@@ -83,7 +83,7 @@ export const templateDocumentSchema = z.strictObject({
  * What fetch accepts in a header. Checked here because fetch's own error quotes the rejected value,
  * which is often a credential.
  */
-const headerSchema = z.strictObject({
+export const headerSchema = z.strictObject({
   key: z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be an HTTP header name (letters, digits and - only)'),
   value: z.string().regex(/^[\t\x20-\x7e\x80-\xff]*$/, 'must be one line of printable Latin-1 characters (no line breaks)'),
 });

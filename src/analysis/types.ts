@@ -2,6 +2,7 @@
  * Shapes shared by the analysis engine: resolved metrics, measurements, phases and the provider
  * interface. Everything a run stores is plain JSON so it can be written to disk and resumed.
  */
+import type { ProviderKind, ProviderSpecs } from './providers/registry.js';
 
 /** Argo Rollouts' analysis phases. */
 export type AnalysisPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
@@ -9,8 +10,11 @@ export type AnalysisPhase = 'Pending' | 'Running' | 'Successful' | 'Failed' | 'I
 /** Phases a finished measurement, metric or run can end in. */
 export type CompletedPhase = 'Successful' | 'Failed' | 'Inconclusive' | 'Error';
 
-/** What a provider measured: scalar → number, vector/matrix → numbers, string → string. */
-export type MeasuredValue = number | number[] | string;
+/**
+ * What a provider measured: scalar → number, vector/matrix → numbers, string → string. A web
+ * metric's JSON value keeps numbers and booleans; anything else is its JSON text.
+ */
+export type MeasuredValue = number | number[] | string | boolean;
 
 export type TemplateKind = 'AnalysisTemplate' | 'ClusterAnalysisTemplate';
 
@@ -70,6 +74,8 @@ export interface RunMetricSpec {
   readonly dryRun: boolean;
   /** How many measurements are kept for this metric. */
   readonly measurementRetention: number;
+  /** The provider kind when it is not `prometheus` (stored states from before kinds have none). */
+  readonly provider?: string;
   /** The query and address, shown as evidence (no headers, no credentials). */
   readonly query: string;
   readonly address?: string;
@@ -82,10 +88,38 @@ export interface RunMetricSpec {
   readonly judge?: string;
 }
 
-/** A metric ready to measure: its run spec plus the full provider configuration. */
-export interface ResolvedMetric extends Omit<RunMetricSpec, 'query' | 'address' | 'rangeQuery'> {
-  readonly prometheus: PrometheusQuerySpec;
+/** A web provider block (Argo's `provider.web`) after argument substitution and validation. */
+export interface WebQuerySpec {
+  readonly url: string;
+  readonly method: 'GET' | 'POST' | 'PUT';
+  readonly headers: readonly { readonly key: string; readonly value: string }[];
+  /** The request body as sent: `body` as written, or `jsonBody` serialised. */
+  readonly body?: string;
+  readonly jsonBody: boolean;
+  readonly timeoutMs: number;
+  /** Kubernetes JSONPath as written (`{$.data.ok}`); absent means the whole body. */
+  readonly jsonPath?: string;
+  readonly insecure: boolean;
 }
+
+interface ResolvedMetricBase extends Omit<RunMetricSpec, 'query' | 'address' | 'rangeQuery'> {
+  /** Values of arguments read from secrets (valueFrom.secretKeyRef): never shown anywhere. */
+  readonly secretValues?: readonly string[];
+}
+
+/** A metric of one provider kind: that kind's spec under its key, the other kinds' keys absent. */
+export type MetricOfKind<K extends ProviderKind> = ResolvedMetricBase & { readonly [P in K]: ProviderSpecs[P] } & {
+  readonly [P in Exclude<ProviderKind, K>]?: undefined;
+};
+
+export type PrometheusMetric = MetricOfKind<'prometheus'>;
+export type WebMetric = MetricOfKind<'web'>;
+
+/**
+ * A metric ready to measure: its run spec plus the full configuration of its provider, under the
+ * provider's kind. The kinds are the keys of the registry (providers/registry.ts).
+ */
+export type ResolvedMetric = { [K in ProviderKind]: MetricOfKind<K> }[ProviderKind];
 
 /** What a provider returns for a successful query. */
 export interface ProviderResult {

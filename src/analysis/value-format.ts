@@ -34,6 +34,7 @@ export function formatNumber(value: number): string {
 export function formatMeasuredValue(value: MeasuredValue): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'number') return formatNumber(value);
+  if (typeof value === 'boolean') return String(value);
   return `[${value.map(formatNumber).join(',')}]`;
 }
 

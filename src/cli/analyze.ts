@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { AnalysisTemplateError } from '../analysis/errors.js';
 import { ALLOWLIST_ENV, allowlistFromEnv, displayAddress, isAddressAllowed } from '../analysis/allowlist.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
+import { createMetricProvider, metricEvidence } from '../analysis/providers/registry.js';
 import { collectTemplates, resolveTemplates } from '../analysis/resolve.js';
 import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
@@ -103,8 +104,8 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
   let templateAddresses: Map<string, string | undefined>;
   try {
     templates = await selectTemplates(options, io.cwd ?? process.cwd());
-    metrics = resolveTemplates(templates, { args: options.args }).metrics;
-    templateAddresses = new Map(metrics.map((metric) => [metric.name, metric.prometheus.address]));
+    metrics = resolveTemplates(templates, { args: options.args, env: io.env }).metrics;
+    templateAddresses = new Map(metrics.flatMap((metric) => (metric.prometheus ? [[metric.name, metric.prometheus.address]] : [])));
     if (options.prometheus !== undefined) {
       checkOverrideAllowed(options.prometheus, io.env);
       metrics = metrics.map((metric) => withAddress(metric, options.prometheus!));
@@ -120,7 +121,7 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
 
   const provider =
     io.provider ??
-    prometheusProviderFromEnv(io.env, {
+    createMetricProvider(io.env, {
       defaultAddress: options.prometheus,
       // Typed on the command line, so trusted, unless the operator's allowlist says otherwise (checked above).
       alsoAllow: options.prometheus && !operatorAllowlistSet(io.env) ? [options.prometheus] : [],
@@ -247,7 +248,7 @@ async function selectTemplates(options: AnalyzeOptions, cwd: string): Promise<Lo
 }
 
 function checkAddresses(metrics: readonly ResolvedMetric[], defaultAddress: string | undefined): void {
-  const missing = metrics.filter((metric) => !metric.prometheus.address);
+  const missing = metrics.filter((metric) => metric.prometheus && !metric.prometheus.address);
   if (missing.length > 0 && !defaultAddress) {
     throw new UsageError(
       `metric${missing.length > 1 ? 's' : ''} ${missing.map((m) => `"${m.name}"`).join(', ')} ha${missing.length > 1 ? 've' : 's'} no prometheus.address; pass --prometheus URL or set PROMETHEUS_URL`,
@@ -320,7 +321,7 @@ function operatorAllowlistSet(env: Readonly<Record<string, string | undefined>>)
 
 /** The metric queried at `address` instead of its template's: a local port-forward for an in-cluster Prometheus. */
 function withAddress(metric: ResolvedMetric, address: string): ResolvedMetric {
-  return { ...metric, prometheus: { ...metric.prometheus, address } };
+  return metric.prometheus ? { ...metric, prometheus: { ...metric.prometheus, address } } : metric;
 }
 
 function formatMeasurementLine({ metric, measurement, result }: MeasurementEvent): string {
@@ -379,8 +380,11 @@ export function toJsonReport(state: RunState, details?: PlanDetails): AnalyzeJso
     once: details?.once ?? false,
     metrics: state.results.map((result, index) => {
       const spec = details?.metrics.find((metric) => metric.name === result.name) ?? state.metrics[index];
-      const query = 'prometheus' in spec ? spec.prometheus.query : spec.query;
-      const address = ('prometheus' in spec ? spec.prometheus.address : spec.address) ?? details?.defaultAddress;
+      const evidence = 'query' in spec ? spec : metricEvidence(spec);
+      const isPrometheus = 'query' in spec ? spec.provider === undefined : spec.prometheus !== undefined;
+      const query = evidence.query;
+      // The default Prometheus is no address of another provider's metric.
+      const address = evidence.address ?? (isPrometheus ? details?.defaultAddress : undefined);
       const templateAddress = details?.templateAddresses.get(result.name);
       return {
         name: result.name,

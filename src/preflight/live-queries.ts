@@ -5,6 +5,7 @@
  */
 import { judgeValue } from '../analysis/conditions.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
+import { metricEvidence } from '../analysis/providers/registry.js';
 import type { TemplateCatalog } from '../analysis/templates.js';
 import type { MeasuredValue, MetricProvider, ResolvedMetric } from '../analysis/types.js';
 import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
@@ -23,7 +24,9 @@ export interface LiveQuery {
 export type LiveQueryResult =
   | { kind: 'data'; query: LiveQuery; series: number; value: MeasuredValue; verdict: 'pass' | 'fail' | 'inconclusive' | 'error'; message?: string }
   | { kind: 'no-data'; query: LiveQuery }
-  | { kind: 'error'; query: LiveQuery; message: string };
+  | { kind: 'error'; query: LiveQuery; message: string }
+  /** A metric of another provider than Prometheus: calling it before the rollout could have effects. */
+  | { kind: 'not-checked'; query: LiveQuery };
 
 /**
  * The metrics of every analysis of the service, with `preflight.args` replacing (or adding) args;
@@ -42,8 +45,9 @@ export function liveQueriesOf(catalog: TemplateCatalog, service: ServiceConfig):
       ...analysis.args.filter((arg) => !overrides.some(([name]) => name === arg.name)),
       ...overrides.map(([name, value]) => ({ name, value })),
     ];
-    for (const metric of resolveAnalysis(catalog, { templates: analysis.templates, args }).metrics) {
-      const key = JSON.stringify([metric.source.file, metric.source.template, metric.name, metric.prometheus.address ?? '', metric.prometheus.query]);
+    for (const metric of resolveAnalysis(catalog, { templates: analysis.templates, args, env: 'not-read' }).metrics) {
+      const evidence = metricEvidence(metric);
+      const key = JSON.stringify([metric.source.file, metric.source.template, metric.name, evidence.address ?? '', evidence.query]);
       const known = byKey.get(key);
       if (known) known.usedBy.push(usedBy);
       else byKey.set(key, { usedBy: [usedBy], metric });
@@ -73,6 +77,7 @@ export async function runLiveQueries(
 }
 
 async function runOne(query: LiveQuery, provider: MetricProvider, timeoutMs: number): Promise<LiveQueryResult> {
+  if (!query.metric.prometheus) return { kind: 'not-checked', query };
   const metric = { ...query.metric, prometheus: { ...query.metric.prometheus, timeoutMs: Math.min(query.metric.prometheus.timeoutMs, timeoutMs) } };
   const signal = AbortSignal.timeout(timeoutMs);
   try {

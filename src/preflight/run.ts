@@ -4,7 +4,7 @@
  * commit, created or replaced. It writes nothing else.
  */
 import type { Logger } from 'pino';
-import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
+import { createMetricProvider } from '../analysis/providers/registry.js';
 import type { MetricProvider } from '../analysis/types.js';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_PATH, type OpsboxConfig, type ServiceConfig } from '../config/opsbox.schema.js';
@@ -114,7 +114,8 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
 
 function providerFor(deps: PreflightDeps, config: OpsboxConfig): MetricProvider {
   const defaultAddress = config.prometheus?.address ?? (deps.env.PROMETHEUS_URL || undefined);
-  return deps.provider?.(defaultAddress) ?? prometheusProviderFromEnv(deps.env, { defaultAddress });
+  const injected = deps.provider?.(defaultAddress);
+  return createMetricProvider(deps.env, { defaultAddress }, injected ? { prometheus: injected } : {});
 }
 
 /** The files a check of the service reads; a traffic block that makes no provider is reported by the check. */

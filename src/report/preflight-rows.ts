@@ -1,5 +1,6 @@
 /** The preflight check's view as the template reads it: rows with the words already chosen. */
 import { formatMeasuredValue } from '../analysis/value-format.js';
+import { metricEvidence } from '../analysis/providers/registry.js';
 import type { PreflightCheckView } from '../preflight/check.js';
 import type { LiveQueryResult } from '../preflight/live-queries.js';
 
@@ -24,7 +25,7 @@ function queryRow(result: LiveQueryResult, argsSet: boolean, requireData: boolea
     template: metric.source.template,
     file: metric.source.file,
     usedBy: result.query.usedBy.join(', '),
-    query: metric.prometheus.query.trim(),
+    query: metricEvidence(metric).query.trim(),
     condition: [metric.successCondition && `success when ${metric.successCondition}`, metric.failureCondition && `failure when ${metric.failureCondition}`]
       .filter(Boolean)
       .join('; '),
@@ -42,5 +43,7 @@ function queryRow(result: LiveQueryResult, argsSet: boolean, requireData: boolea
       };
     case 'error':
       return { ...base, series: '', value: '', verdict: '❌ error', message: result.message };
+    case 'not-checked':
+      return { ...base, series: '', value: '', verdict: 'not checked', message: `only Prometheus metrics are queried before the rollout` };
   }
 }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
+import { createMetricProvider } from '../analysis/providers/registry.js';
 import { resolveAnalysis } from '../analysis/resolve.js';
 import { takeMeasurement } from '../analysis/runner.js';
 import type { MeasurementOutcome } from '../analysis/run.js';
@@ -130,8 +130,8 @@ export class GitHubEffectExecutor implements EffectExecutor {
 
   private async measure(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'measure' }>): Promise<EffectResult> {
     const metrics = await this.resolvedMetrics(octokit, state, effect.analysis);
-    const provider = this.options.provider?.(state.prometheusAddress) ??
-      prometheusProviderFromEnv(this.options.env, { defaultAddress: state.prometheusAddress });
+    const injected = this.options.provider?.(state.prometheusAddress);
+    const provider = createMetricProvider(this.options.env, { defaultAddress: state.prometheusAddress }, injected ? { prometheus: injected } : {});
     const clock = { now: this.clock };
     const measurements = await Promise.all(
       effect.metrics.map(async (name) => {
@@ -156,7 +156,7 @@ export class GitHubEffectExecutor implements EffectExecutor {
   private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
     const { catalog, judges } = await this.templatesAt(octokit, state);
-    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }, judges).metrics;
+    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: this.options.env }, judges).metrics;
   }
 
   private async loadJudges(octokit: InstallationOctokit, state: RolloutState): Promise<LoadedJudge[]> {

@@ -18,6 +18,7 @@ import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider, type FileSet, type TrafficProvider } from '../traffic/index.js';
 import type { PlannedAnalysis } from './analysis-port.js';
 import { stepKey } from './machine.js';
+import type { SecretEnv } from '../analysis/secrets.js';
 
 export interface ServiceCheck {
   service: string;
@@ -49,6 +50,8 @@ export async function preflight(
     syncGates?: SyncGateCheck;
     /** Services with a rollout under way: their canary may carry traffic (a new bump goes on from it). */
     activeServices?: ReadonlySet<string>;
+    /** Where secret arguments are read; a checkout check leaves them unread. */
+    secretEnv?: SecretEnv;
   } = {},
 ): Promise<PreflightResult> {
   const configFile = options.configFile ?? '.github/opsbox.yml';
@@ -82,7 +85,7 @@ export async function preflight(
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
-    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported, judges);
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported, judges, options.secretEnv ?? 'not-read');
   }
   const warnings = (catalog?.broken ?? [])
     .filter((template) => !reported.has(template.error))
@@ -189,6 +192,7 @@ function resolveServiceAnalyses(
   problems: ConfigProblem[],
   reported: Set<unknown>,
   judges: readonly LoadedJudge[] = [],
+  secretEnv: SecretEnv | 'not-read' = 'not-read',
 ): void {
   const wanted: [string, string, RolloutAnalysis][] = [];
   service.steps.forEach((step, index) => {
@@ -197,7 +201,7 @@ function resolveServiceAnalyses(
   if (service.analysis) wanted.push(['background', `${key}.analysis`, service.analysis]);
   for (const [analysisKey, configKey, analysis] of wanted) {
     try {
-      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args }, judges);
+      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: secretEnv }, judges);
       check.analyses[analysisKey] = {
         key: analysisKey,
         templates: analysis.templates.map((t) => t.templateName),

@@ -27,6 +27,8 @@ export interface StartDeps {
   appLogin: () => Promise<string>;
   clock: () => number;
   defaultPrometheus?: string;
+  /** Where secret arguments of templates are read (the app's environment). */
+  secretEnv?: Readonly<Record<string, string | undefined>>;
   /** Which sync gates this installation can wait on. */
   syncGates?: SyncGateCheck;
   /** What the executor knows of the repositories; the merge commit's files are added to it. */
@@ -52,6 +54,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
   }
   const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), {
     defaultPrometheus: deps.defaultPrometheus,
+    secretEnv: deps.secretEnv,
     syncGates: deps.syncGates,
     revisions: deps.revisions,
     hasActiveRollout: async (service) => (await deps.engine.store.activeFor(owner, repo, service)).length > 0,

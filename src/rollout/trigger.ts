@@ -48,6 +48,8 @@ export async function planRollouts(
     revisions?: RevisionCache;
     /** Whether a rollout of the service is under way; without one its canary must carry 0%. */
     hasActiveRollout?: (service: string) => Promise<boolean>;
+    /** Where secret arguments are read (OPSBOX_SECRET_*): a missing one refuses the rollout up front. */
+    secretEnv?: Readonly<Record<string, string | undefined>>;
   } = {},
 ): Promise<TriggerPlan> {
   const { owner, repo } = pr.repo;
@@ -90,7 +92,7 @@ export async function planRollouts(
 
   const activeServices = new Set<string>();
   for (const bump of bumps) if (await options.hasActiveRollout?.(bump.service)) activeServices.add(bump.service);
-  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates, activeServices });
+  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates, activeServices, secretEnv: options.secretEnv });
   const rollouts: RolloutState[] = [];
   for (const bump of bumps) {
     const check = checked.services.get(bump.service);

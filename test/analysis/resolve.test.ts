@@ -144,11 +144,10 @@ describe('metric validation', () => {
     expect(() => resolveTemplates(template('t', metricSpec('count: 2\ninterval: 1m\nfailureLimit: -1\nconsecutiveSuccessLimit: 2')))).not.toThrow();
   });
 
-  it('accepts only the prometheus provider, exactly one', () => {
-    expect(check('', 'web:\n        url: http://x').message).toBe(
-      't.yaml, template "t", metric "m", field spec.metrics[0].provider.web: provider "web" is not supported; only prometheus is supported',
+  it('accepts only the registered providers, exactly one', () => {
+    expect(check('', 'datadog:\n        query: x').message).toBe(
+      't.yaml, template "t", metric "m", field spec.metrics[0].provider.datadog: provider "datadog" is not supported; supported providers: prometheus, web',
     );
-    expect(check('', 'datadog: {query: x}').message).toContain('provider "datadog" is not supported; only prometheus is supported');
     expect(check('', 'job: {spec: {}}').message).toContain('provider "job" is not supported');
     expect(check('', 'prometheus: {query: up}\nweb: {url: http://x}').message).toContain('exactly one provider per metric, found prometheus, web');
     expect(rejection(() => resolveTemplates(template('t', 'metrics: [{name: m, provider: {}}]'))).message).toContain('no provider; add provider.prometheus');
@@ -282,7 +281,7 @@ describe('spec.templates: templates that include other templates, as in Argo', (
     const { metrics, args, templates } = resolveAnalysis(catalog, { templates: [{ templateName: 'canary-checks' }], args: [{ name: 'service', value: 'api' }] });
     expect(templates.map((t) => t.name)).toEqual(['canary-checks', 'errors', 'shared', 'latency']);
     expect(args).toEqual({ service: 'api', limit: '0.05' });
-    expect(metrics.map((metric) => [metric.name, metric.prometheus.query, metric.dryRun, metric.measurementRetention])).toEqual([
+    expect(metrics.map((metric) => [metric.name, metric.prometheus?.query, metric.dryRun, metric.measurementRetention])).toEqual([
       ['errors', 'api_errors', true, 10],
       ['saturation', 'api_saturation', false, 10],
       ['latency', 'api_latency', false, 3],

@@ -12,7 +12,7 @@ import {
   terminate,
   type RunState,
 } from '../../src/analysis/run.js';
-import type { MeasuredValue, ResolvedMetric } from '../../src/analysis/types.js';
+import type { MeasuredValue, PrometheusMetric, ResolvedMetric } from '../../src/analysis/types.js';
 import { makeMetric } from './support.js';
 
 const START = Date.parse('2025-01-01T00:00:00Z');
@@ -34,7 +34,7 @@ const result = (state: RunState, name = 'error-rate') => metricResult(state, nam
 const lastMeasurement = (state: RunState, name = 'error-rate') => result(state, name).measurements.at(-1)!;
 
 describe('measurement verdicts', () => {
-  const verdict = (conditions: Partial<ResolvedMetric>, measured: MeasuredValue) => lastMeasurement(value(run(makeMetric(conditions)), 'error-rate', measured, 0));
+  const verdict = (conditions: Partial<PrometheusMetric>, measured: MeasuredValue) => lastMeasurement(value(run(makeMetric(conditions)), 'error-rate', measured, 0));
 
   it('no condition → Successful', () => {
     expect(verdict({}, [0.5]).phase).toBe('Successful');

@@ -1,11 +1,11 @@
 /** Builders shared by the analysis tests. */
-import type { PrometheusQuerySpec, ResolvedMetric } from '../../src/analysis/types.js';
+import type { PrometheusMetric, PrometheusQuerySpec } from '../../src/analysis/types.js';
 import type { Clock } from '../../src/analysis/runner.js';
 
-type MetricOverrides = Partial<Omit<ResolvedMetric, 'prometheus'>> & { prometheus?: Partial<PrometheusQuerySpec> };
+type MetricOverrides = Partial<Omit<PrometheusMetric, 'prometheus'>> & { prometheus?: Partial<PrometheusQuerySpec> };
 
 /** A resolved metric with Argo's defaults; override what a test is about. */
-export function makeMetric(overrides: MetricOverrides = {}): ResolvedMetric {
+export function makeMetric(overrides: MetricOverrides = {}): PrometheusMetric {
   const { prometheus, ...rest } = overrides;
   return {
     name: 'error-rate',

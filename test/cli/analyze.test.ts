@@ -328,9 +328,9 @@ describe('opsbox analyze: bad usage and invalid templates exit 4 with the reason
   });
 
   it('an invalid template', async () => {
-    const file = await templateFile('web', 'name: web\nprovider:\n  web: {url: "http://x"}');
+    const file = await templateFile('dd', 'name: dd\nprovider:\n  datadog: {query: "avg:errors"}');
     const { code, stderr } = await analyze(['--template', file, '--prometheus', PROM]);
     expect(code).toBe(4);
-    expect(stderr).toContain('template "web", metric "web", field spec.metrics[0].provider.web: provider "web" is not supported; only prometheus is supported');
+    expect(stderr).toContain('template "dd", metric "dd", field spec.metrics[0].provider.datadog: provider "datadog" is not supported; supported providers: prometheus, web');
   });
 });

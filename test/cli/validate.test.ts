@@ -154,6 +154,27 @@ describe('opsbox validate on broken variants', () => {
     expect(run.lines[0]).toContain('found "error-rate"');
   });
 
+  it('knows web metrics and secret arguments, which it does not read', async () => {
+    const webMetric = (provider: string): FixtureEdit[] => [
+      { file: 'analysis/error-rate.yaml', replace: '    - name: service\n', with: '    - name: service\n    - name: token\n      valueFrom:\n        secretKeyRef: {name: status-api, key: token}\n' },
+      {
+        file: 'analysis/error-rate.yaml',
+        replace: '  metrics:\n',
+        with: `  metrics:\n    - name: status\n      successCondition: result == true\n      provider:\n        web:\n${provider}`,
+      },
+    ];
+    const valid = await variant(...webMetric('          url: https://status.example.com/api/{{args.service}}\n          headers: [{key: X-Api-Key, value: "{{args.token}}"}]\n          jsonPath: "{$.ok}"\n'));
+    const run = await validate([valid.dir]);
+    expect(run.stderr).toBe('');
+    expect(run.lines[0]).toBe('ok  api: canary v1, stable v1, canary weight 0%, 2 analyses');
+    expect(run.code).toBe(EXIT_OK);
+
+    const invalid = await variant(...webMetric('          url: https://status.example.com/api\n          body: "{}"\n'));
+    const refused = await validate([invalid.dir]);
+    expect(refused.code).toBe(EXIT_INVALID);
+    expect(refused.lines[0]).toContain('field spec.metrics[0].provider.web.method: a body needs method POST or PUT');
+  });
+
   it.each([
     ['no scheme', 'prometheus.monitoring:9090', 'must start with http:// or https://'],
     ['not a URL', 'http://prom etheus:9090', 'is not a valid URL'],

@@ -88,11 +88,29 @@ describe('buildPreflightCheck', () => {
     expect(output.summary).toContain('pass the checks of `opsbox validate`');
   });
 
+  it('lists a web metric as not checked and never calls it', async () => {
+    const provider = recordingProvider([0.01]);
+    const webMetric: FixtureEdit = {
+      file: TEMPLATE,
+      replace: '  metrics:\n',
+      with: '  metrics:\n    - name: status\n      successCondition: result == true\n      provider:\n        web:\n          url: https://status.example.com/api\n          jsonPath: "{$.ok}"\n',
+    };
+    const view = await check(await sides([], [BUMP, webMetric]), { provider });
+    expect(provider.asked.map((metric) => metric.name)).toEqual(['error-rate']);
+    expect(view.services[0].queries.map((query) => [query.query.metric.name, query.kind])).toEqual([
+      ['status', 'not-checked'],
+      ['error-rate', 'data'],
+    ]);
+    expect(createReportRenderer().preflightCheck(view).summary).toContain(
+      '| `status` | step 2, step 4 |  | – | `success when result == true` | not checked: only Prometheus metrics are queried before the rollout |',
+    );
+  });
+
   it('preflight.args replace the rollout args in the queries', async () => {
     const provider = recordingProvider([0.01]);
     const withArgs: FixtureEdit = { file: CONFIG_PATH, replace: '    sync:\n      delay: 30s', with: '    sync:\n      delay: 30s\n    preflight:\n      args: { service: api-stable-track }' };
     await check(await sides([], [BUMP, withArgs]), { provider });
-    expect(provider.asked[0].prometheus.query).toContain('service="api-stable-track-canary"');
+    expect(provider.asked[0].prometheus?.query).toContain('service="api-stable-track-canary"');
   });
 
   it('no series is a neutral warning with preflight.args, a failure with requireData, expected without them', async () => {
@@ -133,7 +151,7 @@ describe('buildPreflightCheck', () => {
     const provider = recordingProvider([0.01]);
     const view = await check(await sides([], [BUMP, elsewhere]), { fork: true, provider });
     expect(view.services.map((s) => s.to)).toEqual(['v2']);
-    expect(provider.asked.map((m) => m.prometheus.address)).toEqual([undefined]);
+    expect(provider.asked.map((m) => m.prometheus?.address)).toEqual([undefined]);
     expect(createReportRenderer().preflightCheck(view).summary).toContain('comes from a fork');
   });
 

@@ -66,6 +66,29 @@ describe('planning rollouts for a merge', () => {
     expect(plan.rollouts[0].analyses['step:1'].metrics.map((m) => m.name)).toEqual(['up', 'error-rate']);
   });
 
+  it('refuses a template whose secret argument is not in the environment, naming the variable, and keeps the value out of the plan', async () => {
+    files['analysis/status.yaml'] =
+      'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: status}\nspec:\n  args:\n    - name: token\n      valueFrom: {secretKeyRef: {name: status-api, key: token}}\n' +
+      '  metrics:\n    - name: status\n      successCondition: result == true\n      provider:\n        web:\n          url: https://status.example.com/api\n          headers: [{key: X-Api-Key, value: "{{args.token}}"}]\n';
+    files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('templateName: error-rate', 'templateName: status');
+    gh.createRepo('acme', 'manifests3', { files });
+    const start = (env: Record<string, string>, version: string) => {
+      const opened = gh.openPullRequest('acme/manifests3', { head: `bump-${version}`, files: { [CANARY]: bumpApi(files[CANARY], version) }, title: 'Bump' });
+      const merged = gh.mergePullRequest('acme/manifests3', opened.number);
+      const pr = { repo: { installationId: 1, owner: 'acme', repo: 'manifests3', defaultBranch: 'main' }, number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha };
+      return planRollouts(octokit, config(), pr, T0, { secretEnv: env });
+    };
+    const refused = await start({}, 'v2');
+    expect(refused.kind).toBe('invalid');
+    expect(JSON.stringify(refused)).toContain('OPSBOX_SECRET_STATUS_API_TOKEN is not set');
+
+    const planned = await start({ OPSBOX_SECRET_STATUS_API_TOKEN: 'sekret-9a7b' }, 'v3');
+    expect(planned.kind).toBe('start');
+    if (planned.kind !== 'start') return;
+    expect(planned.rollouts[0].analyses['step:1'].metrics[0]).toMatchObject({ name: 'status', provider: 'web', query: 'GET https://status.example.com/api' });
+    expect(JSON.stringify(planned)).not.toContain('sekret-9a7b');
+  });
+
   it('starts nothing for a merge that brings the canary back to the stable tag', async () => {
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
     await planRollouts(octokit, config(), pr, T0);

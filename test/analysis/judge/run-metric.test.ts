@@ -55,7 +55,7 @@ describe('a step analysis that names a CanaryJudge', () => {
     ]);
     const judgeMetric = resolved.metrics[1];
     expect(judgeMetric).toMatchObject({ intervalMs: 60_000, count: 2, failureLimit: 0, source: { kind: 'CanaryJudge', file: 'analysis/judge.yaml' } });
-    expect(judgeMetric.prometheus.query).toContain('errors{service="api",track="canary"}');
+    expect(judgeMetric.prometheus!.query).toContain('errors{service="api",track="canary"}');
     expect(resolved.templates.map((t) => t.kind)).toEqual(['AnalysisTemplate', 'CanaryJudge']);
   });
 

@@ -11,14 +11,14 @@ export class SeriesProvider implements MetricProvider {
   constructor(private readonly series: Record<string, Series>) {}
 
   async measure(metric: ResolvedMetric) {
-    const range = metric.prometheus.rangeQuery;
+    const range = metric.prometheus!.rangeQuery;
     if (!range) throw new Error('expected a range query');
     if (this.failing) throw new Error('Prometheus at 127.0.0.1 answered HTTP 503');
     const startMs = Date.parse(range.start);
     const endMs = Date.parse(range.end);
     const stepMs = parseDuration(range.step);
-    this.ranges.push({ query: metric.prometheus.query, startMs, endMs });
-    const series = this.series[metric.prometheus.query];
+    this.ranges.push({ query: metric.prometheus!.query, startMs, endMs });
+    const series = this.series[metric.prometheus!.query];
     const values: number[] = [];
     // Prometheus returns a sample at start, start + step, ... up to end.
     for (let at = startMs; at <= endMs && values.length < 10_000; at += stepMs) values.push(series(at));
