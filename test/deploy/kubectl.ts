@@ -17,9 +17,7 @@ export async function kubectlAvailable(): Promise<boolean> {
   }
 }
 
-export function inCi(): boolean {
-  return process.env.CI === 'true' || process.env.CI === '1';
-}
+export { inCi } from '../support/required-tool.js';
 
 /** Every object `kubectl kustomize dir` renders. */
 export async function kustomize(dir: string): Promise<Record<string, any>[]> {

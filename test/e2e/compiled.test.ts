@@ -13,13 +13,14 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 import { freePort } from '../support/free-port.js';
+import { inCi } from '../support/required-tool.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SERVER = path.join(ROOT, 'dist/src/server.js');
 
 async function compiledServer(): Promise<string> {
   if (existsSync(SERVER)) return SERVER;
-  if (process.env.CI === 'true') throw new Error(`${SERVER} is missing: CI runs "npm run build" before the tests`);
+  if (inCi()) throw new Error(`${SERVER} is missing: CI runs "npm run build" before the tests`);
   await promisify(execFile)('npm', ['run', 'build'], { cwd: ROOT, timeout: 240_000 });
   return SERVER;
 }

@@ -2,6 +2,7 @@
  * Headless Chromium from the Debian package, driven by playwright-core; no browser is ever
  * downloaded. Each launch gets a fresh profile directory, removed on close.
  */
+import { inCi } from './required-tool.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ const ARGS = [
  * Whether browser tests run: always under CI (where a missing or broken browser fails them),
  * elsewhere only when the Chromium binary is there.
  */
-export const browserTestsRun = process.env.CI === 'true' || existsSync(CHROMIUM);
+export const browserTestsRun = inCi() || existsSync(CHROMIUM);
 
 export interface Browser {
   context: BrowserContext;
