@@ -57,6 +57,7 @@ export function compileTemplates(dir: URL = DEFAULT_TEMPLATE_DIR): CompiledTempl
 }
 
 type CompileOptions = Parameters<typeof Handlebars.compile>[1];
+type TemplateSpecification = Parameters<typeof Handlebars.template>[0];
 
 function compileFile(env: typeof Handlebars, file: URL, options: CompileOptions): Handlebars.TemplateDelegate {
   let source: string;
@@ -68,10 +69,10 @@ function compileFile(env: typeof Handlebars, file: URL, options: CompileOptions)
     throw new ReportTemplateError(`report template ${file.pathname} ${why}; it ships in the package's templates/ folder`, file.pathname);
   }
   try {
-    const template = env.compile(source, options);
-    // Handlebars parses lazily; parse now so a syntax error surfaces at load time.
-    env.precompile(source, options);
-    return template;
+    // `compile` would defer the work to the first render (and partials to their first use), which
+    // then stalls whatever the process is doing; precompiling surfaces syntax errors at load time too.
+    const spec = env.precompile(source, options);
+    return env.template(new Function(`return ${spec};`)() as TemplateSpecification);
   } catch (error) {
     throw new ReportTemplateError(`report template ${file.pathname} is not valid Handlebars: ${(error as Error).message}`, file.pathname);
   }
