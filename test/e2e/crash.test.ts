@@ -6,18 +6,12 @@
  * The kills happen at the dangerous edges, through a proxy in front of the fake GitHub: just before
  * a write reaches GitHub, or just after GitHub made it but before the app heard (and stored) it.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StoredRollout } from '../../src/state/store.js';
-import { AppProcess } from '../support/app-process.js';
-import { freePort } from '../support/free-port.js';
-import { fastFixture, storedRollouts } from '../support/process-fixture.js';
+import type { AppProcess } from '../support/app-process.js';
+import { storedRollouts, useProcessFixture } from '../support/process-fixture.js';
 import { appCommitsOf, bumpApi, deliverWebhook, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
-import { startCutProxy, type CutProxy, type CutRule, type ProxiedRequest } from '../support/cut-proxy.js';
-import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
-import { startFakePrometheus, type FakePrometheus } from '../support/fake-prometheus.js';
+import type { CutRule, ProxiedRequest } from '../support/cut-proxy.js';
 
 const SECRET = 'crash-webhook-secret';
 const CANARY = 'apps/api/canary.yaml';
@@ -32,47 +26,15 @@ const PROMOTE = 'canary(api): promote v2 to stable, weight 0%';
 const ROLLBACK = 'canary(api): roll back v2, weight 0% (traffic to stable v1)';
 
 describe('kill -9 in the middle of an effect, then restart', () => {
-  let github: FakeGitHub;
-  let prometheus: FakePrometheus;
-  let proxy: CutProxy;
-  let dataDir: string;
+  const fixture = useProcessFixture({ webhookSecret: SECRET, dataDirPrefix: 'opsbox-crash-' });
   let app: AppProcess | undefined;
-  const started: AppProcess[] = [];
 
-  beforeEach(async () => {
-    github = await startFakeGitHub();
-    prometheus = await startFakePrometheus();
-    proxy = await startCutProxy(github.url);
-    dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-crash-'));
-    github.createRepo(OWNER, REPO, { files: await fastFixture(prometheus.url) });
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((child) => child.kill()));
+  afterEach(() => {
     app = undefined;
-    await proxy.close();
-    await github.close();
-    await prometheus.close();
-    await rm(dataDir, { recursive: true, force: true });
   });
 
   async function startApp(): Promise<AppProcess> {
-    const port = await freePort();
-    app = AppProcess.spawn(
-      {
-        APP_ID: String(github.app.id),
-        PRIVATE_KEY: github.appPrivateKey(),
-        WEBHOOK_SECRET: SECRET,
-        GHE_HOST: proxy.host,
-        GHE_PROTOCOL: 'http',
-        PROMETHEUS_URL: prometheus.url,
-        OPSBOX_PROMETHEUS_ALLOWLIST: prometheus.url,
-        OPSBOX_DATA_DIR: dataDir,
-        LOG_LEVEL: 'info',
-      },
-      port,
-    );
-    started.push(app);
+    app = await fixture.startApp();
     return app;
   }
 
@@ -85,7 +47,7 @@ describe('kill -9 in the middle of an effect, then restart', () => {
     await startApp();
     for (const [rule, what] of cuts) {
       const victim = app!;
-      const fired = proxy.cut(rule, () => victim.kill());
+      const fired = fixture.proxy.cut(rule, () => victim.kill());
       if (!pr) pr = await mergeBump(victim);
       await within(fired, `the cut "${what}"`, victim);
       await startApp();
@@ -95,12 +57,12 @@ describe('kill -9 in the middle of an effect, then restart', () => {
 
   async function mergeBump(to: AppProcess) {
     await to.ready();
-    const opened = github.openPullRequest(FULL_NAME, {
+    const opened = fixture.github.openPullRequest(FULL_NAME, {
       head: 'bump-api-v2',
       title: 'Bump api to v2',
-      files: { [CANARY]: bumpApi(github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
+      files: { [CANARY]: bumpApi(fixture.github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
     });
-    const merged = github.mergePullRequest(FULL_NAME, opened.number);
+    const merged = fixture.github.mergePullRequest(FULL_NAME, opened.number);
     expect(await deliverWebhook({ port: to.port, secret: SECRET }, 'pull_request', merged.payload)).toBe(200);
     return { number: opened.number as number, mergeSha: merged.mergeCommitSha as string };
   }
@@ -109,16 +71,16 @@ describe('kill -9 in the middle of an effect, then restart', () => {
   async function finished(): Promise<RolloutState[]> {
     const deadline = Date.now() + WAIT_MS;
     while (Date.now() < deadline) {
-      const states = await storedRollouts(dataDir);
+      const states = await storedRollouts(fixture.dataDir);
       if (states.length > 0 && states.every((s) => ['Succeeded', 'Aborted'].includes(s.phase) && s.outbox.length === 0)) return states;
       if (app && !app.running) throw new Error(`the app process exited:\n${app.log}`);
       await sleep(200);
     }
-    throw new Error(`the rollout did not finish in ${WAIT_MS} ms:\n${JSON.stringify(await storedRollouts(dataDir), null, 1).slice(0, 4000)}\n${app?.log ?? ''}`);
+    throw new Error(`the rollout did not finish in ${WAIT_MS} ms:\n${JSON.stringify(await storedRollouts(fixture.dataDir), null, 1).slice(0, 4000)}\n${app?.log ?? ''}`);
   }
 
   function appCommits(): string[] {
-    return appCommitsOf(github).map((entry) => entry.message.split('\n')[0]);
+    return appCommitsOf(fixture.github).map((entry) => entry.message.split('\n')[0]);
   }
 
   /** The request that moves `branch` to a commit whose subject is `subject`: GraphQL `createCommitOnBranch`. */
@@ -144,13 +106,13 @@ describe('kill -9 in the middle of an effect, then restart', () => {
   }
 
   function expectNothingTwice(pr: { number: number; mergeSha: string }, conclusion: 'success' | 'failure') {
-    const comments = github.comments(FULL_NAME, pr.number).map((c) => String(c.body));
+    const comments = fixture.github.comments(FULL_NAME, pr.number).map((c) => String(c.body));
     expect(comments.filter((b) => b.includes('<!-- opsbox:status '))).toHaveLength(1);
-    const checks = github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
+    const checks = fixture.github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ name: 'opsbox/canary', status: 'completed', conclusion });
-    expect(github.errors).toEqual([]);
-    expect(github.unhandled).toEqual([]);
+    expect(fixture.github.errors).toEqual([]);
+    expect(fixture.github.unhandled).toEqual([]);
     return comments;
   }
 
@@ -158,10 +120,10 @@ describe('kill -9 in the middle of an effect, then restart', () => {
   function expectPromotedOnce(rollout: RolloutState, pr: { number: number; mergeSha: string }) {
     expect(rollout.phase).toBe('Succeeded');
     expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
-    expect(github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
-    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    expect(fixture.github.readFile(FULL_NAME, 'main', STABLE)).toContain('image: ghcr.io/acme/api:v2');
+    expect(weights(fixture.github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
     expect(expectNothingTwice(pr, 'success')).toHaveLength(1);
-    expect(github.pullRequests(FULL_NAME)).toHaveLength(1);
+    expect(fixture.github.pullRequests(FULL_NAME)).toHaveLength(1);
   }
 
   it('happy path, killed after the check run was created and before the 50% commit moved main', async () => {
@@ -184,11 +146,11 @@ describe('kill -9 in the middle of an effect, then restart', () => {
 
     expectPromotedOnce(rollout, pr);
     // the commits that landed unheard are found again, so the record links them
-    expect(rollout.commits.map((c) => c.sha)).toEqual(appCommitsOf(github).map((c) => c.sha));
+    expect(rollout.commits.map((c) => c.sha)).toEqual(appCommitsOf(fixture.github).map((c) => c.sha));
   }, 60_000);
 
   it('failing canary, killed after the rollback commit, the revert branch, the revert PR and the failure comment', async () => {
-    prometheus.answer([0.2]);
+    fixture.prometheus.answer([0.2]);
     const pr = await mergeBumpAndCrash([
       [refUpdate('after', 'main', ROLLBACK), 'rollback commit, main moved, answer lost'],
       [write('after', 'POST', `${REPO_PATH}/git/refs`), 'revert branch created, answer lost'],
@@ -199,14 +161,14 @@ describe('kill -9 in the middle of an effect, then restart', () => {
 
     expect(rollout.phase).toBe('Aborted');
     expect(appCommits()).toEqual([WEIGHT_10, ROLLBACK]);
-    expect(weights(github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
-    const pulls = github.pullRequests(FULL_NAME).filter((p) => p.number !== pr.number);
+    expect(weights(fixture.github.readFile(FULL_NAME, 'main', VS)!)).toEqual([100, 0]);
+    const pulls = fixture.github.pullRequests(FULL_NAME).filter((p) => p.number !== pr.number);
     expect(pulls).toHaveLength(1);
     expect(pulls[0]).toMatchObject({ state: 'open', head: { ref: 'opsbox/revert/api-v2' } });
     expect(rollout.revertPr?.number).toBe(pulls[0].number);
-    const revertCommits = github.log(FULL_NAME, 'opsbox/revert/api-v2').filter((c) => c.message.startsWith('revert(api)'));
+    const revertCommits = fixture.github.log(FULL_NAME, 'opsbox/revert/api-v2').filter((c) => c.message.startsWith('revert(api)'));
     expect(revertCommits).toHaveLength(1);
-    expect(github.readFile(FULL_NAME, 'opsbox/revert/api-v2', CANARY)).toContain('ghcr.io/acme/api:v1');
+    expect(fixture.github.readFile(FULL_NAME, 'opsbox/revert/api-v2', CANARY)).toContain('ghcr.io/acme/api:v1');
 
     const comments = expectNothingTwice(pr, 'failure');
     expect(comments.filter((b) => b.includes('<!-- opsbox:failure '))).toHaveLength(1);

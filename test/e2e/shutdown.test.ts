@@ -4,17 +4,10 @@
  * commit in flight completes, the process exits 0, and a new process on the same data dir finishes
  * the rollout with exactly the commits a rollout without a stop makes, and runs the late command.
  */
-import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from '@jest/globals';
 import { appCommitsOf, bumpApi, deliverWebhook, FULL_NAME, OWNER, REPO } from '../support/app-harness.js';
-import { AppProcess } from '../support/app-process.js';
-import { startCutProxy, type CutProxy } from '../support/cut-proxy.js';
-import { startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
-import { startFakePrometheus, type FakePrometheus } from '../support/fake-prometheus.js';
-import { freePort } from '../support/free-port.js';
-import { fastFixture, storedRollouts } from '../support/process-fixture.js';
+import type { AppProcess } from '../support/app-process.js';
+import { storedRollouts, useProcessFixture } from '../support/process-fixture.js';
 
 const SECRET = 'shutdown-webhook-secret';
 const CANARY = 'apps/api/canary.yaml';
@@ -24,63 +17,28 @@ const WEIGHT_50 = 'canary(api): weight 50% → v2';
 const PROMOTE = 'canary(api): promote v2 to stable, weight 0%';
 
 describe('SIGTERM during a rollout, then restart', () => {
-  let github: FakeGitHub;
-  let prometheus: FakePrometheus;
-  let proxy: CutProxy;
-  let dataDir: string;
-  const started: AppProcess[] = [];
-
-  beforeEach(async () => {
-    github = await startFakeGitHub();
-    prometheus = await startFakePrometheus();
-    proxy = await startCutProxy(github.url);
-    dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-sigterm-'));
-    github.createRepo(OWNER, REPO, { files: await fastFixture(prometheus.url) });
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((child) => child.kill()));
-    await proxy.close();
-    await github.close();
-    await prometheus.close();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const fixture = useProcessFixture({ webhookSecret: SECRET, dataDirPrefix: 'opsbox-sigterm-' });
 
   async function startApp(): Promise<AppProcess> {
-    const app = AppProcess.spawn(
-      {
-        APP_ID: String(github.app.id),
-        PRIVATE_KEY: github.appPrivateKey(),
-        WEBHOOK_SECRET: SECRET,
-        GHE_HOST: proxy.host,
-        GHE_PROTOCOL: 'http',
-        PROMETHEUS_URL: prometheus.url,
-        OPSBOX_PROMETHEUS_ALLOWLIST: prometheus.url,
-        OPSBOX_DATA_DIR: dataDir,
-        OPSBOX_SHUTDOWN_TIMEOUT: '10s',
-        LOG_LEVEL: 'info',
-      },
-      await freePort(),
-    );
-    started.push(app);
+    const app = await fixture.startApp({ OPSBOX_SHUTDOWN_TIMEOUT: '10s' });
     await app.ready();
     return app;
   }
 
   it('stops ready at once, still claims webhooks, exits 0, and the next process completes the rollout', async () => {
     const first = await startApp();
-    const opened = github.openPullRequest(FULL_NAME, {
+    const opened = fixture.github.openPullRequest(FULL_NAME, {
       head: 'bump-api-v2',
       title: 'Bump api to v2',
-      files: { [CANARY]: bumpApi(github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
+      files: { [CANARY]: bumpApi(fixture.github.readFile(FULL_NAME, 'main', CANARY)!, 'v2') },
     });
-    const merged = github.mergePullRequest(FULL_NAME, opened.number);
+    const merged = fixture.github.mergePullRequest(FULL_NAME, opened.number);
 
     let readyDuringShutdown = 0;
     let lateDelivery = 0;
-    const late = github.createComment(FULL_NAME, opened.number, '/status', { user: 'alice' });
+    const late = fixture.github.createComment(FULL_NAME, opened.number, '/status', { user: 'alice' });
     // The 50% commit waits at the proxy while the process is told to stop.
-    const held = proxy.cut(
+    const held = fixture.proxy.cut(
       {
         when: 'hold',
         match: (r) => r.method === 'POST' && /\/graphql$/.test(r.path) && r.body?.variables?.input?.message?.headline === WEIGHT_50,
@@ -105,21 +63,21 @@ describe('SIGTERM during a rollout, then restart', () => {
     const [rollout] = await finished(second);
     expect(rollout.phase).toBe('Succeeded');
     expect(appCommits()).toEqual([WEIGHT_10, WEIGHT_50, PROMOTE]);
-    expect(rollout.commits.map((c) => c.sha)).toEqual(appCommitsOf(github).map((c) => c.sha));
+    expect(rollout.commits.map((c) => c.sha)).toEqual(appCommitsOf(fixture.github).map((c) => c.sha));
     // the command that arrived during the stop was run by the next process
-    await until(() => github.reactions(late.id).length > 0, 'the late /status to be acknowledged', second);
-    expect(github.errors).toEqual([]);
+    await until(() => fixture.github.reactions(late.id).length > 0, 'the late /status to be acknowledged', second);
+    expect(fixture.github.errors).toEqual([]);
   }, 90_000);
 
   function appCommits(): string[] {
-    return appCommitsOf(github).map((entry) => entry.message.split('\n')[0]);
+    return appCommitsOf(fixture.github).map((entry) => entry.message.split('\n')[0]);
   }
 
   async function finished(app: AppProcess) {
-    let states = await storedRollouts(dataDir);
+    let states = await storedRollouts(fixture.dataDir);
     await until(
       async () => {
-        states = await storedRollouts(dataDir);
+        states = await storedRollouts(fixture.dataDir);
         return states.length > 0 && states.every((s) => s.phase === 'Succeeded' && s.outbox.length === 0);
       },
       'the rollout to finish',
