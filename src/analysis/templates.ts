@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LineCounter, parseAllDocuments, visit, type Document } from 'yaml';
+import { duplicateKeyMessage, duplicateKeys, MAX_TEMPLATE_BYTES, oversize } from '../util/yaml-limits.js';
 import { RepoReadError } from '../repo/files.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import { TEMPLATE_KINDS, describeIssues, templateDocumentSchema, type TemplateDocument } from './template.schema.js';
@@ -120,8 +121,11 @@ export function parseTemplateText(text: string, file: string): LoadedTemplate[] 
  * error. A file that is not YAML at all throws: which templates it holds cannot be known.
  */
 export function parseTemplateDocuments(text: string, file: string): { templates: LoadedTemplate[]; broken: BrokenTemplate[] } {
+  const tooBig = oversize(text, MAX_TEMPLATE_BYTES, 'a template file');
+  if (tooBig) throw new AnalysisTemplateError('template-load', tooBig, { file, line: 1, column: 1 });
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  // uniqueKeys off: the library's check is quadratic; duplicateKeys below is one pass
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   const templates: LoadedTemplate[] = [];
   const broken: BrokenTemplate[] = [];
   if (!Array.isArray(documents)) {
@@ -133,6 +137,11 @@ export function parseTemplateDocuments(text: string, file: string): { templates:
       const error = document.errors[0];
       const position = lineCounter.linePos(error.pos[0]);
       throw new AnalysisTemplateError('template-load', `invalid YAML: ${error.message.split('\n')[0]}`, { file, line: position.line, column: position.col });
+    }
+    const [repeated] = duplicateKeys(document);
+    if (repeated) {
+      const position = lineCounter.linePos(repeated.offset);
+      throw new AnalysisTemplateError('template-load', `invalid YAML: ${duplicateKeyMessage(repeated.key)}`, { file, line: position.line, column: position.col });
     }
     let raw: unknown;
     try {

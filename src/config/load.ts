@@ -3,6 +3,7 @@
  * when the source text is at hand, by line.
  */
 import { LineCounter, parseDocument, isMap, isNode, isScalar, visit, type Document } from 'yaml';
+import { duplicateKeyMessage, duplicateKeys, oversize } from '../util/yaml-limits.js';
 import type { z } from 'zod';
 import { explainIssues, type ExplainedIssue } from './issue-messages.js';
 import { CONFIG_PATH, configSchema, type OpsboxConfig } from './opsbox.schema.js';
@@ -44,13 +45,8 @@ export type ParsedSource = { ok: true; raw: unknown } | { ok: false; problems: C
  * syntax errors, duplicate keys, too many alias expansions, a file over the size limit.
  */
 export function parseConfigSource(text: string, file: string = CONFIG_PATH): ParsedSource {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_CONFIG_BYTES) {
-    return {
-      ok: false,
-      problems: [{ file, key: '', line: 1, column: 1, message: `the file is ${formatBytes(bytes)}; a config may be at most ${formatBytes(MAX_CONFIG_BYTES)}. Is this the right file?` }],
-    };
-  }
+  const tooBig = oversize(text, MAX_CONFIG_BYTES, 'a config');
+  if (tooBig) return { ok: false, problems: [{ file, key: '', line: 1, column: 1, message: tooBig }] };
   const lineCounter = new LineCounter();
   // The library's own duplicate-key check compares every key with every other one (seconds for a
   // file of short keys); duplicateKeys does the same check in one pass.
@@ -70,7 +66,7 @@ export function parseConfigSource(text: string, file: string = CONFIG_PATH): Par
       ok: false,
       problems: duplicates.map(({ key, offset }) => {
         const pos = lineCounter.linePos(offset);
-        return { file, key: '', line: pos.line, column: pos.col, message: `invalid YAML: the key "${key}" appears twice in the same mapping; keep one` };
+        return { file, key: '', line: pos.line, column: pos.col, message: `invalid YAML: ${duplicateKeyMessage(key)}` };
       }),
     };
   }
@@ -135,23 +131,6 @@ function locator(text: string): Locate {
   };
 }
 
-/** Keys repeated within one mapping (scalar keys; the first repeat of each), in one pass per mapping. */
-function duplicateKeys(doc: Document): { key: string; offset: number }[] {
-  const found: { key: string; offset: number }[] = [];
-  visit(doc, {
-    Map(_key, map) {
-      const seen = new Set<unknown>();
-      for (const pair of map.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = pair.key.value;
-        if (seen.has(key)) found.push({ key: String(key), offset: pair.key.range?.[0] ?? 0 });
-        seen.add(key);
-      }
-    },
-  });
-  return found;
-}
-
 function firstAliasPosition(doc: Document, lineCounter: LineCounter): { line?: number; column?: number } {
   let offset: number | undefined;
   visit(doc, {
@@ -163,10 +142,6 @@ function firstAliasPosition(doc: Document, lineCounter: LineCounter): { line?: n
   if (offset === undefined) return {};
   const pos = lineCounter.linePos(offset);
   return { line: pos.line, column: pos.col };
-}
-
-function formatBytes(bytes: number): string {
-  return bytes >= 1024 * 1024 ? `${(bytes / (1024 * 1024)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
 function firstLine(message: string): string {

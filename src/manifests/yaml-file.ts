@@ -18,6 +18,7 @@ import {
 } from 'yaml';
 import { ManifestError, type ErrorLocation, type ManifestErrorCode } from './errors.js';
 import { formatPath, parsePath, PathSyntaxError, type PathSegment, type YamlPath } from './yaml-path.js';
+import { duplicateKeyMessage, duplicateKeys, MAX_MANIFEST_BYTES, oversize } from '../util/yaml-limits.js';
 
 export interface YamlDocument {
   /** 0-based position among the non-empty documents of the file. */
@@ -52,7 +53,6 @@ export interface ErrorAnchor {
 const PARSE_HINTS: Partial<Record<string, string>> = {
   TAB_AS_INDENT: 'indent with spaces, not tabs',
   BAD_INDENT: 'check the indentation of this line against its siblings',
-  DUPLICATE_KEY: 'remove or rename one of the duplicate keys',
   MULTILINE_IMPLICIT_KEY: 'put the key on one line or check for a missing ":"',
   BAD_DQ_ESCAPE: 'fix the escape sequence in the double-quoted string',
 };
@@ -67,12 +67,20 @@ export class YamlFile {
 
   /** Parses every document of the file; throws ManifestError (`yaml-parse`) with line and column. */
   static parse(path: string, text: string): YamlFile {
+    const tooBig = oversize(text, MAX_MANIFEST_BYTES, 'a manifest');
+    if (tooBig) throw new ManifestError('yaml-parse', { file: path, line: 1, column: 1 }, tooBig);
     const lineCounter = new LineCounter();
-    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+    // uniqueKeys off: the library's check is quadratic; duplicateKeys below is one pass
+    const parsed = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
     const documents: YamlDocument[] = [];
     for (const document of parsed) {
       const error = document.errors[0];
       if (error) throw parseError(path, error, lineCounter);
+      const [repeated] = duplicateKeys(document);
+      if (repeated) {
+        const { line, col } = lineCounter.linePos(repeated.offset);
+        throw new ManifestError('yaml-parse', { file: path, line, column: col }, `invalid YAML: ${duplicateKeyMessage(repeated.key)}.`);
+      }
       // a stray `---` or a comment-only document parses as an empty scalar
       if (document.contents === null || (isScalar(document.contents) && document.contents.value === null)) continue;
       const kind = document.get('kind');

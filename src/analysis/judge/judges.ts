@@ -3,6 +3,7 @@
  * other kinds are skipped) and resolves one, with its arguments, into a runnable judge.
  */
 import { LineCounter, parseAllDocuments } from 'yaml';
+import { duplicateKeyMessage, duplicateKeys, MAX_TEMPLATE_BYTES, oversize } from '../../util/yaml-limits.js';
 import { mergeArgs, substituteArgs, type StepArg } from '../args.js';
 import { AnalysisTemplateError } from '../errors.js';
 import { DEFAULT_PROMETHEUS_TIMEOUT_MS } from '../resolve.js';
@@ -53,14 +54,21 @@ const YAML_FILE = /\.ya?ml$/i;
 
 /** Parses every CanaryJudge document of one YAML file (other kinds are ignored). */
 export function parseJudgeText(text: string, file: string): LoadedJudge[] {
+  const tooBig = oversize(text, MAX_TEMPLATE_BYTES, 'a judge file');
+  if (tooBig) throw new AnalysisTemplateError('template-load', tooBig, { file, line: 1, column: 1 });
   const lineCounter = new LineCounter();
-  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false });
+  const documents = parseAllDocuments(text, { lineCounter, prettyErrors: false, uniqueKeys: false });
   if (!Array.isArray(documents)) return [];
   const judges: LoadedJudge[] = [];
   for (const document of documents) {
     if (document.errors.length > 0) {
       const position = lineCounter.linePos(document.errors[0].pos[0]);
       throw new AnalysisTemplateError('template-load', `invalid YAML at line ${position.line}, column ${position.col}: ${document.errors[0].message.split('\n')[0]}`, { file });
+    }
+    const [repeated] = duplicateKeys(document);
+    if (repeated) {
+      const position = lineCounter.linePos(repeated.offset);
+      throw new AnalysisTemplateError('template-load', `invalid YAML: ${duplicateKeyMessage(repeated.key)}`, { file, line: position.line, column: position.col });
     }
     const raw: unknown = document.toJS();
     if (!raw || typeof raw !== 'object' || (raw as Record<string, unknown>).kind !== JUDGE_KIND) continue;
