@@ -3,6 +3,7 @@ import { formatMeasuredValue } from '../analysis/value-format.js';
 import { metricEvidence } from '../analysis/providers/registry.js';
 import type { PreflightCheckView } from '../preflight/check.js';
 import type { LiveQueryResult } from '../preflight/live-queries.js';
+import { problemRows } from './problem-rows.js';
 
 const VERDICTS = { pass: '✅ would pass', fail: '❌ would fail', inconclusive: '⚠️ inconclusive', error: '❌ condition error' } as const;
 
@@ -10,7 +11,7 @@ export function preflightTemplateData(view: PreflightCheckView) {
   return {
     ...view,
     icon: { success: '✅', neutral: '⚠️', failure: '❌' }[view.conclusion],
-    problems: [...view.problems].sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.key.localeCompare(b.key)),
+    problems: problemRows(view.problems, undefined),
     services: view.services.map((service) => ({
       ...service,
       queries: service.queries.map((result) => queryRow(result, service.queryArgs.length > 0, service.requireData)),

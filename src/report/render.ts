@@ -8,6 +8,7 @@ import type { PreflightCheckView } from '../preflight/check.js';
 import { preflightTemplateData } from './preflight-rows.js';
 import type { RolloutView } from './view.js';
 import { commentSafe } from './markdown.js';
+import { problemRows, type ProblemInput } from './problem-rows.js';
 import { compileTemplates, type TemplateName } from './templates.js';
 
 export interface CheckRunOutput {
@@ -18,13 +19,7 @@ export interface CheckRunOutput {
   status: 'queued' | 'in_progress' | 'completed';
 }
 
-export interface ConfigProblemInput {
-  file: string;
-  key: string;
-  message: string;
-  line?: number;
-  column?: number;
-}
+export type ConfigProblemInput = ProblemInput;
 
 export interface ConfigProblemsOptions {
   /** `https://github.com/acme/manifests/blob/<sha>`: each file and line becomes a link. */
@@ -196,15 +191,4 @@ function fitWithin(limit: number, render: (detail: DetailLevel) => string): stri
 /** Conditional sections leave runs of blank lines; one blank line is all Markdown needs. */
 function tidy(text: string): string {
   return `${text.replace(/[ \t]+$/gm, '').replace(/\n{3,}/g, '\n\n').trim()}\n`;
-}
-
-function problemRows(problems: readonly ConfigProblemInput[], blobUrl: string | undefined) {
-  return [...problems]
-    .sort((a, b) => a.file.localeCompare(b.file) || (a.line ?? 0) - (b.line ?? 0) || a.key.localeCompare(b.key))
-    .map((problem) => ({
-      ...problem,
-      // `file:line:column`, as editors and `opsbox validate` print it
-      where: `${problem.file}${problem.line ? `:${problem.line}${problem.column ? `:${problem.column}` : ''}` : ''}`,
-      url: blobUrl ? `${blobUrl.replace(/\/+$/, '')}/${problem.file.split('/').map(encodeURIComponent).join('/')}${problem.line ? `#L${problem.line}` : ''}` : undefined,
-    }));
 }

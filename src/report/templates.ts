@@ -22,7 +22,7 @@ export const TEMPLATE_NAMES = [
 export type TemplateName = (typeof TEMPLATE_NAMES)[number];
 
 /** Templates included by others as `{{> name}}`; their files start with `_`. */
-export const PARTIAL_NAMES = ['steps', 'analyses', 'metric', 'chart', 'commits', 'commands', 'command-table', 'history', 'failure', 'judgement'] as const;
+export const PARTIAL_NAMES = ['steps', 'analyses', 'metric', 'chart', 'commits', 'commands', 'command-table', 'history', 'failure', 'judgement', 'problems'] as const;
 
 /** The package's `templates/`: two levels above src/report, three above a compiled dist/src/report. */
 export const DEFAULT_TEMPLATE_DIR =

@@ -152,7 +152,7 @@ describe('preflight check on a bump pull request', () => {
     const pr = await open(harness, { [CANARY]: bumpApi(harness.file(CANARY), 'v2'), [TEMPLATE]: broken });
     const [check] = checksOf(harness, pr.headSha);
     expect(check.conclusion).toBe('failure');
-    expect(check.output.summary).toMatch(/\| `analysis\/error-rate\.yaml` \| \d+ \| \(whole file\) \| invalid YAML: /);
+    expect(check.output.summary).toMatch(/\| `analysis\/error-rate\.yaml:\d+:\d+` \| \(whole file\) \| invalid YAML: /);
   });
 
   it("a config on the head that does not parse: failure naming the config's line and column, read at the head", async () => {

@@ -143,7 +143,7 @@ describe('buildPreflightCheck', () => {
     const view = await check(await sides([], [BUMP, broken]), { provider: recordingProvider([0.01]) });
     expect(view.conclusion).toBe('failure');
     const summary = createReportRenderer().preflightCheck(view).summary;
-    expect(summary).toMatch(/\| `analysis\/error-rate.yaml` \| \d+ \| \(whole file\) \| invalid YAML: /);
+    expect(summary).toMatch(/\| `analysis\/error-rate.yaml:\d+:\d+` \| \(whole file\) \| invalid YAML: /);
   });
 
   it('a fork: the base templates run, with the head canary tag only', async () => {
