@@ -58,6 +58,15 @@ function formatEffect(effect: number | null, relative: number | null): string {
   return `${absolute} (${relative > 0 ? '+' : ''}${Math.round(relative * 100)}%)`;
 }
 
+/**
+ * The baseline's median; when every baseline sample was missing (the stable version served nothing)
+ * the judge compared against zeros, and the cell says so rather than showing a bare 0.
+ */
+function baselineCell(summary: { median: number | null; n: number }, samples: readonly (number | null)[]): string {
+  const idle = summary.n > 0 && samples.length > 0 && samples.every((value) => value === null || Number.isNaN(value));
+  return `${formatNumber(summary.median)} (n=${summary.n}${idle ? ', no samples: no traffic, read as 0' : ''})`;
+}
+
 function chartOf(name: string, samples: StoredJudgement['metrics'][number]['samples']): JudgementChart | undefined {
   const canary: string[] = [];
   const baseline: string[] = [];
@@ -93,7 +102,7 @@ export function judgementView(values: readonly (string | undefined)[]): Judgemen
         const view: JudgedMetricView = {
           name: metric.name,
           canary: `${formatNumber(metric.value.canary.median)} (n=${metric.value.canary.n})`,
-          baseline: `${formatNumber(metric.value.baseline.median)} (n=${metric.value.baseline.n})`,
+          baseline: baselineCell(metric.value.baseline, metric.samples.baseline),
           effect: formatEffect(metric.value.effect, metric.value.relativeEffect),
           pValue: formatPValue(metric.value.pValue),
           verdict: CLASSIFICATION_VERDICTS[metric.value.classification] ?? metric.value.classification,

@@ -25,12 +25,12 @@ spec:
 const judge = resolveJudge(parseJudgeText(JUDGE, 'judge.yaml')[0]);
 const series = (center: number, spread: number) => Array.from({ length: 12 }, (_, i) => center + (spread * ((i * 5) % 12)) / 12);
 
-function judgeMetric(canaryErrors: number[]) {
+function judgeMetric(canaryErrors: number[], baselineErrors = series(0.004, 0.001)) {
   const value = encodeJudgement(
     judgeSamples(
       judge,
       new Map([
-        ['error-rate', { canary: canaryErrors, baseline: series(0.004, 0.001) }],
+        ['error-rate', { canary: canaryErrors, baseline: baselineErrors }],
         ['latency-p95', { canary: series(0.2, 0.05), baseline: series(0.2, 0.05) }],
       ]),
     ),
@@ -81,5 +81,13 @@ describe('status comment of a CanaryJudge', () => {
     const gapBody = renderStatusComment(buildRolloutView(progressingAtAnalysis([judgeMetric(withGaps)]), context(T0 + 200_000)));
     const line = /title "error-rate: canary vs baseline"\n {4}x-axis \[(.*)\]/.exec(gapBody);
     expect(line![1].split(', ')).toHaveLength(11);
+  });
+
+  it('says when the baseline had no samples at all and was read as zero', () => {
+    const idle = Array.from({ length: 12 }, () => Number.NaN);
+    const idleBody = renderStatusComment(buildRolloutView(progressingAtAnalysis([judgeMetric(series(0.008, 0.001), idle)]), context(T0 + 200_000)));
+    const cells = idleBody.split('\n').find((line) => line.startsWith('| `error-rate`'))!.split('|').map((cell) => cell.trim());
+    expect(cells[3]).toBe('0 (n=12, no samples: no traffic, read as 0)');
+    expect(cells[2]).toMatch(/^0\.00\d+ \(n=12\)$/);
   });
 });
