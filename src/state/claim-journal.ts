@@ -73,6 +73,11 @@ export class ClaimJournal {
       .map(([key, record]) => ({ key, work: record.work }));
   }
 
+  isUnfinished(key: string): boolean {
+    const record = this.claims.get(key);
+    return record !== undefined && !record.done;
+  }
+
   async finish(key: string): Promise<void> {
     const record = this.claims.get(key);
     if (!record || record.done) return;
