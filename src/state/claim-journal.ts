@@ -119,6 +119,11 @@ export class ClaimJournal {
   }
 }
 
+/** The claims of a journal file as they stand (for moving them elsewhere); nothing is written. */
+export async function readClaimJournal(dir: string): Promise<{ key: string; at: number; work?: unknown; done: boolean }[]> {
+  return [...(await readJournal(path.join(dir, 'claims.jsonl')))].map(([key, record]) => ({ key, ...record }));
+}
+
 async function readJournal(file: string): Promise<Map<string, ClaimRecord>> {
   const claims = new Map<string, ClaimRecord>();
   let text: string;

@@ -36,6 +36,17 @@ export class PostgresInbox implements WorkInbox {
     await this.pool.query('UPDATE opsbox_claims SET done_at = now() WHERE key = $1 AND done_at IS NULL', [key]);
   }
 
+  /** Copies a claim from another store, with its time and state; false when the key is there already. */
+  async importClaim(claim: { key: string; at: number; work?: unknown; done: boolean }): Promise<boolean> {
+    const result = await this.pool.query(
+      `INSERT INTO opsbox_claims (key, claimed_at, work, done_at)
+       VALUES ($1, to_timestamp($2::double precision / 1000), $3::jsonb, CASE WHEN $4::boolean THEN now() ELSE NULL END)
+       ON CONFLICT (key) DO NOTHING`,
+      [claim.key, claim.at, claim.work === undefined ? null : JSON.stringify(claim.work), claim.done],
+    );
+    return result.rowCount === 1;
+  }
+
   /** Forgets claims finished longer ago than the retention; returns how many. */
   async forgetOldClaims(retentionMs = DONE_RETENTION_MS): Promise<number> {
     const result = await this.pool.query("DELETE FROM opsbox_claims WHERE done_at < now() - $1 * interval '1 millisecond'", [retentionMs]);
