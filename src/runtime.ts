@@ -18,6 +18,7 @@ import { runPreflight, type PreflightOctokit, type PreflightRequest } from './pr
 import { workLockKey, type LockPort } from './state/locks.js';
 import { openStateBackend } from './state/open-backend.js';
 import type { RolloutStore, StateBackend, WorkInbox } from './state/store.js';
+import { paceWrites } from './state/write-pace.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
@@ -81,13 +82,19 @@ export class Runtime {
     this.queue = new WorkQueue(options.backgroundConcurrency ?? 4, { busyConcurrency: 1, quietMs: BURST_QUIET_MS });
   }
 
-  static async create(options: RuntimeOptions): Promise<Runtime> {
+  static async create(given: RuntimeOptions): Promise<Runtime> {
+    let options = given;
     const clock = options.clock ?? Date.now;
     // Compiled now rather than on the first report, which would stall webhook answers meanwhile.
     reportRenderer();
     // DATABASE_URL selects PostgreSQL (several replicas); otherwise files under the data dir.
     const state = await openStateBackend({ env: options.env, dataDir: options.dataDir, clock, log: options.log });
-    const { store, locks } = state;
+    const { store, locks, writePace } = state;
+    if (writePace) {
+      // Replicas share GitHub's per-installation limits: their writes are paced as one client's.
+      const auth = given.auth;
+      options = { ...given, auth: async (installationId) => paceWrites(await auth(installationId), installationId, writePace) };
+    }
     options.log.info(state.kind === 'postgres' ? 'rollout state in PostgreSQL (DATABASE_URL)' : `rollout state in ${options.dataDir}`);
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
     const cluster = await clusterAccess(options.env);

@@ -51,5 +51,13 @@ export async function openStateBackend(options: OpenBackendOptions): Promise<Sta
   if (url === undefined) return openFileBackend(options.dataDir, { retentionMs, clock: options.clock });
   // Loaded only where a database is used.
   const { openPostgresBackend } = await import('./postgres/backend.js');
-  return openPostgresBackend({ connectionString: url, leaseMs: leaseMsFromEnv(options.env), retentionMs, clock: options.clock, log: options.log });
+  const { writesPerSecondFromEnv } = await import('./postgres/write-pace.js');
+  return openPostgresBackend({
+    connectionString: url,
+    leaseMs: leaseMsFromEnv(options.env),
+    writesPerSecond: writesPerSecondFromEnv(options.env),
+    retentionMs,
+    clock: options.clock,
+    log: options.log,
+  });
 }

@@ -5,6 +5,7 @@
  */
 import type { RolloutState } from '../rollout/types.js';
 import type { LockPort } from './locks.js';
+import type { WritePace } from './write-pace.js';
 import type { RolloutPage, RolloutQuery } from './rollout-listing.js';
 
 export type { RolloutPage, RolloutQuery } from './rollout-listing.js';
@@ -79,6 +80,8 @@ export interface StateBackend {
   readonly store: RolloutStore;
   readonly inbox: WorkInbox;
   readonly locks: LockPort;
+  /** GitHub writes paced as one client across replicas; absent with one process (Octokit paces it). */
+  readonly writePace?: WritePace;
   /** Lets go of the locks held, waits for pending writes and closes. */
   close(): Promise<void>;
 }

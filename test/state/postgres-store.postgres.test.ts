@@ -228,3 +228,28 @@ describeWithTool('PostgreSQL state backend', tool, () => {
     });
   });
 });
+
+describeWithTool('GitHub write pace shared through PostgreSQL', tool, () => {
+  let paceCluster: PostgresCluster;
+  beforeAll(async () => {
+    paceCluster = await startPostgres(tool);
+  });
+  afterAll(async () => {
+    await paceCluster?.stop();
+  });
+
+  it('gives the writes of two replicas for one installation one slot each, one pace apart', async () => {
+    const url = await paceCluster.createDatabase(nextDatabaseName());
+    const a = await openPostgresBackend({ connectionString: url, leaseMs: 30_000, writesPerSecond: 1, poolSize: 4 });
+    const b = await openPostgresBackend({ connectionString: url, leaseMs: 30_000, writesPerSecond: 1, poolSize: 4 });
+    try {
+      const waits = await Promise.all(Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? a : b).writePace.reserve(42)));
+      // slots 0 s, 1 s, … 9 s from now, whichever replica asked (rounded: the statements take a few ms)
+      expect(waits.map((ms) => Math.round(ms / 1000)).sort((x, y) => x - y)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // another installation has a pace of its own
+      expect(Math.round((await a.writePace.reserve(7)) / 1000)).toBe(0);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+});

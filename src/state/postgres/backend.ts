@@ -9,6 +9,7 @@ import { PostgresInbox } from './inbox.js';
 import { PostgresLeases } from './leases.js';
 import { migrate } from './migrations.js';
 import { PostgresRolloutStore } from './store.js';
+import { PostgresWritePace } from './write-pace.js';
 
 export interface PostgresBackendOptions {
   connectionString: string;
@@ -20,12 +21,15 @@ export interface PostgresBackendOptions {
   owner?: string;
   /** Connections at most (default 10). */
   poolSize?: number;
+  /** GitHub writes a second per installation, shared by every replica (default 1). */
+  writesPerSecond?: number;
 }
 
 export interface PostgresBackend extends StateBackend {
   readonly store: PostgresRolloutStore;
   readonly inbox: PostgresInbox;
   readonly locks: PostgresLeases;
+  readonly writePace: PostgresWritePace;
   readonly pool: pg.Pool;
 }
 
@@ -57,6 +61,7 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     store,
     inbox,
     locks,
+    writePace: new PostgresWritePace(pool, options.writesPerSecond),
     pool,
     close: () =>
       (closing ??= (async () => {

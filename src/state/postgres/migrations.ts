@@ -62,6 +62,17 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX opsbox_leases_owner ON opsbox_leases (lease_owner);
     `,
   },
+  {
+    version: 2,
+    name: 'GitHub write pace per installation',
+    sql: `
+      -- The time the next GitHub write of an installation may start, shared by every replica.
+      CREATE TABLE opsbox_write_pace (
+        installation_id bigint PRIMARY KEY,
+        next_at timestamptz NOT NULL
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not applied yet; returns the versions it applied. */
