@@ -101,6 +101,18 @@ describeWithTool('PostgreSQL state backend', tool, () => {
       }
     });
 
+    it('serves the gauges from a snapshot of running and recently ended rollouts, read again on demand', async () => {
+      const backend = await freshBackend();
+      try {
+        expect([...backend.store.states()]).toEqual([]);
+        await backend.store.put(dueRollout('r1', 5000), 0);
+        await backend.store.refreshSnapshot();
+        expect([...backend.store.states()].map((state) => state.id)).toEqual(['r1']);
+      } finally {
+        await backend.close();
+      }
+    });
+
     it('records the ids of accepted commands as claims, once', async () => {
       const backend = await freshBackend();
       try {
