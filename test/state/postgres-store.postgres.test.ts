@@ -113,6 +113,25 @@ describeWithTool('PostgreSQL state backend', tool, () => {
       }
     });
 
+    it('fails while the database is down, then works again on the same pool once it is back (a failover)', async () => {
+      const backend = await freshBackend();
+      try {
+        await backend.store.put(dueRollout('r1', 5000), 0);
+        await cluster.halt();
+        try {
+          await expect(backend.inbox.claimOnce('merge:acme/manifests:abc', { n: 1 })).rejects.toThrow();
+          await expect(backend.store.put({ ...dueRollout('r1', 5000), weight: 10 }, 1)).rejects.toThrow();
+        } finally {
+          await cluster.start();
+        }
+        // nothing half-done: the failed claim can be made now, the failed write made again on the same version
+        expect(await backend.inbox.claimOnce('merge:acme/manifests:abc', { n: 1 })).toBe(true);
+        expect(await backend.store.put({ ...dueRollout('r1', 5000), weight: 10 }, 1)).toBe(2);
+      } finally {
+        await backend.close();
+      }
+    });
+
     it('records the ids of accepted commands as claims, once', async () => {
       const backend = await freshBackend();
       try {

@@ -55,6 +55,9 @@ export interface PostgresCluster {
   url(name?: string): string;
   /** Creates an empty database and returns its URL. */
   createDatabase(name: string): Promise<string>;
+  /** Stops the server (immediately, as a crash would) and keeps its folder: `start` brings it back on the same port. */
+  halt(): Promise<void>;
+  start(): Promise<void>;
   /** Stops the server (immediately: nothing needs to survive) and removes its folder; safe to call twice. */
   stop(): Promise<void>;
 }
@@ -91,11 +94,14 @@ export async function startPostgres(tool: PostgresTool = postgresTool()): Promis
     }
     await rm(dir, { recursive: true, force: true });
   };
-  try {
-    await asPostgres(binDir, 'initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
-    const options = ['-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'].join(' ');
+  const options = ['-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'max_connections=200'].join(' ');
+  const start = async () => {
     await asPostgres(binDir, 'pg_ctl', ['start', '-D', data, '-l', logFile, '-o', options, '-w', '-t', '60']);
     started = true;
+  };
+  try {
+    await asPostgres(binDir, 'initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8', '--locale=C']);
+    await start();
   } catch (error) {
     const log = await readFile(logFile, 'utf8').catch(() => '');
     await stop();
@@ -115,6 +121,11 @@ export async function startPostgres(tool: PostgresTool = postgresTool()): Promis
       }
       return url(name);
     },
+    async halt() {
+      await asPostgres(binDir, 'pg_ctl', ['stop', '-D', data, '-m', 'immediate', '-w']);
+      started = false;
+    },
+    start,
     stop,
   };
 }
