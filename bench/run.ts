@@ -6,6 +6,7 @@ import { availableParallelism, cpus, totalmem } from 'node:os';
 import { archiveBenchmark } from './archive.js';
 import { conditionsBenchmark } from './conditions.js';
 import { dashboardBenchmark } from './dashboard.js';
+import { haBenchmark } from './ha.js';
 import { judgmentBenchmark } from './judgment.js';
 import { reactionBenchmark } from './reaction.js';
 import { requestsBenchmark } from './requests.js';
@@ -14,7 +15,7 @@ import type { Benchmark } from './support/benchmark.js';
 import { renderTable } from './support/table.js';
 import { webhooksBenchmark } from './webhooks.js';
 
-const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark, archiveBenchmark, judgmentBenchmark, dashboardBenchmark];
+const BENCHMARKS: Benchmark[] = [requestsBenchmark, webhooksBenchmark, schedulerBenchmark, reactionBenchmark, conditionsBenchmark, archiveBenchmark, judgmentBenchmark, dashboardBenchmark, haBenchmark];
 
 function usage(): string {
   const names = BENCHMARKS.map((b) => `  ${b.name.padEnd(12)}${b.description}`).join('\n');

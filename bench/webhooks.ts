@@ -23,14 +23,14 @@ interface GitHubStats {
   byEndpoint: Record<string, number>;
 }
 
-const DELIVERIES = 2_000;
-const WARMUP = 100;
-const CONNECTIONS = 50;
+export const DELIVERIES = 2_000;
+export const WARMUP = 100;
+export const CONNECTIONS = 50;
 const TARGET_P99_RATIO = 1.3;
 const TARGET_THROUGHPUT_RATIO = 0.8;
 const APP_CHILD = new URL('./support/app-child.ts', import.meta.url);
-const FAKES_CHILD = new URL('./support/fakes-child.ts', import.meta.url);
-const LOAD_CHILD = new URL('./support/load-child.ts', import.meta.url);
+export const FAKES_CHILD = new URL('./support/fakes-child.ts', import.meta.url);
+export const LOAD_CHILD = new URL('./support/load-child.ts', import.meta.url);
 
 interface Latency {
   p50Ms: number;
@@ -38,12 +38,12 @@ interface Latency {
   maxMs: number;
 }
 
-interface Run extends LoadRun {
+export interface Run extends LoadRun {
   /** CPU seconds of the server process during the run. */
   serverCpuSeconds: number;
 }
 
-interface LoadResult extends Latency {
+export interface LoadResult extends Latency {
   deliveries: number;
   failed: number;
   seconds: number;
@@ -58,7 +58,7 @@ function latency(samples: readonly number[]): Latency {
 }
 
 /** Runs pooled into one distribution (more samples, steadier percentiles). */
-function summarize(runs: readonly Run[]): LoadResult {
+export function summarize(runs: readonly Run[]): LoadResult {
   const samples = runs.flatMap((run) => run.samples);
   const seconds = runs.reduce((sum, run) => sum + run.seconds, 0);
   const byEvent: Record<string, number[]> = {};
@@ -74,12 +74,12 @@ function summarize(runs: readonly Run[]): LoadResult {
   };
 }
 
-/** A fresh server process (and data dir), the warm-up deliveries, then the measured ones. */
-async function measureServer(kind: StartArgs['kind'], fakes: FakesInfo, loader: Child): Promise<Run> {
+/** A fresh server process (and data dir), the warm-up deliveries, then the measured ones; `extraEnv` adds to the app's environment. */
+export async function measureServer(kind: StartArgs['kind'], fakes: FakesInfo, loader: Child, extraEnv: Record<string, string> = {}): Promise<Run> {
   const dataDir = await mkdtemp(path.join(tmpdir(), `opsbox-bench-${kind}-`));
   const child = Child.start(APP_CHILD);
   try {
-    const env = appEnv({ app: { id: fakes.appId }, appPrivateKey: () => fakes.privateKey, host: fakes.host }, fakes.prometheusUrl, dataDir, await freePort());
+    const env = { ...appEnv({ app: { id: fakes.appId }, appPrivateKey: () => fakes.privateKey, host: fakes.host }, fakes.prometheusUrl, dataDir, await freePort()), ...extraEnv };
     const { port } = await child.call<{ port: number }>('start', { kind, env } satisfies StartArgs);
     // the CPU share includes the warm-up, which is short beside the measured run
     const cpuBefore = await child.call<NodeJS.CpuUsage>('cpu');

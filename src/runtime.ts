@@ -15,8 +15,10 @@ import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
 import type { MergedPullRequest } from './rollout/trigger.js';
 import { RepoReadError } from './repo/files.js';
 import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
-import { FileRolloutStore } from './state/file-store.js';
-import { retentionFromEnv } from './state/retention.js';
+import { workLockKey, type LockPort } from './state/locks.js';
+import { openStateBackend } from './state/open-backend.js';
+import type { RolloutStore, StateBackend, WorkInbox } from './state/store.js';
+import { paceWrites } from './state/write-pace.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
@@ -51,32 +53,49 @@ export const MAX_WORK_ATTEMPTS = 10;
 export class Runtime {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly queue: WorkQueue;
-  /** Claims being worked on now, and how often each was tried. */
-  private readonly claimsRunning = new Set<string>();
+  /** How often each claim was tried by this process. */
   private readonly claimAttempts = new Map<string, number>();
+  /** Claims queued or running in this process (a retry pass does not queue them twice). */
+  private readonly claimsQueued = new Set<string>();
   private retryTimer: NodeJS.Timeout | undefined;
   /** Set by drain(): work is still claimed but left for the next process. */
   private draining = false;
   /** The cluster the Argo CD and Flux gates read, when configured. */
   private clusterObjects: CustomObjects | undefined;
 
+  readonly store: RolloutStore;
+  readonly inbox: WorkInbox;
+  readonly locks: LockPort;
+
   private constructor(
-    readonly store: FileRolloutStore,
+    private readonly state: StateBackend,
     readonly engine: RolloutEngine,
     readonly scheduler: RolloutScheduler,
     private readonly options: RuntimeOptions,
     private readonly syncGates: SyncGateCheck,
     private readonly revisions: RevisionCache,
   ) {
+    this.store = state.store;
+    this.inbox = state.inbox;
+    this.locks = state.locks;
     // During a burst of deliveries one task at a time, so answering them goes first (real time, not the rollouts' clock).
     this.queue = new WorkQueue(options.backgroundConcurrency ?? 4, { busyConcurrency: 1, quietMs: BURST_QUIET_MS });
   }
 
-  static async create(options: RuntimeOptions): Promise<Runtime> {
+  static async create(given: RuntimeOptions): Promise<Runtime> {
+    let options = given;
     const clock = options.clock ?? Date.now;
     // Compiled now rather than on the first report, which would stall webhook answers meanwhile.
     reportRenderer();
-    const store = await FileRolloutStore.open(options.dataDir, { retentionMs: retentionFromEnv(options.env), clock });
+    // DATABASE_URL selects PostgreSQL (several replicas); otherwise files under the data dir.
+    const state = await openStateBackend({ env: options.env, dataDir: options.dataDir, clock, log: options.log });
+    const { store, locks, writePace } = state;
+    if (writePace) {
+      // Replicas share GitHub's per-installation limits: their writes are paced as one client's.
+      const auth = given.auth;
+      options = { ...given, auth: async (installationId) => paceWrites(await auth(installationId), installationId, writePace) };
+    }
+    options.log.info(state.kind === 'postgres' ? 'rollout state in PostgreSQL (DATABASE_URL)' : `rollout state in ${options.dataDir}`);
     // Argo CD and Flux gates are offered only where an operator gave the app a cluster to read.
     const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
@@ -93,9 +112,9 @@ export class Runtime {
       provider: options.provider,
       syncGates: cluster.configured ? clusterSyncGates(cluster.objects) : {},
     });
-    const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
+    const engine = new RolloutEngine({ store, locks, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
     const scheduler = new RolloutScheduler(engine);
-    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    const runtime = new Runtime(state, engine, scheduler, options, syncGateCheck(cluster), revisions);
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
@@ -116,40 +135,51 @@ export class Runtime {
     this.inFlight.add(task);
   }
 
-  /** Runs a claimed piece of work once at a time; the claim is finished when the work succeeds. */
+  /**
+   * Runs a claimed piece of work once at a time, across replicas too (under the claim's lock, and
+   * only while it is unfinished); the claim is finished when the work succeeds.
+   */
   private claimed(claim: string, what: string, work: () => Promise<unknown>, options: { urgent?: boolean } = {}): void {
-    if (this.claimsRunning.has(claim) || this.draining) return;
-    this.claimsRunning.add(claim);
+    if (this.draining || this.claimsQueued.has(claim)) return;
+    this.claimsQueued.add(claim);
     this.background(
       what,
       async () => {
         try {
-          // Claimed durably; the next process runs it (retryUnfinishedWork).
-          if (this.draining) return;
-          await work();
-          await this.store.finishWork(claim);
-          this.claimAttempts.delete(claim);
-        } catch (error) {
-          const attempts = (this.claimAttempts.get(claim) ?? 0) + 1;
-          this.claimAttempts.set(claim, attempts);
-          if (attempts >= MAX_WORK_ATTEMPTS) {
-            this.options.log.error({ err: error, claim, attempts }, `${what}: giving up`);
-            this.claimAttempts.delete(claim);
-            await this.store.finishWork(claim);
-            return;
-          }
-          // The claim stays open: retryUnfinishedWork picks it up again.
-          const why = error instanceof RepoReadError ? 'the repository could not be read' : 'it failed';
-          this.options.log.warn(
-            { err: error, claim, attempts, maxAttempts: MAX_WORK_ATTEMPTS },
-            `${what}: ${why} (attempt ${attempts} of ${MAX_WORK_ATTEMPTS}); will try again`,
-          );
+          // Held elsewhere (another replica, or this one already at it): that holder does it.
+          await this.locks.tryLock(workLockKey(claim), () => this.runClaimed(claim, what, work));
         } finally {
-          this.claimsRunning.delete(claim);
+          this.claimsQueued.delete(claim);
         }
       },
       options,
     );
+  }
+
+  private async runClaimed(claim: string, what: string, work: () => Promise<unknown>): Promise<void> {
+    // Claimed durably; the next process runs it (retryUnfinishedWork).
+    if (this.draining) return;
+    if (!(await this.inbox.isUnfinished(claim))) return;
+    try {
+      await work();
+      await this.inbox.finishWork(claim);
+      this.claimAttempts.delete(claim);
+    } catch (error) {
+      const attempts = (this.claimAttempts.get(claim) ?? 0) + 1;
+      this.claimAttempts.set(claim, attempts);
+      if (attempts >= MAX_WORK_ATTEMPTS) {
+        this.options.log.error({ err: error, claim, attempts }, `${what}: giving up`);
+        this.claimAttempts.delete(claim);
+        await this.inbox.finishWork(claim);
+        return;
+      }
+      // The claim stays open: retryUnfinishedWork picks it up again.
+      const why = error instanceof RepoReadError ? 'the repository could not be read' : 'it failed';
+      this.options.log.warn(
+        { err: error, claim, attempts, maxAttempts: MAX_WORK_ATTEMPTS },
+        `${what}: ${why} (attempt ${attempts} of ${MAX_WORK_ATTEMPTS}); will try again`,
+      );
+    }
   }
 
   /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
@@ -215,7 +245,7 @@ export class Runtime {
 
   /** Work accepted but not done: after a restart, or after a failure (GitHub down). */
   async retryUnfinishedWork(): Promise<void> {
-    for (const { key, work } of await this.store.unfinishedWork()) {
+    for (const { key, work } of await this.inbox.unfinishedWork()) {
       if (key.startsWith('merge:')) this.startForMerge(key, work as MergedPullRequest);
       else if (key.startsWith('comment:')) this.runCommand(key, work as CommandRequest);
     }
@@ -237,13 +267,15 @@ export class Runtime {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await Promise.all([this.scheduler.stop(), this.engine.stopAtSafePoint()]);
     await this.idle();
+    // Other replicas take over what this one held now, not when its leases run out.
+    await this.locks.releaseAll();
   }
 
   async stop(): Promise<void> {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
-    await this.store.close();
+    await this.state.close();
   }
 }
 

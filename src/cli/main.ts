@@ -1,6 +1,7 @@
 /** `opsbox <command>`: dispatches to the commands. */
 import { analyzeCommand } from './analyze.js';
 import { EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
+import { migrateStateCommand } from './migrate-state.js';
 import { planCommand } from './plan.js';
 import { validateCommand } from './validate.js';
 
@@ -10,6 +11,7 @@ Commands:
   analyze    run AnalysisTemplates against Prometheus now and print every measurement
   validate   check a manifests checkout: .github/opsbox.yml, manifests, traffic objects, templates
   plan       print, offline, the diff each rollout step would commit
+  migrate-state  copy the file store's rollouts and claims into PostgreSQL (--to postgres://…)
 
 Run "opsbox <command> --help" for the options of a command.
 `;
@@ -18,6 +20,7 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> =
   analyze: analyzeCommand,
   validate: validateCommand,
   plan: planCommand,
+  'migrate-state': migrateStateCommand,
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

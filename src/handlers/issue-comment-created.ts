@@ -24,7 +24,7 @@ export async function onIssueCommentCreated(runtime: Runtime, context: Context<'
   };
   // The comment id makes a redelivered webhook a no-op; the claim keeps the command until it is done.
   const key = `comment:${repository.full_name}:${comment.id}`;
-  if (!(await runtime.store.claimOnce(key, request))) return 'duplicate';
+  if (!(await runtime.inbox.claimOnce(key, request))) return 'duplicate';
   runtime.runCommand(key, request);
   return 'claimed';
 }

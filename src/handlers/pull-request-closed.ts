@@ -18,7 +18,7 @@ export async function onPullRequestClosed(runtime: Runtime, context: Context<'pu
   // A redelivery carries the same merge commit: claiming the commit makes every repeat start nothing.
   // The claim keeps the pull request until its rollouts exist, so a crash in between loses nothing.
   const key = `merge:${repository.full_name}:${pr.merge_commit_sha}`;
-  if (!(await runtime.store.claimOnce(key, merged))) return 'duplicate';
+  if (!(await runtime.inbox.claimOnce(key, merged))) return 'duplicate';
   runtime.startForMerge(key, merged);
   return 'claimed';
 }

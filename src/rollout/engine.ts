@@ -4,6 +4,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { InProcessLocks, rolloutLockKey, type LockPort } from '../state/locks.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from '../state/store.js';
 import { mayCreateObjects, transition, type MachineDeps } from './machine.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
@@ -35,6 +36,8 @@ export interface EngineObserver {
 
 export interface EngineOptions {
   store: RolloutStore;
+  /** Who may drive a rollout now: in memory for one process (default), a database lease for replicas. */
+  locks?: LockPort;
   machine: MachineDeps;
   executor: EffectExecutor;
   clock?: () => number;
@@ -61,7 +64,7 @@ export const STATUS_COALESCE_MS = 2_000;
 export const MAX_CONFLICT_RETRIES = 5;
 
 export class RolloutEngine {
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly locks: LockPort;
   private readonly clock: () => number;
   private readonly maxEffects: number;
   private readonly concurrency: number;
@@ -70,6 +73,7 @@ export class RolloutEngine {
   private stopping = false;
 
   constructor(private readonly options: EngineOptions) {
+    this.locks = options.locks ?? new InProcessLocks();
     this.clock = options.clock ?? Date.now;
     this.maxEffects = options.maxEffectsPerDrain ?? 50;
     this.concurrency = options.tickConcurrency ?? 8;
@@ -115,8 +119,9 @@ export class RolloutEngine {
 
   /** Resolves when every rollout's queued work has finished (for shutdown and tests). */
   async idle(): Promise<void> {
-    for (let round = 0; round < 100 && (this.locks.size > 0 || this.ticking); round++) {
-      await Promise.allSettled([...this.locks.values(), this.ticking]);
+    for (let round = 0; round < 100; round++) {
+      await Promise.allSettled([this.ticking, this.locks.idle()]);
+      if (!this.ticking) break;
     }
   }
 
@@ -131,7 +136,7 @@ export class RolloutEngine {
 
   private async runTick(): Promise<void> {
     if (this.stopping) return;
-    const due = this.options.store.dueIds(this.clock());
+    const due = await this.options.store.dueIds(this.clock());
     for (let i = 0; i < due.length; i += this.concurrency) {
       const batch = due.slice(i, i + this.concurrency);
       await Promise.allSettled(
@@ -233,15 +238,8 @@ export class RolloutEngine {
     }
   }
 
-  /** Events of one rollout run one at a time, in arrival order. */
+  /** Events of one rollout run one at a time, in arrival order, and by one process at a time. */
   private async withLock<T>(id: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.locks.get(id) ?? Promise.resolve();
-    const current = previous.catch(() => undefined).then(work);
-    this.locks.set(id, current);
-    try {
-      return await current;
-    } finally {
-      if (this.locks.get(id) === current) this.locks.delete(id);
-    }
+    return this.locks.withLock(rolloutLockKey(id), work);
   }
 }

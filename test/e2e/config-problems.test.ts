@@ -32,7 +32,7 @@ describe('a config or template that does not parse is reported on the pull reque
   async function reported(pr: { number: number; mergeSha: string }): Promise<{ comment: string; summary: string }> {
     expect(await h.rollouts()).toHaveLength(0);
     expect(h.appCommits()).toHaveLength(0);
-    expect(await h.runtime.store.unfinishedWork()).toEqual([]);
+    expect(await h.runtime.inbox.unfinishedWork()).toEqual([]);
     const checks = h.github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
     expect(checks).toHaveLength(1);
     expect(checks[0]).toMatchObject({ name: 'opsbox/canary', status: 'completed', conclusion: 'failure' });
@@ -110,7 +110,7 @@ describe('a config or template that does not parse is reported on the pull reque
     expect(await h.rollouts()).toHaveLength(0);
     expect(h.github.comments(FULL_NAME, pr.number)).toEqual([]);
     expect(h.github.checkRuns(FULL_NAME, { headSha: pr.mergeSha })).toEqual([]);
-    expect((await h.runtime.store.unfinishedWork()).map((w) => w.key)).toEqual([`merge:${FULL_NAME}:${pr.mergeSha}`]);
+    expect((await h.runtime.inbox.unfinishedWork()).map((w) => w.key)).toEqual([`merge:${FULL_NAME}:${pr.mergeSha}`]);
 
     await h.runtime.retryUnfinishedWork();
     await h.runtime.idle();

@@ -164,7 +164,7 @@ describe('rollout end to end', () => {
     await h.runtime.idle();
     expect((await h.rollouts()).map((r) => `${r.service}:${r.to}:${r.phase}`)).toEqual(['api:v2:Progressing']);
     expect(h.appCommits().map((c) => c.message.split('\n')[0])).toEqual(['canary(api): weight 10% → v2']);
-    expect(await h.runtime.store.unfinishedWork()).toEqual([]);
+    expect(await h.runtime.inbox.unfinishedWork()).toEqual([]);
     // The webhook, delivered late, starts nothing more.
     await h.deliver('pull_request', merged.payload);
     expect(await h.rollouts()).toHaveLength(1);

@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { FileRolloutStore } from '../../src/state/file-store.js';
+import { FileRolloutStore, openFileBackend } from '../../src/state/file-store.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
+import { lockPortContract, workInboxContract } from './state-ports.contract.js';
 
 rolloutStoreContract('file store', async () => {
   const dir = await mkdtemp(path.join(tmpdir(), 'opsbox-contract-'));
@@ -15,3 +16,18 @@ rolloutStoreContract('file store', async () => {
     },
   };
 });
+
+const openBackend = async () => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'opsbox-contract-'));
+  const backend = await openFileBackend(dir);
+  return {
+    inbox: backend.inbox,
+    locks: backend.locks,
+    close: async () => {
+      await backend.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+};
+workInboxContract('file store', openBackend);
+lockPortContract('file store (in-process locks)', openBackend);

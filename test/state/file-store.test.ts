@@ -64,8 +64,8 @@ describe('file rollout store', () => {
     const stored = await reopened.get('acme/manifests#7/api');
     expect(stored?.version).toBe(2);
     expect(stored?.state.weight).toBe(10);
-    expect(reopened.dueIds(4999)).toEqual([]);
-    expect(reopened.dueIds(5000)).toEqual(['acme/manifests#7/api']);
+    expect(await reopened.dueIds(4999)).toEqual([]);
+    expect(await reopened.dueIds(5000)).toEqual(['acme/manifests#7/api']);
   });
 
   it('hands out copies, so a caller cannot change stored state without a write', async () => {
@@ -218,7 +218,7 @@ describe('file rollout store', () => {
       const store = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
       opened.push(store);
       expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#5/api']);
-      expect(store.dueIds(Number.MAX_SAFE_INTEGER)).toEqual([]);
+      expect(await store.dueIds(Number.MAX_SAFE_INTEGER)).toEqual([]);
 
       expect((await store.get('acme/manifests#1/api'))?.state.phase).toBe('Aborted');
       expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.id)).toEqual(['acme/manifests#1/api']);
@@ -255,7 +255,7 @@ describe('file rollout store', () => {
       expect(await store.put({ ...archived!.state, phase: 'Progressing', finishedAt: undefined, wakeAt: now }, archived!.version)).toBe(2);
       expect(await filesIn('archive')).toEqual([]);
       expect(await filesIn('rollouts')).toHaveLength(1);
-      expect(store.dueIds(now)).toEqual(['acme/manifests#1/api']);
+      expect(await store.dueIds(now)).toEqual(['acme/manifests#1/api']);
       expect((await store.forPullRequest('acme', 'manifests', 1)).map((r) => r.phase)).toEqual(['Progressing']);
 
       // once it ends again, it is archived again after the retention
@@ -288,9 +288,9 @@ describe('file rollout store', () => {
       expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#2/api']);
 
       now += 20 * DAY;
-      store.dueIds(now - 20 * DAY + 1000); // within the hour since the last pass: nothing starts
+      await store.dueIds(now - 20 * DAY + 1000); // within the hour since the last pass: nothing starts
       expect((await store.list()).map((r) => r.id)).toEqual(['acme/manifests#2/api']);
-      store.dueIds(now);
+      await store.dueIds(now);
       await store.close(); // waits for the pass the tick started
       expect(await filesIn('rollouts')).toEqual([]);
       expect((await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now }).then((s) => (opened.push(s), s.list()))).length).toBe(0);

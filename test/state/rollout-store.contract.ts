@@ -30,6 +30,9 @@ interface Spec {
   phase?: RolloutPhase;
   startedAt: number;
   finishedAt?: number;
+  wakeAt?: number;
+  number?: number;
+  revertPr?: number;
 }
 
 function rolloutOf(spec: Spec): RolloutState {
@@ -42,7 +45,7 @@ function rolloutOf(spec: Spec): RolloutState {
       serviceConfig,
       from: 'v1',
       to: 'v2',
-      source: { number: 7, title: 'Bump api', url: `https://github.com/${owner}/${repo}/pull/7`, mergeSha: 'abc' },
+      source: { number: spec.number ?? 7, title: 'Bump api', url: `https://github.com/${owner}/${repo}/pull/${spec.number ?? 7}`, mergeSha: 'abc' },
       analyses: {},
       templatePaths: [],
     },
@@ -50,6 +53,8 @@ function rolloutOf(spec: Spec): RolloutState {
   );
   state.phase = spec.phase ?? 'Progressing';
   if (spec.finishedAt !== undefined) state.finishedAt = spec.finishedAt;
+  if ('wakeAt' in spec) state.wakeAt = spec.wakeAt;
+  if (spec.revertPr !== undefined) state.revertPr = { number: spec.revertPr, url: `https://github.com/${owner}/${repo}/pull/${spec.revertPr}` };
   return state;
 }
 
@@ -147,6 +152,54 @@ export function rolloutStoreContract(name: string, open: () => Promise<OpenedSto
       expect(listed.phase).toBe('Succeeded');
       listed.weight = 99;
       expect((await store.listRollouts({})).rollouts[0].weight).toBe(50);
+    });
+
+    it('hands out the rollouts due at a time, and none that are not', async () => {
+      const store = await openStore();
+      await putAll(store, [
+        { id: 'due-early', startedAt: 1000, wakeAt: 2000 },
+        { id: 'due-now', startedAt: 1000, wakeAt: 3000 },
+        { id: 'later', startedAt: 1000, wakeAt: 9000 },
+        { id: 'asleep', startedAt: 1000, wakeAt: undefined, phase: 'Succeeded', finishedAt: 1500 },
+      ]);
+      expect((await store.dueIds(1999)).sort()).toEqual([]);
+      expect((await store.dueIds(3000)).sort()).toEqual(['due-early', 'due-now']);
+    });
+
+    it('stops handing out a rollout once a write moves its wake time', async () => {
+      const store = await openStore();
+      const state = rolloutOf({ id: 'r1', startedAt: 1000, wakeAt: 2000 });
+      await store.put(state, 0);
+      expect(await store.dueIds(2500)).toEqual(['r1']);
+      await store.put({ ...state, wakeAt: 5000 }, 1);
+      expect(await store.dueIds(2500)).toEqual([]);
+    });
+
+    it('finds the rollouts of a pull request, by its bump or its revert, newest first', async () => {
+      const store = await openStore();
+      await putAll(store, [
+        { id: 'bump-old', number: 7, startedAt: 1000, phase: 'Aborted', finishedAt: 1100 },
+        { id: 'bump-new', number: 7, startedAt: 2000, revertPr: 9 },
+        { id: 'other-pr', number: 8, startedAt: 3000 },
+        { id: 'other-repo', repo: 'acme/other', number: 7, startedAt: 4000 },
+      ]);
+      expect((await store.forPullRequest('acme', 'manifests', 7)).map((s) => s.id)).toEqual(['bump-new', 'bump-old']);
+      expect((await store.forPullRequest('acme', 'manifests', 9)).map((s) => s.id)).toEqual(['bump-new']);
+      expect(await store.forPullRequest('acme', 'manifests', 10)).toEqual([]);
+    });
+
+    it('answers the newest rollout of a service and the ones still running', async () => {
+      const store = await openStore();
+      await putAll(store, [
+        { id: 'api-ended', service: 'api', startedAt: 1000, phase: 'Succeeded', finishedAt: 1500 },
+        { id: 'api-running', service: 'api', startedAt: 2000 },
+        { id: 'api-newest-ended', service: 'api', startedAt: 3000, phase: 'Superseded', finishedAt: 3100 },
+        { id: 'web-running', service: 'web', startedAt: 4000 },
+      ]);
+      expect((await store.latestFor('acme', 'manifests', 'api'))?.id).toBe('api-newest-ended');
+      expect((await store.activeFor('acme', 'manifests', 'api')).map((s) => s.id)).toEqual(['api-running']);
+      expect(await store.latestFor('acme', 'manifests', 'db')).toBeUndefined();
+      expect((await store.list()).map((s) => s.id)).toEqual(['web-running', 'api-newest-ended', 'api-running', 'api-ended']);
     });
   });
 }

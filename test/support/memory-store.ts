@@ -3,11 +3,12 @@
  * check them, every write is kept for the test to inspect, and `beforePut` may write first (as a
  * second process would), so the engine's own write meets a newer version.
  */
-import type { RolloutState } from '../../src/rollout/types.js';
+import { TERMINAL_PHASES, type RolloutState } from '../../src/rollout/types.js';
 import { listRollouts, type RolloutQuery } from '../../src/state/rollout-listing.js';
-import { VersionConflictError, type RolloutStore, type StoredRollout } from '../../src/state/store.js';
+import { VersionConflictError, type RolloutStore, type StoredRollout, type WorkInbox } from '../../src/state/store.js';
 
-export class MemoryStore implements RolloutStore {
+export class MemoryStore implements RolloutStore, WorkInbox {
+  readonly claims = new Map<string, { work: unknown; done: boolean }>();
   readonly rows = new Map<string, StoredRollout>();
   readonly writes: RolloutState[] = [];
   puts = 0;
@@ -38,24 +39,48 @@ export class MemoryStore implements RolloutStore {
     return listRollouts([...this.rows.values()].map((row) => row.state), query);
   }
 
-  async forPullRequest() {
-    return [];
+  async list() {
+    return this.sorted().map((state) => structuredClone(state));
   }
-  async latestFor() {
-    return undefined;
+  states() {
+    return [...this.rows.values()].map((row) => row.state);
   }
-  async activeFor() {
-    return [];
+  async forPullRequest(owner: string, repo: string, number: number) {
+    return (await this.list()).filter(
+      (state) => state.repo.owner === owner && state.repo.repo === repo && (state.source.number === number || state.revertPr?.number === number),
+    );
   }
-  dueIds(now: number) {
+  async latestFor(owner: string, repo: string, service: string) {
+    return (await this.list()).find((state) => state.repo.owner === owner && state.repo.repo === repo && state.service === service);
+  }
+  async activeFor(owner: string, repo: string, service: string) {
+    return (await this.list()).filter(
+      (state) => state.repo.owner === owner && state.repo.repo === repo && state.service === service && !TERMINAL_PHASES.includes(state.phase),
+    );
+  }
+  async dueIds(now: number) {
     return [...this.rows.values()].filter((row) => row.state.wakeAt !== undefined && row.state.wakeAt <= now).map((row) => row.state.id);
   }
-  async claimOnce() {
+  async claimOnce(key: string, work?: unknown) {
+    if (this.claims.has(key)) return false;
+    this.claims.set(key, { work: structuredClone(work), done: false });
     return true;
   }
   async unfinishedWork() {
-    return [];
+    return [...this.claims]
+      .filter(([, claim]) => !claim.done && claim.work !== undefined)
+      .map(([key, claim]) => ({ key, work: structuredClone(claim.work) }));
   }
-  async finishWork() {}
+  async isUnfinished(key: string) {
+    return this.claims.get(key)?.done === false;
+  }
+  async finishWork(key: string) {
+    const claim = this.claims.get(key);
+    if (claim) claim.done = true;
+  }
   async close() {}
+
+  private sorted(): RolloutState[] {
+    return [...this.rows.values()].map((row) => row.state).sort((a, b) => b.startedAt - a.startedAt);
+  }
 }
