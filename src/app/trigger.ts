@@ -5,8 +5,7 @@
  */
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
-import type { RevisionCache } from '../forge/github/revision-cache.js';
-import { CommitSnapshot, type SnapshotOctokit } from '../forge/github/snapshot.js';
+import type { Forge } from '../forge/forge.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
@@ -38,23 +37,21 @@ export function rolloutId(pr: Pick<MergedPullRequest, 'repo' | 'number'>, servic
  * canary file on both sides, its stable and traffic files, and the analysis templates at the merge.
  */
 export async function planRollouts(
-  octokit: SnapshotOctokit,
+  forge: Pick<Forge, 'readSnapshot'>,
   config: OpsboxConfig,
   pr: MergedPullRequest,
   now: number,
   options: {
     defaultPrometheus?: string;
     syncGates?: SyncGateCheck;
-    revisions?: RevisionCache;
     /** Whether a rollout of the service is under way; without one its canary must carry 0%. */
     hasActiveRollout?: (service: string) => Promise<boolean>;
     /** Where secret arguments are read (OPSBOX_SECRET_*): a missing one refuses the rollout up front. */
     secretEnv?: Readonly<Record<string, string | undefined>>;
   } = {},
 ): Promise<TriggerPlan> {
-  const { owner, repo } = pr.repo;
   const services = Object.values(config.services);
-  const after = await CommitSnapshot.read(octokit, owner, repo, pr.mergeSha, {
+  const after = await forge.readSnapshot(pr.repo, pr.mergeSha, {
     files: services.flatMap((service) => [service.canary.file, service.stable.file, ...trafficFiles(service)]),
     parentFiles: services.map((service) => service.canary.file),
     folders: config.analysisTemplates,
@@ -115,11 +112,10 @@ export async function planRollouts(
       weight: check.weight,
     }, now));
   }
-  if (options.revisions && rollouts.length > 0) {
+  if (rollouts.length > 0) {
     // The commits of a rollout edit files just read at the merge commit, and its analyses use the
-    // templates read with them: the executor needs no reads of its own.
-    await after.saveTo(options.revisions);
-    options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
+    // templates read with them: the forge keeps them, so the executor needs no reads of its own.
+    await after.retain(pr.repo.defaultBranch);
   }
   const allProblems = [...problems, ...checked.problems];
   if (rollouts.length === 0 && allProblems.length > 0) {
