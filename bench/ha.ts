@@ -15,7 +15,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
 import { serviceSchema } from '../src/config/opsbox.schema.js';
-import { RolloutEngine, type EffectExecutor } from '../src/rollout/engine.js';
+import { RolloutEngine, type EffectExecutor } from '../src/app/engine.js';
 import { argoAnalysis } from '../src/rollout/analysis-port.js';
 import { newRollout } from '../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../src/rollout/types.js';
@@ -33,6 +33,7 @@ import { Child } from './support/child.js';
 import type { Delivery, FakesInfo } from './support/fakes-child.js';
 import { median, max, round } from './support/stats.js';
 import { CONNECTIONS, DELIVERIES, FAKES_CHILD, LOAD_CHILD, measureServer, summarize, WARMUP } from './webhooks.js';
+import { githubRepoRef } from '../src/forge/github/github-forge.js';
 
 const DUE = 1_000;
 const FAILOVER_RUNS = 3;
@@ -62,8 +63,8 @@ class StubGitHub implements EffectExecutor {
     switch (effect.type) {
       case 'commit':
         return { type: 'commit', sha: String(this.effects).padStart(40, '0') };
-      case 'report':
-        return { type: 'report', statusCommentId: 1, checkRunId: 2 };
+      case 'publishStatus':
+        return { type: 'publishStatus', statusRef: { forge: 'github', native: { commentId: 1, checkRunId: 2 } } };
       case 'checkSync':
         return { type: 'checkSync', state: 'applied', detail: 'stub' };
       default:
@@ -76,7 +77,7 @@ function rollout(i: number, startedAt: number): RolloutState {
   return newRollout(
     {
       id: `acme/manifests#${i}/api`,
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       service: 'api',
       serviceConfig,
       from: 'v1',

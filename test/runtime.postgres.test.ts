@@ -4,10 +4,11 @@ import { pino } from 'pino';
 import pg from 'pg';
 import { serviceSchema } from '../src/config/opsbox.schema.js';
 import { newRollout } from '../src/rollout/new-rollout.js';
-import type { ConfigOctokit } from '../src/rollout/start.js';
+import type { InstallationOctokit } from '../src/forge/github/github-forge.js';
 import { Runtime } from '../src/runtime.js';
 import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from './support/postgres.js';
 import { describeWithTool } from './support/required-tool.js';
+import { githubRepoRef } from '../src/forge/github/github-forge.js';
 
 const tool = postgresTool();
 
@@ -25,7 +26,7 @@ describeWithTool('the runtime on PostgreSQL', tool, () => {
     const runtime = await Runtime.create({
       dataDir: '/nonexistent/never-written',
       env: { DATABASE_URL: url },
-      auth: async () => ({}) as ConfigOctokit,
+      auth: async () => ({}) as InstallationOctokit,
       appLogin: async () => 'opsbox-canary[bot]',
       log: pino({ level: 'silent' }),
       schedule: false,
@@ -35,7 +36,7 @@ describeWithTool('the runtime on PostgreSQL', tool, () => {
       const state = newRollout(
         {
           id: 'acme/manifests#7/api',
-          repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+          repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
           service: 'api',
           serviceConfig: serviceSchema.parse({
             image: 'ghcr.io/acme/api',

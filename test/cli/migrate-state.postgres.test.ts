@@ -12,6 +12,7 @@ import { openPostgresBackend } from '../../src/state/postgres/backend.js';
 import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { describeWithTool } from '../support/required-tool.js';
 import { runCommand } from './support.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const DAY = 86_400_000;
 const tool = postgresTool();
@@ -28,7 +29,7 @@ function rollout(number: number, startedAt: number, patch: Partial<RolloutState>
   const state = newRollout(
     {
       id: `acme/manifests#${number}/api`,
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       service: 'api',
       serviceConfig,
       from: 'v1',
@@ -57,7 +58,7 @@ describeWithTool('opsbox migrate-state into PostgreSQL', tool, () => {
   it('copies running and archived rollouts, claims with their work and command ids, and only what is missing on a second run', async () => {
     const now = 100 * DAY;
     const files = await FileRolloutStore.open(dataDir, { clock: () => now, retentionMs: 30 * DAY });
-    await files.put(rollout(1, now - 50 * DAY, { phase: 'Aborted', finishedAt: now - 40 * DAY, revertPr: { number: 9, url: 'https://github.com/acme/manifests/pull/9' } }), 0);
+    await files.put(rollout(1, now - 50 * DAY, { phase: 'Aborted', finishedAt: now - 40 * DAY, revert: { branch: 'opsbox/revert/api-v2', url: 'https://github.com/acme/manifests/pull/9', label: '#9', thread: { number: 9 }, native: { number: 9 } } }), 0);
     await files.put(rollout(2, now - DAY, { weight: 10, wakeAt: now + 60_000, commandIds: ['5001', '5002'] }), 0);
     expect(await files.archiveEnded()).toBe(1);
     await files.claimOnce('merge:acme/manifests:done', { number: 1 });

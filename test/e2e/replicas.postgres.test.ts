@@ -226,7 +226,7 @@ describeWithTool('three replicas on one PostgreSQL database', tool, () => {
     const reverts = github.pullRequests(FULL_NAME).filter((p) => p.number !== pr.number);
     expect(reverts).toHaveLength(1);
     expect(reverts[0]).toMatchObject({ state: 'open', head: { ref: 'opsbox/revert/api-v2' } });
-    expect(rollout.revertPr?.number).toBe(reverts[0].number);
+    expect(rollout.revert?.thread?.number).toBe(reverts[0].number);
     const comments = expectOneStatusCommentAndCheckRun(pr, 'failure');
     expect(comments.filter((body) => body.includes('<!-- opsbox:failure '))).toHaveLength(1);
   }, 120_000);

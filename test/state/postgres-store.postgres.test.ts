@@ -15,6 +15,7 @@ import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } f
 import { describeWithTool } from '../support/required-tool.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
 import { lockPortContract, workInboxContract } from './state-ports.contract.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const tool = postgresTool();
 let cluster: PostgresCluster;
@@ -39,7 +40,7 @@ function dueRollout(id: string, wakeAt: number): RolloutState {
   const state = newRollout(
     {
       id,
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       service: 'api',
       serviceConfig,
       from: 'v1',

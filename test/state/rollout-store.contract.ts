@@ -8,6 +8,7 @@ import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutPhase, RolloutState } from '../../src/rollout/types.js';
 import { VersionConflictError, type RolloutStore } from '../../src/state/store.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 export interface OpenedStore {
   store: RolloutStore;
@@ -40,7 +41,7 @@ function rolloutOf(spec: Spec): RolloutState {
   const state = newRollout(
     {
       id: spec.id,
-      repo: { installationId: 1, owner, repo, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo, defaultBranch: 'main' }),
       service: spec.service ?? 'api',
       serviceConfig,
       from: 'v1',
@@ -54,7 +55,10 @@ function rolloutOf(spec: Spec): RolloutState {
   state.phase = spec.phase ?? 'Progressing';
   if (spec.finishedAt !== undefined) state.finishedAt = spec.finishedAt;
   if ('wakeAt' in spec) state.wakeAt = spec.wakeAt;
-  if (spec.revertPr !== undefined) state.revertPr = { number: spec.revertPr, url: `https://github.com/${owner}/${repo}/pull/${spec.revertPr}` };
+  if (spec.revertPr !== undefined) {
+    const url = `https://github.com/${owner}/${repo}/pull/${spec.revertPr}`;
+    state.revert = { branch: `opsbox/revert/${state.service}-${state.to}`, url, label: `#${spec.revertPr}`, thread: { number: spec.revertPr }, native: { number: spec.revertPr } };
+  }
   return state;
 }
 

@@ -47,7 +47,7 @@ export class MemoryStore implements RolloutStore, WorkInbox {
   }
   async forPullRequest(owner: string, repo: string, number: number) {
     return (await this.list()).filter(
-      (state) => state.repo.owner === owner && state.repo.repo === repo && (state.source.number === number || state.revertPr?.number === number),
+      (state) => state.repo.owner === owner && state.repo.repo === repo && (state.source.number === number || state.revert?.thread?.number === number),
     );
   }
   async latestFor(owner: string, repo: string, service: string) {

@@ -201,7 +201,7 @@ export function columnsOf(state: RolloutState) {
     phase: state.phase,
     active: !TERMINAL_PHASES.includes(state.phase),
     prNumber: state.source.number,
-    revertPrNumber: state.revertPr?.number ?? null,
+    revertPrNumber: state.revert?.thread?.number ?? null,
     startedAt: state.startedAt,
     finishedAt: state.finishedAt ?? null,
     dueAt: state.wakeAt ?? null,
