@@ -19,6 +19,8 @@ import { FileRolloutStore } from './state/file-store.js';
 import { retentionFromEnv } from './state/retention.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
+import { jobAccessFor, type JobAccess } from './analysis/providers/job.js';
+import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from './analysis/secrets.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
@@ -59,6 +61,8 @@ export class Runtime {
   private draining = false;
   /** The cluster the Argo CD and Flux gates read, when configured. */
   private clusterObjects: CustomObjects | undefined;
+  /** Secrets and Jobs that analyses may use. */
+  private analysisCluster: AnalysisCluster = { jobs: { unavailable: 'not set up' } };
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -81,6 +85,13 @@ export class Runtime {
     const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
+    const analysisCluster = analysisClusterAccess(cluster, options.env);
+    options.log.info(
+      analysisCluster.secrets
+        ? `valueFrom.secretKeyRef arguments are read from Secrets in namespace ${analysisCluster.secrets.namespace}, then from OPSBOX_SECRET_* variables`
+        : `valueFrom.secretKeyRef arguments are read from OPSBOX_SECRET_* variables${cluster.configured ? ` (set ${SECRET_NAMESPACE_ENV} to read Secrets from the cluster)` : ''}`,
+    );
+    if ('unavailable' in analysisCluster.jobs) options.log.info(`job metrics are unavailable: ${analysisCluster.jobs.unavailable}`);
     const revisions = new RevisionCache();
     const executor = new GitHubEffectExecutor({
       revisions,
@@ -92,10 +103,13 @@ export class Runtime {
       log: options.log,
       provider: options.provider,
       syncGates: cluster.configured ? clusterSyncGates(cluster.objects) : {},
+      clusterSecrets: analysisCluster.secrets,
+      jobs: analysisCluster.jobs,
     });
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    runtime.analysisCluster = analysisCluster;
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
@@ -163,6 +177,8 @@ export class Runtime {
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           secretEnv: this.options.env,
+          clusterSecrets: this.analysisCluster.secrets,
+          unavailableProviders: 'unavailable' in this.analysisCluster.jobs ? { job: this.analysisCluster.jobs.unavailable } : {},
           syncGates: this.syncGates,
           revisions: this.revisions,
           log: this.options.log,
@@ -253,6 +269,23 @@ async function clusterAccess(env: Readonly<Record<string, string | undefined>>):
   if (source.kind === 'none') return { configured: false, reason: source.reason };
   const { clusterAccessFromEnv } = await import('./sync/kubernetes.js');
   return clusterAccessFromEnv(env);
+}
+
+interface AnalysisCluster {
+  secrets?: ClusterSecrets;
+  jobs: JobAccess;
+}
+
+/**
+ * What analyses may use of the cluster. Secrets are read only from the namespace an operator names
+ * (OPSBOX_SECRET_NAMESPACE, else the Jobs' namespace): never, by default, the app's own.
+ */
+function analysisClusterAccess(cluster: ClusterAccess, env: Readonly<Record<string, string | undefined>>): AnalysisCluster {
+  const namespace = env[SECRET_NAMESPACE_ENV]?.trim() || env.OPSBOX_JOB_NAMESPACE?.trim();
+  return {
+    ...(cluster.configured && namespace ? { secrets: cluster.secrets(namespace) } : {}),
+    jobs: jobAccessFor(cluster, env),
+  };
 }
 
 /** Where links in comments point: github.com, or the GitHub Enterprise Server of GHE_HOST. */

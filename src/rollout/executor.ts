@@ -6,7 +6,9 @@
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { createMetricProvider } from '../analysis/providers/registry.js';
-import { resolveAnalysis } from '../analysis/resolve.js';
+import type { JobAccess } from '../analysis/providers/job.js';
+import { collectTemplates, resolveAnalysis } from '../analysis/resolve.js';
+import { prefetchClusterSecrets, referencedSecretNames, type ClusterSecrets } from '../analysis/secrets.js';
 import { takeMeasurement } from '../analysis/runner.js';
 import type { MeasurementOutcome } from '../analysis/run.js';
 import { findJudge, loadJudgesFromSource, resolveJudge, type LoadedJudge } from '../analysis/judge/judges.js';
@@ -66,6 +68,10 @@ export interface GitHubExecutorOptions {
   revisions?: RevisionCache;
   /** Sync gates beside the built-in ones (e.g. ones that read the cluster). */
   syncGates?: Partial<Record<SyncGateName, SyncGateFactory<InstallationOctokit>>>;
+  /** Secrets of the cluster for `valueFrom.secretKeyRef` arguments; the environment is the fallback. */
+  clusterSecrets?: ClusterSecrets;
+  /** Where job metrics create their Jobs, or why they cannot. */
+  jobs?: JobAccess;
 }
 
 /** AnalysisTemplates and CanaryJudges live in the same folders and are read together. */
@@ -131,7 +137,11 @@ export class GitHubEffectExecutor implements EffectExecutor {
   private async measure(octokit: InstallationOctokit, state: RolloutState, effect: Extract<Effect, { type: 'measure' }>): Promise<EffectResult> {
     const metrics = await this.resolvedMetrics(octokit, state, effect.analysis);
     const injected = this.options.provider?.(state.prometheusAddress);
-    const provider = createMetricProvider(this.options.env, { defaultAddress: state.prometheusAddress }, injected ? { prometheus: injected } : {});
+    const provider = createMetricProvider(
+      this.options.env,
+      { defaultAddress: state.prometheusAddress, jobs: this.options.jobs, run: { rollout: state.id, service: state.service, measurement: `${effect.analysis}#${effect.id}` } },
+      injected ? { prometheus: injected } : {},
+    );
     const clock = { now: this.clock };
     const measurements = await Promise.all(
       effect.metrics.map(async (name) => {
@@ -156,7 +166,20 @@ export class GitHubEffectExecutor implements EffectExecutor {
   private async resolvedMetrics(octokit: InstallationOctokit, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
     const { catalog, judges } = await this.templatesAt(octokit, state);
-    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: this.options.env }, judges).metrics;
+    const clusterSecrets = await this.clusterSecretsFor(catalog, analysis);
+    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: this.options.env, clusterSecrets }, judges).metrics;
+  }
+
+  /** The Secrets the analysis's templates read, from the cluster when the app reads Secrets there. */
+  private async clusterSecretsFor(catalog: TemplateCatalog, analysis: RolloutAnalysis) {
+    if (!this.options.clusterSecrets) return undefined;
+    let names: string[];
+    try {
+      names = referencedSecretNames(collectTemplates(catalog, analysis.templates));
+    } catch {
+      return undefined; // resolveAnalysis reports what is wrong with the references
+    }
+    return names.length > 0 ? prefetchClusterSecrets(names, this.options.clusterSecrets) : undefined;
   }
 
   private async loadJudges(octokit: InstallationOctokit, state: RolloutState): Promise<LoadedJudge[]> {
