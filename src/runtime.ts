@@ -21,6 +21,8 @@ import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
 import { jobAccessFor, type JobAccess } from './analysis/providers/job.js';
 import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from './analysis/secrets.js';
+import { AlertmanagerNotifier } from './notify/alertmanager.js';
+import { notifiers, type Notifier } from './notify/notifier.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
@@ -42,6 +44,12 @@ export interface RuntimeOptions {
   retryWorkEveryMs?: number;
   /** Sees every rollout transition and effect (metrics, transition logs). */
   observer?: EngineObserver;
+  /** How often due alert re-posts are looked for (default 30 s; 0: only when asked, in tests). */
+  alertCheckEveryMs?: number;
+  /** Wall-clock time of alerts (default Date.now): Alertmanager compares them with its own clock. */
+  alertClock?: () => number;
+  /** Waits between attempts to reach Alertmanager (default: real backoff). */
+  alertSleep?: (ms: number) => Promise<void>;
 }
 
 /** Deliveries less than this far apart make a burst, during which background work runs one task at a time. */
@@ -63,6 +71,8 @@ export class Runtime {
   private clusterObjects: CustomObjects | undefined;
   /** Secrets and Jobs that analyses may use. */
   private analysisCluster: AnalysisCluster = { jobs: { unavailable: 'not set up' } };
+  /** Alertmanager (and other outside notices) of rollout transitions. */
+  notifier: Notifier = notifiers([]);
 
   private constructor(
     readonly store: FileRolloutStore,
@@ -106,10 +116,20 @@ export class Runtime {
       clusterSecrets: analysisCluster.secrets,
       jobs: analysisCluster.jobs,
     });
-    const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
+    const alerts = new AlertmanagerNotifier({ env: options.env, serverUrl: serverUrl(options.env), dataDir: options.dataDir, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.alertSleep });
+    const notifier = notifiers([alerts]);
+    const observer: EngineObserver = {
+      transition: (before, event, after) => {
+        options.observer?.transition?.(before, event, after);
+        notifier.transition(before, event, after);
+      },
+      effect: (...args) => options.observer?.effect?.(...args),
+    };
+    const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
     runtime.analysisCluster = analysisCluster;
+    runtime.notifier = notifier;
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
@@ -169,6 +189,8 @@ export class Runtime {
   /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
   startForMerge(claim: string, pr: MergedPullRequest): void {
     this.claimed(claim, `starting rollouts for #${pr.number}`, async () => {
+      // a merged revert pull request resolves the alert of its rollout
+      this.notifier.merged(pr.repo.owner, pr.repo.repo, pr.number);
       await startRolloutsForMerge(
         {
           engine: this.engine,
@@ -241,6 +263,7 @@ export class Runtime {
   async idle(): Promise<void> {
     for (let round = 0; round < 50 && this.inFlight.size > 0; round++) await Promise.allSettled([...this.inFlight]);
     await this.engine.idle();
+    await this.notifier.idle();
   }
 
   /**
@@ -259,6 +282,7 @@ export class Runtime {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
+    await this.notifier.stop();
     await this.store.close();
   }
 }

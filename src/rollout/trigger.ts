@@ -117,6 +117,8 @@ export async function planRollouts(
       analyses: check.analyses,
       templatePaths: config.analysisTemplates,
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
+      ...(config.notifications ? { notifications: config.notifications } : {}),
+      ...(config.github?.deployments ? { deployments: config.github.deployments } : {}),
       weight: check.weight,
     }, now));
   }

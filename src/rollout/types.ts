@@ -3,7 +3,7 @@
  * `(state, event, now) → { state, effects }`; everything in here is plain JSON so the
  * store can write it and a restarted process can resume from it.
  */
-import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
+import type { NotificationsConfig, ServiceConfig, Step } from '../config/opsbox.schema.js';
 import type { AnalysisRun, PlannedAnalysis, MeasurementInput } from './analysis-port.js';
 
 export type RolloutPhase =
@@ -112,6 +112,9 @@ export interface RolloutState {
   commits: CommitRecord[];
   history: HistoryEntry[];
   revertPr?: { number: number; url: string };
+  /** The config's `notifications` and `github.deployments` at the merge commit (absent: none). */
+  notifications?: NotificationsConfig;
+  deployments?: { environment: string };
   statusCommentId?: number;
   checkRunId?: number;
   /** The failure comment of the current failure (a /retry and a new failure post a new one). */
