@@ -22,6 +22,7 @@ import { clusterSourceFromEnv } from './sync/cluster-source.js';
 import { jobAccessFor, type JobAccess } from './analysis/providers/job.js';
 import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from './analysis/secrets.js';
 import { AlertmanagerNotifier } from './notify/alertmanager.js';
+import { DeploymentsNotifier, type DeploymentsOctokit } from './github/deployments.js';
 import { notifiers, type Notifier } from './notify/notifier.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
@@ -48,8 +49,8 @@ export interface RuntimeOptions {
   alertCheckEveryMs?: number;
   /** Wall-clock time of alerts (default Date.now): Alertmanager compares them with its own clock. */
   alertClock?: () => number;
-  /** Waits between attempts to reach Alertmanager (default: real backoff). */
-  alertSleep?: (ms: number) => Promise<void>;
+  /** Waits between attempts to reach Alertmanager or write GitHub Deployments (default: real backoff). */
+  notifySleep?: (ms: number) => Promise<void>;
 }
 
 /** Deliveries less than this far apart make a burst, during which background work runs one task at a time. */
@@ -116,8 +117,14 @@ export class Runtime {
       clusterSecrets: analysisCluster.secrets,
       jobs: analysisCluster.jobs,
     });
-    const alerts = new AlertmanagerNotifier({ env: options.env, serverUrl: serverUrl(options.env), dataDir: options.dataDir, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.alertSleep });
-    const notifier = notifiers([alerts]);
+    const alerts = new AlertmanagerNotifier({ env: options.env, serverUrl: serverUrl(options.env), dataDir: options.dataDir, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.notifySleep });
+    const deployments = new DeploymentsNotifier({
+      auth: async (installationId) => (await options.auth(installationId)) as unknown as DeploymentsOctokit,
+      serverUrl: serverUrl(options.env),
+      log: options.log,
+      sleep: options.notifySleep,
+    });
+    const notifier = notifiers([alerts, deployments]);
     const observer: EngineObserver = {
       transition: (before, event, after) => {
         options.observer?.transition?.(before, event, after);

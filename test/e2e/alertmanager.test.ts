@@ -54,7 +54,7 @@ describe('alerts for failed rollouts (Alertmanager API v2)', () => {
     h = await AppHarness.start({
       files,
       env: { OPSBOX_ALERTMANAGER_URL: sink.url, OPSBOX_ALERTMANAGER_BEARER_TOKEN: 'am-token-5521' },
-      app: { alertCheckEveryMs: 0, alertClock: () => wallClock, alertSleep: async (ms) => void waits.push(ms) },
+      app: { alertCheckEveryMs: 0, alertClock: () => wallClock, notifySleep: async (ms) => void waits.push(ms) },
     });
     h.github.setPermission(FULL_NAME, 'alice', 'write');
   });
