@@ -158,13 +158,16 @@ export const notificationsSchema = z.strictObject({
       /** Used only when the operator's OPSBOX_ALERTMANAGER_ALLOWLIST permits it; otherwise OPSBOX_ALERTMANAGER_URL. */
       url: z.url({ protocol: /^https?$/ }).optional(),
       labels: z
-        .record(
-          z
-            .string()
-            .regex(/^[a-zA-Z_][a-zA-Z0-9_]*$/, 'label names are letters, digits and _, not starting with a digit')
-            .refine((name) => !(RESERVED_ALERT_LABELS as readonly string[]).includes(name), { message: `is set by the app (${RESERVED_ALERT_LABELS.join(', ')}); choose another name` }),
-          z.string(),
-        )
+        .record(z.string(), z.string())
+        .superRefine((labels, ctx) => {
+          for (const name of Object.keys(labels)) {
+            if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) {
+              ctx.addIssue({ code: 'custom', path: [name], message: 'label names are letters, digits and _, not starting with a digit' });
+            } else if ((RESERVED_ALERT_LABELS as readonly string[]).includes(name)) {
+              ctx.addIssue({ code: 'custom', path: [name], message: `is set by the app (${RESERVED_ALERT_LABELS.join(', ')}); choose another name` });
+            }
+          }
+        })
         .default({}),
       /** How often a firing alert is posted again (default 5m). */
       resendInterval: durationSchema.optional(),
