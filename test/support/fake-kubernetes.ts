@@ -34,6 +34,8 @@ export interface FakeKubernetes {
   down(isDown: boolean): void;
   /** Holds every answer back, as an API server that does not respond. */
   hang(isHanging: boolean): void;
+  /** How Jobs created from now on end at once, as a Job controller with instant pods would; undefined: they keep running. */
+  finishJobsAs(outcome: 'Complete' | 'Failed' | undefined): void;
   /** Completes or fails a Job, as the Job controller would. */
   finishJob(namespace: string, name: string, outcome: 'Complete' | 'Failed', message?: string): void;
   /** The Job stored under that name, as the API server holds it. */
@@ -63,6 +65,7 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
   let isDown = false;
   let isHanging = false;
   let resourceVersion = 1000;
+  let jobsEndAs: 'Complete' | 'Failed' | undefined;
   const requests: FakeKubernetes['requests'] = [];
   const keyOf = (group: string, plural: string, namespace: string, name: string) => `${group}/${plural}/${namespace}/${name}`;
 
@@ -110,7 +113,9 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
       const stored = stamp({ ...job, metadata: { ...job.metadata, namespace } });
       stored.status = {};
       objects.set(key, stored);
-      return send(201, stored);
+      send(201, stored);
+      if (jobsEndAs) finish(stored, jobsEndAs);
+      return;
     }
     const match = OBJECT_PATH.exec(url.pathname);
     const core = CORE_OBJECT_PATH.exec(url.pathname);
@@ -134,6 +139,12 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
     }
     return send(200, object);
   });
+  function finish(job: KubeObject, outcome: 'Complete' | 'Failed', message?: string): void {
+    const condition = { type: outcome, status: 'True', lastTransitionTime: '2026-11-26T10:00:00Z', ...(outcome === 'Failed' ? { reason: 'BackoffLimitExceeded', message: message ?? 'Job has reached the specified backoff limit' } : {}) };
+    job.status = outcome === 'Complete' ? { succeeded: 1, conditions: [condition] } : { failed: 1, conditions: [condition] };
+    job.metadata.resourceVersion = String(++resourceVersion);
+  }
+
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const dir = await mkdtemp(path.join(tmpdir(), 'opsbox-kube-'));
@@ -157,9 +168,10 @@ export async function startFakeKubernetes(): Promise<FakeKubernetes> {
     finishJob(namespace, name, outcome, message) {
       const job = objects.get(keyOf('batch', 'jobs', namespace, name));
       if (!job) throw new Error(`no Job ${namespace}/${name}`);
-      const condition = { type: outcome, status: 'True', lastTransitionTime: '2026-11-26T10:00:00Z', ...(outcome === 'Failed' ? { reason: 'BackoffLimitExceeded', message: message ?? 'Job has reached the specified backoff limit' } : {}) };
-      job.status = outcome === 'Complete' ? { succeeded: 1, conditions: [condition] } : { failed: 1, conditions: [condition] };
-      job.metadata.resourceVersion = String(++resourceVersion);
+      finish(job, outcome, message);
+    },
+    finishJobsAs(outcome) {
+      jobsEndAs = outcome;
     },
     job(namespace, name) {
       const job = objects.get(keyOf('batch', 'jobs', namespace, name));
