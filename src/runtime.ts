@@ -72,6 +72,8 @@ export class Runtime {
   private clusterObjects: CustomObjects | undefined;
   /** Secrets and Jobs that analyses may use. */
   private analysisCluster: AnalysisCluster = { jobs: { unavailable: 'not set up' } };
+  /** Carries out the effects; an /abort cancels the measurements it has under way. */
+  private executor: GitHubEffectExecutor | undefined;
   /** Alertmanager (and other outside notices) of rollout transitions. */
   notifier: Notifier = notifiers([]);
 
@@ -135,6 +137,7 @@ export class Runtime {
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    runtime.executor = executor;
     runtime.analysisCluster = analysisCluster;
     runtime.notifier = notifier;
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
@@ -246,7 +249,11 @@ export class Runtime {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
           latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
           preflight: (pull) => this.runPreflight(pull),
-          dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
+          dispatch: (id, event, onDecided) => {
+            // A measurement waiting for a Job holds the rollout; /abort should not wait for it.
+            if (event.type === 'command' && event.command.name === 'abort') this.executor?.cancelMeasurements(id);
+            return this.engine.dispatch(id, event, onDecided);
+          },
           auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
           serverUrl: serverUrl(this.options.env),
           log: this.options.log,

@@ -89,6 +89,8 @@ export class GitHubEffectExecutor implements EffectExecutor {
   private readonly catalogs = new Map<string, Promise<TemplatesAtMerge>>();
   /** File contents by commit: the next commit on top of the app's own needs no reads. */
   private readonly revisions: RevisionCache;
+  /** Measurements under way, by rollout: an /abort cancels them (a job metric's Job is deleted). */
+  private readonly measuring = new Map<string, AbortController>();
   private readonly clock: () => number;
 
   constructor(private readonly options: GitHubExecutorOptions) {
@@ -143,18 +145,31 @@ export class GitHubEffectExecutor implements EffectExecutor {
       injected ? { prometheus: injected } : {},
     );
     const clock = { now: this.clock };
-    const measurements = await Promise.all(
-      effect.metrics.map(async (name) => {
-        const metric = metrics.find((m) => m.name === name);
-        const measurement = !metric
-          ? { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() }
-          : metric.judge !== undefined
-            ? await this.judge(octokit, state, effect.analysis, metric.judge, provider)
-            : await takeMeasurement(provider, metric, clock);
-        return { metric: name, measurement };
-      }),
-    );
-    return { type: 'measure', measurements };
+    const cancel = new AbortController();
+    this.measuring.set(state.id, cancel);
+    try {
+      const measurements = await Promise.all(
+        effect.metrics.map(async (name) => {
+          const metric = metrics.find((m) => m.name === name);
+          const measurement = !metric
+            ? { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() }
+            : metric.judge !== undefined
+              ? await this.judge(octokit, state, effect.analysis, metric.judge, provider)
+              : await takeMeasurement(provider, metric, clock, cancel.signal);
+          return { metric: name, measurement };
+        }),
+      );
+      // Cut short: not a result; the event that cancelled it decides what happens next.
+      if (cancel.signal.aborted) throw new EffectError('the measurement was cancelled', true);
+      return { type: 'measure', measurements };
+    } finally {
+      if (this.measuring.get(state.id) === cancel) this.measuring.delete(state.id);
+    }
+  }
+
+  /** Cancels the rollout's measurements under way, so a command waiting for the rollout is applied at once. */
+  cancelMeasurements(rolloutId: string): void {
+    this.measuring.get(rolloutId)?.abort();
   }
 
   /**

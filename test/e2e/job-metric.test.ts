@@ -70,6 +70,25 @@ describe('a rollout judged by a job metric, through the Kubernetes API', () => {
     expect((await h.rollouts())[0].failure?.analysis).toBe('step:1');
   });
 
+  it('an /abort while the measurement waits for its Job deletes the Job (propagationPolicy Background) and rolls back at once', async () => {
+    await start((k) => ({ KUBECONFIG: k.kubeconfig, OPSBOX_JOB_NAMESPACE: NAMESPACE }));
+    h.github.setPermission('acme/manifests', 'alice', 'write');
+    h.prometheus.answer([0.01]);
+    const pr = await bump();
+    // The analysis step's measurement waits for a Job nobody finishes; the clock moves meanwhile.
+    const advancing = h.advanceUntil(async () => kube.requests.some((r) => r.method === 'POST'), 30_000);
+    for (let i = 0; i < 200 && !kube.requests.some((r) => r.method === 'GET' && r.path.includes('/jobs/')); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const created = kube.requests.find((r) => r.method === 'POST')!;
+    const name = (created.body as { metadata: { name: string } }).metadata.name;
+    await h.comment(pr.number, '/abort');
+    await advancing;
+    const deletion = kube.requests.find((r) => r.method === 'DELETE');
+    expect(deletion?.path).toBe(`/apis/batch/v1/namespaces/${NAMESPACE}/jobs/${name}`);
+    expect(`${deletion?.query} ${JSON.stringify(deletion?.body ?? {})}`).toContain('Background');
+    expect(kube.job(NAMESPACE, name)).toBeUndefined();
+    expect((await h.rollouts())[0]).toMatchObject({ phase: 'Aborted', failure: { reason: 'aborted by @alice' } });
+  });
+
   it('refuses the template at the start without OPSBOX_JOB_NAMESPACE, saying what to set', async () => {
     await start((k) => ({ KUBECONFIG: k.kubeconfig }));
     const pr = await bump();
