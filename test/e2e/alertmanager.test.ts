@@ -125,6 +125,29 @@ describe('alerts for failed rollouts (Alertmanager API v2)', () => {
     expect(Date.parse(last().endsAt)).toBe(wallClock);
   });
 
+  it('a later rollout of the service that is promoted resolves the alert', async () => {
+    await failRollout();
+    expect(Date.parse(last().endsAt)).toBeGreaterThan(wallClock);
+    h.prometheus.answer([0.01]);
+    await h.mergeBump({ [CANARY]: bumpApi(h.file(CANARY), 'v3') }, { title: 'Bump api to v3' });
+    await h.advanceUntil(async () => (await h.rollouts()).some((r) => r.to === 'v3' && r.phase === 'Succeeded'), 30_000);
+    expect(last().labels).toMatchObject({ service: 'api', to: 'v2' });
+    expect(Date.parse(last().endsAt)).toBe(wallClock);
+  });
+
+  it('keeps re-posting an open alert after a restart', async () => {
+    await failRollout();
+    const before = sink.posts.length;
+    await h.stopApp();
+    await h.startApp();
+    wallClock += 2 * 60_000;
+    h.runtime.notifier.resendDue?.();
+    await h.runtime.idle();
+    expect(sink.posts.length).toBe(before + 1);
+    expect(last().labels).toMatchObject({ alertname: 'OpsBoxCanaryFailed', service: 'api', to: 'v2' });
+    expect(Date.parse(last().endsAt)).toBe(wallClock + 6 * 60_000);
+  });
+
   it('tries again when Alertmanager is unavailable, and never holds up the rollback', async () => {
     sink.refuseNext(2);
     await failRollout();
