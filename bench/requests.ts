@@ -94,12 +94,19 @@ function weightSteps(effects: readonly TracedEffect[]): WeightStep[] {
   return steps;
 }
 
-function figuresOf(all: readonly RecordedRequest[], effects: readonly TracedEffect[]): PathFigures {
+/** GitHub Deployments writes run in the background beside the effects: counted on their own. */
+function isDeploymentRequest(request: RecordedRequest): boolean {
+  return /\/deployments(\/|$)/.test(request.path);
+}
+
+function figuresOf(all: readonly RecordedRequest[], tracedEffects: readonly TracedEffect[]): PathFigures {
+  const effects = tracedEffects.map((traced) => ({ ...traced, requests: traced.requests.filter((r) => !isDeploymentRequest(r)) }));
   const inEffects = new Set(effects.flatMap((traced) => traced.requests));
   const byPurpose: Record<string, RecordedRequest[]> = {};
   const add = (purpose: string, request: RecordedRequest) => (byPurpose[purpose] ??= []).push(request);
   for (const request of all) {
-    if (!inEffects.has(request)) add(request.actor === 'app' ? 'app authentication' : 'rollout start (config, manifests at the merge)', request);
+    if (isDeploymentRequest(request)) add('GitHub deployments (github.deployments)', request);
+    else if (!inEffects.has(request)) add(request.actor === 'app' ? 'app authentication' : 'rollout start (config, manifests at the merge)', request);
   }
   for (const traced of effects) for (const request of traced.requests) add(purposeOf(traced), request);
 
@@ -128,8 +135,10 @@ function figuresOf(all: readonly RecordedRequest[], effects: readonly TracedEffe
 }
 
 /** Runs one rollout from the merge to its end and returns what it cost. */
-async function measurePath(kind: 'happy' | 'failing'): Promise<PathFigures> {
-  const harness = await AppHarness.start({ files: await fixtureFilesWithApiWeights(20, 60) });
+async function measurePath(kind: 'happy' | 'failing', options: { deployments?: boolean } = {}): Promise<PathFigures> {
+  const files = await fixtureFilesWithApiWeights(20, 60);
+  if (options.deployments) files['.github/opsbox.yml'] += '\ngithub:\n  deployments: {environment: production}\n';
+  const harness = await AppHarness.start({ files });
   const trace = traceEffects(() => harness.github.requests);
   try {
     harness.prometheus.answer([0.01]);
@@ -180,11 +189,26 @@ export const requestsBenchmark: Benchmark = {
     const happy = await measurePath('happy');
     log('requests: failing path');
     const failing = await measurePath('failing');
+    log('requests: happy path with github.deployments');
+    const happyWithDeployments = await measurePath('happy', { deployments: true });
+    log('requests: failing path with github.deployments');
+    const failingWithDeployments = await measurePath('failing', { deployments: true });
     return {
-      figures: { targetPerWeightStep: TARGET_PER_WEIGHT_STEP, targetHappy: TARGET_HAPPY, targetFailing: TARGET_FAILING, happy, failing },
+      figures: {
+        targetPerWeightStep: TARGET_PER_WEIGHT_STEP,
+        targetHappy: TARGET_HAPPY,
+        targetFailing: TARGET_FAILING,
+        happy,
+        failing,
+        happyWithDeployments,
+        failingWithDeployments,
+      },
       tables: [
         ...tables('requests', `happy path 20% → analysis → 60% → analysis → promote (target ≤ ${TARGET_HAPPY})`, happy),
         ...tables('requests', `failing path 20% → analysis fails → 0% → revert PR → comment (target ≤ ${TARGET_FAILING})`, failing),
+        // one deployment at the start, then one status per commit
+        ...tables('requests', 'happy path with github.deployments (one deployment + one status per commit)', happyWithDeployments),
+        ...tables('requests', 'failing path with github.deployments (one deployment + one status per commit)', failingWithDeployments),
       ],
     };
   },

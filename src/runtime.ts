@@ -25,6 +25,12 @@ import type { RolloutStore, StateBackend, WorkInbox } from './state/store.js';
 import { paceWrites } from './state/write-pace.js';
 import { WorkQueue } from './util/work-queue.js';
 import { clusterSourceFromEnv } from './sync/cluster-source.js';
+import { jobAccessFor, type JobAccess } from './analysis/providers/job.js';
+import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from './analysis/secrets.js';
+import { AlertmanagerNotifier } from './notify/alertmanager.js';
+import { DeploymentsNotifier, type DeploymentsOctokit } from './forge/github/deployments.js';
+import { githubLinks } from './forge/github/links.js';
+import { notifiers, type Notifier } from './notify/notifier.js';
 import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
 import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
 
@@ -46,6 +52,12 @@ export interface RuntimeOptions {
   retryWorkEveryMs?: number;
   /** Sees every rollout transition and effect (metrics, transition logs). */
   observer?: EngineObserver;
+  /** How often due alert re-posts are looked for (default 30 s; 0: only when asked, in tests). */
+  alertCheckEveryMs?: number;
+  /** Wall-clock time of alerts (default Date.now): Alertmanager compares them with its own clock. */
+  alertClock?: () => number;
+  /** Waits between attempts to reach Alertmanager or write GitHub Deployments (default: real backoff). */
+  notifySleep?: (ms: number) => Promise<void>;
 }
 
 /** Deliveries less than this far apart make a burst, during which background work runs one task at a time. */
@@ -66,6 +78,12 @@ export class Runtime {
   private draining = false;
   /** The cluster the Argo CD and Flux gates read, when configured. */
   private clusterObjects: CustomObjects | undefined;
+  /** Secrets and Jobs that analyses may use. */
+  private analysisCluster: AnalysisCluster = { jobs: { unavailable: 'not set up' } };
+  /** Carries out the effects; an /abort cancels the measurements it has under way. */
+  private executor: ForgeEffectExecutor | undefined;
+  /** Alertmanager (and other outside notices) of rollout transitions. */
+  notifier: Notifier = notifiers([]);
 
   readonly store: RolloutStore;
   readonly inbox: WorkInbox;
@@ -105,6 +123,13 @@ export class Runtime {
     const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
+    const analysisCluster = analysisClusterAccess(cluster, options.env);
+    options.log.info(
+      analysisCluster.secrets
+        ? `valueFrom.secretKeyRef arguments are read from Secrets in namespace ${analysisCluster.secrets.namespace}, then from OPSBOX_SECRET_* variables`
+        : `valueFrom.secretKeyRef arguments are read from OPSBOX_SECRET_* variables${cluster.configured ? ` (set ${SECRET_NAMESPACE_ENV} to read Secrets from the cluster)` : ''}`,
+    );
+    if ('unavailable' in analysisCluster.jobs) options.log.info(`job metrics are unavailable: ${analysisCluster.jobs.unavailable}`);
     // The forges rollouts can live on: one line each.
     const github = new GitHubForge({ auth: options.auth, appLogin: options.appLogin, serverUrl: serverUrl(options.env) });
     const forges = new ForgeRegistry([github]);
@@ -115,10 +140,30 @@ export class Runtime {
       log: options.log,
       provider: options.provider,
       syncGates: cluster.configured ? clusterSyncGates(cluster.objects) : {},
+      clusterSecrets: analysisCluster.secrets,
+      jobs: analysisCluster.jobs,
     });
-    const engine = new RolloutEngine({ store, locks, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
+    const alerts = new AlertmanagerNotifier({ env: options.env, links: githubLinks(serverUrl(options.env)), dataDir: options.dataDir, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.notifySleep });
+    const deployments = new DeploymentsNotifier({
+      auth: async (installationId) => (await options.auth(installationId)) as unknown as DeploymentsOctokit,
+      serverUrl: serverUrl(options.env),
+      log: options.log,
+      sleep: options.notifySleep,
+    });
+    const notifier = notifiers([alerts, deployments]);
+    const observer: EngineObserver = {
+      transition: (before, event, after) => {
+        options.observer?.transition?.(before, event, after);
+        notifier.transition(before, event, after);
+      },
+      effect: (...args) => options.observer?.effect?.(...args),
+    };
+    const engine = new RolloutEngine({ store, locks, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer });
     const scheduler = new RolloutScheduler(engine);
     const runtime = new Runtime(state, engine, scheduler, options, syncGateCheck(cluster), github, forges);
+    runtime.executor = executor;
+    runtime.analysisCluster = analysisCluster;
+    runtime.notifier = notifier;
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
@@ -189,6 +234,8 @@ export class Runtime {
   /** Starts the rollouts of a claimed merge; the claim is finished once they are stored. */
   startForMerge(claim: string, pr: MergedPullRequest): void {
     this.claimed(claim, `starting rollouts for #${pr.number}`, async () => {
+      // a merged revert pull request resolves the alert of its rollout
+      this.notifier.merged(pr.repo.owner, pr.repo.repo, pr.number);
       await startRolloutsForMerge(
         {
           engine: this.engine,
@@ -196,6 +243,8 @@ export class Runtime {
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           secretEnv: this.options.env,
+          clusterSecrets: this.analysisCluster.secrets,
+          unavailableProviders: 'unavailable' in this.analysisCluster.jobs ? { job: this.analysisCluster.jobs.unavailable } : {},
           syncGates: this.syncGates,
           log: this.options.log,
         },
@@ -240,7 +289,11 @@ export class Runtime {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
           latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
           preflight: (repo, number) => this.preflightAgain(repo, number),
-          dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
+          dispatch: (id, event, onDecided) => {
+            // A measurement waiting for a Job holds the rollout; /abort should not wait for it.
+            if (event.type === 'command' && event.command.name === 'abort') this.executor?.cancelMeasurements(id);
+            return this.engine.dispatch(id, event, onDecided);
+          },
           forge: (repo) => this.forges.of(repo),
           log: this.options.log,
         },
@@ -265,6 +318,7 @@ export class Runtime {
   async idle(): Promise<void> {
     for (let round = 0; round < 50 && this.inFlight.size > 0; round++) await Promise.allSettled([...this.inFlight]);
     await this.engine.idle();
+    await this.notifier.idle();
   }
 
   /**
@@ -285,6 +339,7 @@ export class Runtime {
     if (this.retryTimer) clearInterval(this.retryTimer);
     await this.idle();
     await this.scheduler.stop();
+    await this.notifier.stop();
     await this.state.close();
   }
 }
@@ -295,6 +350,23 @@ async function clusterAccess(env: Readonly<Record<string, string | undefined>>):
   if (source.kind === 'none') return { configured: false, reason: source.reason };
   const { clusterAccessFromEnv } = await import('./sync/kubernetes.js');
   return clusterAccessFromEnv(env);
+}
+
+interface AnalysisCluster {
+  secrets?: ClusterSecrets;
+  jobs: JobAccess;
+}
+
+/**
+ * What analyses may use of the cluster. Secrets are read only from the namespace an operator names
+ * (OPSBOX_SECRET_NAMESPACE, else the Jobs' namespace): never, by default, the app's own.
+ */
+function analysisClusterAccess(cluster: ClusterAccess, env: Readonly<Record<string, string | undefined>>): AnalysisCluster {
+  const namespace = env[SECRET_NAMESPACE_ENV]?.trim() || env.OPSBOX_JOB_NAMESPACE?.trim();
+  return {
+    ...(cluster.configured && namespace ? { secrets: cluster.secrets(namespace) } : {}),
+    jobs: jobAccessFor(cluster, env),
+  };
 }
 
 /** Where links in comments point: github.com, or the GitHub Enterprise Server of GHE_HOST. */

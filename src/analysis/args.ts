@@ -5,7 +5,7 @@
 import { formatKeyPath } from '../config/problems.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import type { LoadedTemplate } from './templates.js';
-import { readSecret, secretKeyRefOf, type SecretEnv } from './secrets.js';
+import { readSecret, secretKeyRefOf, type ClusterSecretValues, type SecretEnv } from './secrets.js';
 
 /** An argument as a rollout step writes it. */
 export interface StepArg {
@@ -34,6 +34,8 @@ interface DeclaredArg {
 /** Where secret arguments are read from, and where the values read are collected for redaction. */
 export interface SecretArgs {
   readonly env?: SecretEnv;
+  /** Secrets read from the cluster beforehand; the environment is the fallback. */
+  readonly cluster?: ClusterSecretValues;
   readonly values: string[];
 }
 
@@ -91,7 +93,7 @@ export function mergeArgs(templates: readonly ArgsOwner[], stepArgs: readonly St
       continue;
     }
     if (secretRef && typeof secrets === 'object') {
-      const read = readSecret(secretRef, secrets.env);
+      const read = readSecret(secretRef, secrets.env, secrets.cluster);
       if ('problem' in read) throw new AnalysisTemplateError('argument-invalid', `argument "${name}" ${read.problem}`, location);
       values[name] = read.value;
       secrets.values.push(read.value);

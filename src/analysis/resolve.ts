@@ -6,7 +6,7 @@
 import { EMPTY_RESULT_ANNOTATION, EMPTY_RESULT_MODES, type EmptyResultMode } from './conditions.js';
 import { ConditionError, compileCondition } from './expr/index.js';
 import { mergeArgs, substituteArgs, type StepArg } from './args.js';
-import type { SecretEnv } from './secrets.js';
+import type { ClusterSecretValues, SecretEnv } from './secrets.js';
 import { AnalysisTemplateError, type TemplateLocation } from './errors.js';
 import { describeIssues, metricSchema, type ParsedMetric } from './template.schema.js';
 import { resolveProviderBlock } from './providers/registry.js';
@@ -39,6 +39,8 @@ export interface AnalysisRequest {
    * check that measures nothing, the value is a placeholder. Unset: such arguments are refused.
    */
   readonly env?: SecretEnv | 'not-read';
+  /** Secrets read from the cluster (prefetchClusterSecrets); `env` is the fallback. */
+  readonly clusterSecrets?: ClusterSecretValues;
   readonly templates: readonly TemplateRef[];
   readonly args?: readonly StepArg[];
   readonly dryRun?: readonly DryRunRule[];
@@ -120,8 +122,9 @@ function templateKey(template: { kind: TemplateKind; name: string }): string {
 /** Resolves already selected templates (several are merged into one run, as in Argo). */
 export function resolveTemplates(templates: readonly LoadedTemplate[], options: Omit<AnalysisRequest, 'templates'> = {}): ResolvedAnalysis {
   checkReferencesIncluded(templates);
-  const secretArgs = { env: options.env === 'not-read' ? undefined : options.env, values: [] as string[] };
-  const args = mergeArgs(templates, options.args ?? [], options.env === 'not-read' ? 'not-read' : options.env ? secretArgs : undefined);
+  const secretArgs = { env: options.env === 'not-read' ? undefined : options.env, cluster: options.clusterSecrets, values: [] as string[] };
+  const readsSecrets = options.env !== undefined || options.clusterSecrets !== undefined;
+  const args = mergeArgs(templates, options.args ?? [], options.env === 'not-read' ? 'not-read' : readsSecrets ? secretArgs : undefined);
   const parsed: { metric: ResolvedMetricDraft; template: LoadedTemplate }[] = [];
   const owners = new Map<string, LoadedTemplate>();
   for (const template of templates) {

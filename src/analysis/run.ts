@@ -80,7 +80,7 @@ export function isCompletedPhase(phase: AnalysisPhase): phase is CompletedPhase 
 export function toRunMetricSpec(metric: ResolvedMetric | RunMetricSpec): RunMetricSpec {
   if ('query' in metric) return metric;
   const kind = providerKindOf(metric);
-  const { prometheus: _prometheus, web: _web, secretValues: _secretValues, ...rest } = metric;
+  const { prometheus: _prometheus, web: _web, job: _job, secretValues: _secretValues, ...rest } = metric;
   return { ...rest, ...metricEvidence(metric), ...(kind !== 'prometheus' ? { provider: kind } : {}) };
 }
 
@@ -191,11 +191,16 @@ export function metricResult(state: RunState, metricName: string): MetricResult 
 
 // ---------------------------------------------------------------------------------------------
 
+/** A Job decides by itself, as in Argo: its conditions are not evaluated. */
+function jobMeasurementVerdict(value: MeasuredValue): { phase: CompletedPhase; message?: string } {
+  return value === 'Successful' ? { phase: 'Successful' } : { phase: 'Failed', message: 'the Job failed' };
+}
+
 function judge(spec: RunMetricSpec, outcome: MeasurementOutcome): Measurement {
   const times = { startedAt: toIso(outcome.startedAt), finishedAt: toIso(outcome.finishedAt) };
   if ('error' in outcome) return { phase: 'Error', message: outcome.error, ...times };
   const value = formatMeasuredValue(outcome.value);
-  const verdict = spec.judge !== undefined ? judgementVerdict(outcome.value) : judgeValue(spec, outcome.value);
+  const verdict = spec.judge !== undefined ? judgementVerdict(outcome.value) : spec.provider === 'job' ? jobMeasurementVerdict(outcome.value) : judgeValue(spec, outcome.value);
   return verdict.message !== undefined ? { phase: verdict.phase, value, message: verdict.message, ...times } : { phase: verdict.phase, value, ...times };
 }
 

@@ -5,7 +5,9 @@
  */
 import type { Logger } from 'pino';
 import { createMetricProvider } from '../analysis/providers/registry.js';
-import { resolveAnalysis } from '../analysis/resolve.js';
+import type { JobAccess } from '../analysis/providers/job.js';
+import { collectTemplates, resolveAnalysis } from '../analysis/resolve.js';
+import { prefetchClusterSecrets, referencedSecretNames, type ClusterSecrets } from '../analysis/secrets.js';
 import { takeMeasurement } from '../analysis/runner.js';
 import type { MeasurementOutcome } from '../analysis/run.js';
 import { findJudge, loadJudgesFromSource, resolveJudge, type LoadedJudge } from '../analysis/judge/judges.js';
@@ -37,6 +39,10 @@ export interface EffectExecutorOptions {
   provider?: (defaultAddress: string | undefined) => MetricProvider;
   /** Sync gates beside the built-in ones (e.g. ones that read the cluster). */
   syncGates?: Partial<Record<SyncGateName, SyncGateFactory>>;
+  /** Secrets of the cluster for `valueFrom.secretKeyRef` arguments; the environment is the fallback. */
+  clusterSecrets?: ClusterSecrets;
+  /** Where job metrics create their Jobs, or why they cannot. */
+  jobs?: JobAccess;
 }
 
 /** AnalysisTemplates and CanaryJudges live in the same folders and are read together. */
@@ -55,6 +61,8 @@ const MAX_CATALOGS = 100;
 export class ForgeEffectExecutor implements EffectExecutor {
   /** Templates and judges by merge commit, oldest first out. */
   private readonly catalogs = new Map<string, Promise<TemplatesAtMerge>>();
+  /** Measurements under way, by rollout: an /abort cancels them (a job metric's Job is deleted). */
+  private readonly measuring = new Map<string, AbortController>();
   private readonly clock: () => number;
 
   constructor(private readonly options: EffectExecutorOptions) {
@@ -97,20 +105,37 @@ export class ForgeEffectExecutor implements EffectExecutor {
   private async measure(forge: Forge, state: RolloutState, effect: Extract<Effect, { type: 'measure' }>): Promise<EffectResult> {
     const metrics = await this.resolvedMetrics(forge, state, effect.analysis);
     const injected = this.options.provider?.(state.prometheusAddress);
-    const provider = createMetricProvider(this.options.env, { defaultAddress: state.prometheusAddress }, injected ? { prometheus: injected } : {});
-    const clock = { now: this.clock };
-    const measurements = await Promise.all(
-      effect.metrics.map(async (name) => {
-        const metric = metrics.find((m) => m.name === name);
-        const measurement = !metric
-          ? { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() }
-          : metric.judge !== undefined
-            ? await this.judge(forge, state, effect.analysis, metric.judge, provider)
-            : await takeMeasurement(provider, metric, clock);
-        return { metric: name, measurement };
-      }),
+    const provider = createMetricProvider(
+      this.options.env,
+      { defaultAddress: state.prometheusAddress, jobs: this.options.jobs, run: { rollout: state.id, service: state.service, measurement: `${effect.analysis}#${effect.id}` } },
+      injected ? { prometheus: injected } : {},
     );
-    return { type: 'measure', measurements };
+    const clock = { now: this.clock };
+    const cancel = new AbortController();
+    this.measuring.set(state.id, cancel);
+    try {
+      const measurements = await Promise.all(
+        effect.metrics.map(async (name) => {
+          const metric = metrics.find((m) => m.name === name);
+          const measurement = !metric
+            ? { error: `metric "${name}" is no longer in the templates`, startedAt: this.clock(), finishedAt: this.clock() }
+            : metric.judge !== undefined
+              ? await this.judge(forge, state, effect.analysis, metric.judge, provider)
+              : await takeMeasurement(provider, metric, clock, cancel.signal);
+          return { metric: name, measurement };
+        }),
+      );
+      // Cut short: not a result; the event that cancelled it decides what happens next.
+      if (cancel.signal.aborted) throw new EffectError('the measurement was cancelled', true);
+      return { type: 'measure', measurements };
+    } finally {
+      if (this.measuring.get(state.id) === cancel) this.measuring.delete(state.id);
+    }
+  }
+
+  /** Cancels the rollout's measurements under way, so a command waiting for the rollout is applied at once. */
+  cancelMeasurements(rolloutId: string): void {
+    this.measuring.get(rolloutId)?.abort();
   }
 
   /**
@@ -122,7 +147,20 @@ export class ForgeEffectExecutor implements EffectExecutor {
   private async resolvedMetrics(forge: Forge, state: RolloutState, key: string): Promise<ResolvedMetric[]> {
     const analysis = analysisConfig(state, key);
     const { catalog, judges } = await this.templatesAt(forge, state);
-    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: this.options.env }, judges).metrics;
+    const clusterSecrets = await this.clusterSecretsFor(catalog, analysis);
+    return resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: this.options.env, clusterSecrets }, judges).metrics;
+  }
+
+  /** The Secrets the analysis's templates read, from the cluster when the app reads Secrets there. */
+  private async clusterSecretsFor(catalog: TemplateCatalog, analysis: RolloutAnalysis) {
+    if (!this.options.clusterSecrets) return undefined;
+    let names: string[];
+    try {
+      names = referencedSecretNames(collectTemplates(catalog, analysis.templates));
+    } catch {
+      return undefined; // resolveAnalysis reports what is wrong with the references
+    }
+    return names.length > 0 ? prefetchClusterSecrets(names, this.options.clusterSecrets) : undefined;
   }
 
   private async loadJudges(forge: Forge, state: RolloutState): Promise<LoadedJudge[]> {

@@ -4,6 +4,7 @@
  * service, and reports bad input on the pull request and the check run. A config that does not
  * parse is bad input like any other; one that cannot be read throws, so the merge is tried again.
  */
+import type { ClusterSecrets } from '../analysis/secrets.js';
 import type { Logger } from 'pino';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_PATH } from '../config/opsbox.schema.js';
@@ -21,6 +22,10 @@ export interface StartDeps {
   defaultPrometheus?: string;
   /** Where secret arguments of templates are read (the app's environment). */
   secretEnv?: Readonly<Record<string, string | undefined>>;
+  /** Secrets of the cluster, read before secretEnv. */
+  clusterSecrets?: ClusterSecrets;
+  /** Metric providers this installation cannot run, and why. */
+  unavailableProviders?: Readonly<Record<string, string>>;
   /** Which sync gates this installation can wait on. */
   syncGates?: SyncGateCheck;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
@@ -45,6 +50,8 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
   const plan = await planRollouts(forge, validated.config, pr, deps.clock(), {
     defaultPrometheus: deps.defaultPrometheus,
     secretEnv: deps.secretEnv,
+    clusterSecrets: deps.clusterSecrets,
+    unavailableProviders: deps.unavailableProviders,
     syncGates: deps.syncGates,
     hasActiveRollout: async (service) => (await deps.engine.store.activeFor(owner, repo, service)).length > 0,
   });

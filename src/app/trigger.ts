@@ -3,6 +3,7 @@
  * before and after the merge is compared; a change to a version other than stable starts a
  * rollout, after the same checks `opsbox validate` makes. Nothing here waits on Prometheus.
  */
+import type { ClusterSecrets } from '../analysis/secrets.js';
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import type { Forge } from '../forge/forge.js';
@@ -48,6 +49,10 @@ export async function planRollouts(
     hasActiveRollout?: (service: string) => Promise<boolean>;
     /** Where secret arguments are read (OPSBOX_SECRET_*): a missing one refuses the rollout up front. */
     secretEnv?: Readonly<Record<string, string | undefined>>;
+    /** Secrets of the cluster, read before secretEnv. */
+    clusterSecrets?: ClusterSecrets;
+    /** Metric providers this installation cannot run: a template using one is refused up front. */
+    unavailableProviders?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<TriggerPlan> {
   const services = Object.values(config.services);
@@ -89,7 +94,7 @@ export async function planRollouts(
 
   const activeServices = new Set<string>();
   for (const bump of bumps) if (await options.hasActiveRollout?.(bump.service)) activeServices.add(bump.service);
-  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates, activeServices, secretEnv: options.secretEnv });
+  const checked = await preflight(after, config, { services: bumps.map((b) => b.service), syncGates: options.syncGates, activeServices, secretEnv: options.secretEnv, clusterSecrets: options.clusterSecrets, unavailableProviders: options.unavailableProviders });
   const rollouts: RolloutState[] = [];
   for (const bump of bumps) {
     const check = checked.services.get(bump.service);
@@ -109,6 +114,8 @@ export async function planRollouts(
       analyses: check.analyses,
       templatePaths: config.analysisTemplates,
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
+      ...(config.notifications ? { notifications: config.notifications } : {}),
+      ...(config.github?.deployments ? { deployments: config.github.deployments } : {}),
       weight: check.weight,
     }, now));
   }

@@ -8,6 +8,7 @@ import { AnalysisTemplateError } from '../analysis/errors.js';
 import { ALLOWLIST_ENV, allowlistFromEnv, displayAddress, isAddressAllowed } from '../analysis/allowlist.js';
 import { prometheusProviderFromEnv } from '../analysis/prometheus.js';
 import { createMetricProvider, metricEvidence } from '../analysis/providers/registry.js';
+import { jobAccessFromEnv } from '../analysis/providers/job-cluster.js';
 import { collectTemplates, resolveTemplates } from '../analysis/resolve.js';
 import { isCompletedPhase, type RunState } from '../analysis/run.js';
 import { runAnalysis, type Clock, type MeasurementEvent } from '../analysis/runner.js';
@@ -119,9 +120,12 @@ export async function analyzeCommand(argv: string[], io: AnalyzeIo): Promise<num
     throw error;
   }
 
+  // Job metrics create their Jobs where the app would: OPSBOX_JOB_NAMESPACE, through KUBECONFIG.
+  const jobs = !io.provider && metrics.some((metric) => metric.job) ? await jobAccessFromEnv(io.env) : undefined;
   const provider =
     io.provider ??
     createMetricProvider(io.env, {
+      ...(jobs ? { jobs } : {}),
       defaultAddress: options.prometheus,
       // Typed on the command line, so trusted, unless the operator's allowlist says otherwise (checked above).
       alsoAllow: options.prometheus && !operatorAllowlistSet(io.env) ? [options.prometheus] : [],

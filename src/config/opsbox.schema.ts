@@ -148,6 +148,33 @@ export const serviceSchema = z.strictObject({
   }
 });
 
+/** Labels the app sets itself on its alerts; the config adds others. */
+export const RESERVED_ALERT_LABELS = ['alertname', 'repository', 'service', 'to', 'from'] as const;
+
+/** Where failures are announced besides the pull request. */
+export const notificationsSchema = z.strictObject({
+  alertmanager: z
+    .strictObject({
+      /** Used only when the operator's OPSBOX_ALERTMANAGER_ALLOWLIST permits it; otherwise OPSBOX_ALERTMANAGER_URL. */
+      url: z.url({ protocol: /^https?$/ }).optional(),
+      labels: z
+        .record(z.string(), z.string())
+        .superRefine((labels, ctx) => {
+          for (const name of Object.keys(labels)) {
+            if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)) {
+              ctx.addIssue({ code: 'custom', path: [name], message: 'label names are letters, digits and _, not starting with a digit' });
+            } else if ((RESERVED_ALERT_LABELS as readonly string[]).includes(name)) {
+              ctx.addIssue({ code: 'custom', path: [name], message: `is set by the app (${RESERVED_ALERT_LABELS.join(', ')}); choose another name` });
+            }
+          }
+        })
+        .default({}),
+      /** How often a firing alert is posted again (default 5m). */
+      resendInterval: durationSchema.optional(),
+    })
+    .optional(),
+});
+
 export const configSchema = z.strictObject({
   prometheus: z.strictObject({ address: z.url({ protocol: /^https?$/ }) }).optional(),
   analysisTemplates: z.array(nonEmpty).default([]),
@@ -156,6 +183,14 @@ export const configSchema = z.strictObject({
     .strictObject({
       /** Post a `success` "no image bump" check on other pull requests too, so it can be required. */
       everyPullRequest: z.boolean().default(false),
+    })
+    .optional(),
+  notifications: notificationsSchema.optional(),
+  /** GitHub features beyond the pull request. */
+  github: z
+    .strictObject({
+      /** One GitHub deployment per rollout, for this environment (opt-in). */
+      deployments: z.strictObject({ environment: nonEmpty }).optional(),
     })
     .optional(),
   services: z
@@ -169,3 +204,4 @@ export type TrafficConfig = z.infer<typeof trafficSchema>;
 export type ImageLocation = z.infer<typeof imageLocationSchema>;
 export type RolloutAnalysis = z.infer<typeof rolloutAnalysisSchema>;
 export type SyncConfig = z.infer<typeof syncSchema>;
+export type NotificationsConfig = z.infer<typeof notificationsSchema>;

@@ -3,7 +3,7 @@ import type { RolloutState } from './types.js';
 
 export type RolloutInit = Pick<
   RolloutState,
-  'id' | 'repo' | 'service' | 'serviceConfig' | 'from' | 'to' | 'source' | 'analyses' | 'templatePaths' | 'prometheusAddress'
+  'id' | 'repo' | 'service' | 'serviceConfig' | 'from' | 'to' | 'source' | 'analyses' | 'templatePaths' | 'prometheusAddress' | 'notifications' | 'deployments'
 > & { weight?: number };
 
 export function newRollout(init: RolloutInit, now: number): RolloutState {

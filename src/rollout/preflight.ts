@@ -18,7 +18,8 @@ import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider, type FileSet, type TrafficProvider } from '../traffic/index.js';
 import type { PlannedAnalysis } from './analysis-port.js';
 import { stepKey } from './machine.js';
-import type { SecretEnv } from '../analysis/secrets.js';
+import { prefetchClusterSecrets, referencedSecretNames, type ClusterSecrets, type ClusterSecretValues, type SecretEnv } from '../analysis/secrets.js';
+import { providerKindOf } from '../analysis/providers/registry.js';
 
 export interface ServiceCheck {
   service: string;
@@ -52,6 +53,10 @@ export async function preflight(
     activeServices?: ReadonlySet<string>;
     /** Where secret arguments are read; a checkout check leaves them unread. */
     secretEnv?: SecretEnv;
+    /** Secrets of the cluster, read before the environment (only where secretEnv is given). */
+    clusterSecrets?: ClusterSecrets;
+    /** Metric providers this installation cannot run, with why and what to set up. */
+    unavailableProviders?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<PreflightResult> {
   const configFile = options.configFile ?? '.github/opsbox.yml';
@@ -71,6 +76,13 @@ export async function preflight(
     problems.push(templateProblem(error, configFile, 'analysisTemplates'));
   }
 
+  let clusterSecrets: ClusterSecretValues | undefined;
+  if (catalog && options.secretEnv && options.clusterSecrets) {
+    const secretNames = referencedSecretNames(catalog.templates);
+    if (secretNames.length > 0) clusterSecrets = await prefetchClusterSecrets(secretNames, options.clusterSecrets);
+  }
+  const secretSource = { env: options.secretEnv ?? ('not-read' as const), cluster: clusterSecrets, unavailable: options.unavailableProviders ?? {} };
+
   const names = options.services ?? Object.keys(config.services);
   for (const name of names) {
     const service = config.services[name];
@@ -85,7 +97,7 @@ export async function preflight(
     check.stableVersion = await readVersion(files, service.stable, service.image, `${key}.stable`, configFile, problems);
     check.weight = await readWeight(files, service, `${key}.traffic`, configFile, problems, !options.activeServices?.has(name));
     problems.push(...unsupportedSyncGates(service, key, configFile, gateProblem));
-    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported, judges, options.secretEnv ?? 'not-read');
+    if (catalog) resolveServiceAnalyses(catalog, service, key, configFile, check, problems, reported, judges, secretSource);
   }
   const warnings = (catalog?.broken ?? [])
     .filter((template) => !reported.has(template.error))
@@ -192,7 +204,7 @@ function resolveServiceAnalyses(
   problems: ConfigProblem[],
   reported: Set<unknown>,
   judges: readonly LoadedJudge[] = [],
-  secretEnv: SecretEnv | 'not-read' = 'not-read',
+  source: { env: SecretEnv | 'not-read'; cluster?: ClusterSecretValues; unavailable: Readonly<Record<string, string>> } = { env: 'not-read', unavailable: {} },
 ): void {
   const wanted: [string, string, RolloutAnalysis][] = [];
   service.steps.forEach((step, index) => {
@@ -201,7 +213,17 @@ function resolveServiceAnalyses(
   if (service.analysis) wanted.push(['background', `${key}.analysis`, service.analysis]);
   for (const [analysisKey, configKey, analysis] of wanted) {
     try {
-      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: secretEnv }, judges);
+      const resolved = resolveAnalysis(catalog, { templates: analysis.templates, args: analysis.args, env: source.env, clusterSecrets: source.cluster }, judges);
+      for (const metric of resolved.metrics) {
+        const why = source.unavailable[providerKindOf(metric)];
+        if (why) {
+          throw new AnalysisTemplateError('provider-unsupported', `metric "${metric.name}" uses provider.${providerKindOf(metric)}, which cannot run here: ${why}`, {
+            file: metric.source.file,
+            template: metric.source.template,
+            metric: metric.name,
+          });
+        }
+      }
       check.analyses[analysisKey] = {
         key: analysisKey,
         templates: analysis.templates.map((t) => t.templateName),

@@ -3,7 +3,7 @@
  * `(state, event, now) → { state, effects }`; everything in here is plain JSON so the
  * store can write it and a restarted process can resume from it.
  */
-import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
+import type { NotificationsConfig, ServiceConfig, Step } from '../config/opsbox.schema.js';
 import type { RepoRef, RevertRef, StatusRef } from '../forge/forge.js';
 import type { AnalysisRun, PlannedAnalysis, MeasurementInput } from './analysis-port.js';
 
@@ -112,6 +112,9 @@ export interface RolloutState {
   revert?: RevertRef;
   /** The status view as last published; the forge finds it again (and tells unchanged parts) by it. */
   statusRef?: StatusRef;
+  /** The config's `notifications` and `github.deployments` at the merge commit (absent: none). */
+  notifications?: NotificationsConfig;
+  deployments?: { environment: string };
   /** Ids of the last commands applied (comment ids), so a command replayed after a crash does nothing. */
   commandIds?: string[];
 

@@ -6,7 +6,11 @@
  * Errors say what was read and what the API server answered, never a credential.
  */
 import { ApiException, CustomObjectsApi, KubeConfig, setHeaderMiddleware, type ObservableMiddleware } from '@kubernetes/client-node';
+import type { KubernetesJobs } from '../analysis/providers/job.js';
+import type { ClusterSecrets } from '../analysis/secrets.js';
 import { clusterSourceFromEnv } from './cluster-source.js';
+import { kubernetesJobs } from './kubernetes-jobs.js';
+import { kubernetesSecrets } from './kubernetes-secrets.js';
 
 export interface CustomObjectRef {
   group: string;
@@ -24,7 +28,15 @@ export interface CustomObjects {
 }
 
 export type ClusterAccess =
-  | { configured: true; source: string; objects: CustomObjects }
+  | {
+      configured: true;
+      source: string;
+      objects: CustomObjects;
+      /** Secrets of one namespace (valueFrom.secretKeyRef of templates). */
+      secrets(namespace: string): ClusterSecrets;
+      /** Jobs of one namespace (the job metric provider). */
+      jobs(namespace: string): KubernetesJobs;
+    }
   | { configured: false; reason: string };
 
 /** A failed read other than "not found". Worth asking again: the API server may be back, RBAC fixed. */
@@ -52,7 +64,15 @@ export function clusterAccessFromEnv(
   if (!loaded.config.getCurrentCluster()) {
     return { configured: false, reason: `${loaded.source} has no current context with a cluster` };
   }
-  return { configured: true, source: loaded.source, objects: customObjects(loaded.config, options.timeoutMs ?? DEFAULT_TIMEOUT_MS) };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const { config } = loaded;
+  return {
+    configured: true,
+    source: loaded.source,
+    objects: customObjects(config, timeoutMs),
+    secrets: (namespace) => kubernetesSecrets(config, namespace, timeoutMs),
+    jobs: (namespace) => kubernetesJobs(config, namespace, timeoutMs),
+  };
 }
 
 function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): { config: KubeConfig; source: string } | { reason: string } {
@@ -100,7 +120,7 @@ function customObjects(config: KubeConfig, timeoutMs: number): CustomObjects {
 }
 
 /** Aborts a request after `ms`; the public helper is the way to build an observable middleware. */
-function timeout(ms: number): ObservableMiddleware {
+export function timeout(ms: number): ObservableMiddleware {
   const json = setHeaderMiddleware('Accept', 'application/json');
   return {
     pre: (request) => {
@@ -129,7 +149,7 @@ function describeFailure(ref: CustomObjectRef, error: unknown, timeoutMs: number
 }
 
 /** The API server's `Status` object, when the body is one. */
-function statusOf(body: unknown): { message?: string; reason?: string } {
+export function statusOf(body: unknown): { message?: string; reason?: string } {
   try {
     const parsed: unknown = typeof body === 'string' ? JSON.parse(body) : body;
     if (typeof parsed !== 'object' || parsed === null) return {};
@@ -141,7 +161,7 @@ function statusOf(body: unknown): { message?: string; reason?: string } {
 }
 
 /** The credentials a kubeconfig holds inline, so that no message can carry one even if a proxy echoes it. */
-function credentialsOf(config: KubeConfig): string[] {
+export function credentialsOf(config: KubeConfig): string[] {
   const user = config.getCurrentUser();
   const providerConfig = (user?.authProvider as { config?: Record<string, unknown> } | undefined)?.config ?? {};
   const values = [user?.token, user?.password, user?.keyData, ...Object.values(providerConfig)];
@@ -149,6 +169,6 @@ function credentialsOf(config: KubeConfig): string[] {
 }
 
 /** Known credentials, and any bearer token (a mounted or exec-plugin token the config does not hold). */
-function redact(text: string, secrets: readonly string[]): string {
+export function redact(text: string, secrets: readonly string[]): string {
   return secrets.reduce((out, secret) => out.split(secret).join('[redacted]'), text).replace(/\b(Bearer)\s+[^\s"',;]+/gi, '$1 [redacted]');
 }

@@ -146,9 +146,9 @@ describe('metric validation', () => {
 
   it('accepts only the registered providers, exactly one', () => {
     expect(check('', 'datadog:\n        query: x').message).toBe(
-      't.yaml, template "t", metric "m", field spec.metrics[0].provider.datadog: provider "datadog" is not supported; supported providers: prometheus, web',
+      't.yaml, template "t", metric "m", field spec.metrics[0].provider.datadog: provider "datadog" is not supported; supported providers: prometheus, web, job',
     );
-    expect(check('', 'job: {spec: {}}').message).toContain('provider "job" is not supported');
+    expect(check('', 'job: {spec: {}}').message).toContain('spec.metrics[0].provider.job.spec.template: ');
     expect(check('', 'prometheus: {query: up}\nweb: {url: http://x}').message).toContain('exactly one provider per metric, found prometheus, web');
     expect(rejection(() => resolveTemplates(template('t', 'metrics: [{name: m, provider: {}}]'))).message).toContain('no provider; add provider.prometheus');
   });

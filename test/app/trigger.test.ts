@@ -95,6 +95,48 @@ describe('planning rollouts for a merge', () => {
     expect(JSON.stringify(planned)).not.toContain('sekret-9a7b');
   });
 
+  it('refuses a job metric at the start where Jobs cannot run, saying what to set up', async () => {
+    files['analysis/smoke.yaml'] =
+      'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: smoke}\nspec:\n  metrics:\n    - name: smoke\n      provider:\n        job:\n' +
+      '          spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: curlimages/curl}]}}}\n';
+    files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('templateName: error-rate', 'templateName: smoke');
+    gh.createRepo('acme', 'manifests4', { files });
+    const start = (unavailableProviders: Record<string, string>, version: string) => {
+      const opened = gh.openPullRequest('acme/manifests4', { head: `bump-${version}`, files: { [CANARY]: bumpApi(files[CANARY], version) }, title: 'Bump' });
+      const merged = gh.mergePullRequest('acme/manifests4', opened.number);
+      const pr = { repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests4', defaultBranch: 'main' }), number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha };
+      return planRollouts(forge, config(), pr, T0, { secretEnv: {}, unavailableProviders });
+    };
+    const refused = await start({ job: 'OPSBOX_JOB_NAMESPACE is not set; the operator sets it' }, 'v2');
+    expect(refused).toMatchObject({
+      kind: 'invalid',
+      problems: [
+        {
+          file: 'analysis/smoke.yaml',
+          message: expect.stringContaining('metric "smoke" uses provider.job, which cannot run here: OPSBOX_JOB_NAMESPACE is not set; the operator sets it'),
+        },
+      ],
+    });
+    expect((await start({}, 'v3')).kind).toBe('start');
+  });
+
+  it('reads secret arguments from the cluster before the environment', async () => {
+    files['analysis/status.yaml'] =
+      'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: status}\nspec:\n  args:\n    - name: token\n      valueFrom: {secretKeyRef: {name: status-api, key: token}}\n' +
+      '  metrics:\n    - name: status\n      provider:\n        web:\n          url: https://status.example.com/api\n          headers: [{key: X-Api-Key, value: "{{args.token}}"}]\n';
+    files['.github/opsbox.yml'] = files['.github/opsbox.yml'].replace('templateName: error-rate', 'templateName: status');
+    gh.createRepo('acme', 'manifests5', { files });
+    const reads: string[] = [];
+    const clusterSecrets = { namespace: 'checks', read: async (name: string) => (reads.push(name), name === 'status-api' ? { token: 'from-cluster' } : null) };
+    const opened = gh.openPullRequest('acme/manifests5', { head: 'bump', files: { [CANARY]: bumpApi(files[CANARY], 'v2') }, title: 'Bump' });
+    const merged = gh.mergePullRequest('acme/manifests5', opened.number);
+    const pr = { repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests5', defaultBranch: 'main' }), number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha };
+    const plan = await planRollouts(forge, config(), pr, T0, { secretEnv: {}, clusterSecrets });
+    expect(plan.kind).toBe('start');
+    expect(reads).toEqual(['status-api']);
+    expect(JSON.stringify(plan)).not.toContain('from-cluster');
+  });
+
   it('starts nothing for a merge that brings the canary back to the stable tag', async () => {
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
     await planRollouts(forge, config(), pr, T0);

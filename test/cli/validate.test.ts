@@ -39,6 +39,45 @@ describe('opsbox validate on the fixture repository', () => {
     expect(await snapshotTree(FIXTURE_REPO)).toEqual(before);
   });
 
+  describe('the metric providers and the notifications block', () => {
+    const smoke = (podSpec: string) => ({
+      file: 'analysis/smoke.yaml',
+      content:
+        'apiVersion: argoproj.io/v1alpha1\nkind: AnalysisTemplate\nmetadata: {name: smoke}\nspec:\n  args:\n    - name: token\n      valueFrom: {secretKeyRef: {name: status-api, key: token}}\n' +
+        '  metrics:\n    - name: status\n      successCondition: result == true\n      provider:\n        web: {url: "https://status.example.com/api", headers: [{key: X-Api-Key, value: "{{args.token}}"}]}\n' +
+        `    - name: smoke\n      provider:\n        job:\n          spec:\n            template:\n              spec: ${podSpec}\n`,
+    });
+    const useSmoke = { file: CONFIG, replace: '{ templateName: error-rate }], args: [{ name: service, value: api }] }', with: '{ templateName: smoke }] }' };
+    const notifications = (labels: string) => ({
+      file: CONFIG,
+      replace: 'analysisTemplates: [analysis/]',
+      with: `analysisTemplates: [analysis/]\nnotifications:\n  alertmanager:\n    labels: {${labels}}\n    resendInterval: 10m\ngithub:\n  deployments: {environment: production}`,
+    });
+
+    it('accepts web and job metrics, secret arguments unread, and the notifications and github blocks', async () => {
+      const repo = await variant(smoke('{restartPolicy: Never, containers: [{name: c, image: curlimages/curl}]}'), useSmoke, notifications('team: payments'));
+      const run = await validate([repo.dir]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(EXIT_OK);
+      expect(run.lines.at(-1)).toBe('valid: 2 service(s), 2 template(s)');
+    });
+
+    it('names the field of a job metric that Kubernetes would refuse', async () => {
+      const repo = await variant(smoke('{containers: [{name: c, image: curlimages/curl}]}'), useSmoke);
+      const run = await validate([repo.dir]);
+      expect(run.code).toBe(EXIT_INVALID);
+      expect(run.stdout).toContain("field spec.metrics[1].provider.job.spec.template.spec.restartPolicy: a Job's pods need restartPolicy Never or OnFailure");
+    });
+
+    it('names a label the app sets itself', async () => {
+      const repo = await variant(notifications('service: x'));
+      const run = await validate([repo.dir]);
+      expect(run.code).toBe(EXIT_INVALID);
+      expect(run.stdout).toContain('notifications.alertmanager.labels.service');
+      expect(run.stdout).toContain('is set by the app (alertname, repository, service, to, from); choose another name');
+    });
+  });
+
   it('reports the versions it read from the files', async () => {
     const repo = await variant({ file: 'apps/api/canary.yaml', replace: 'ghcr.io/acme/api:v1', with: 'ghcr.io/acme/api:v2' });
     const run = await validate([repo.dir]);

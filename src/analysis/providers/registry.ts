@@ -7,6 +7,7 @@ import { AnalysisTemplateError } from '../errors.js';
 import { MeasurementError } from '../errors.js';
 import type { MetricProvider, ProviderResult, ResolvedMetric } from '../types.js';
 import { redactSecrets } from '../../report/redact.js';
+import { jobProvider } from './job.js';
 import { prometheusProvider } from './prometheus.js';
 import type { Env, ProviderCreateOptions, ProviderDefinition, ProviderEvidence, ProviderResolveContext } from './types.js';
 import { webProvider } from './web.js';
@@ -14,6 +15,7 @@ import { webProvider } from './web.js';
 const PROVIDERS = {
   prometheus: prometheusProvider,
   web: webProvider,
+  job: jobProvider,
 };
 
 export type ProviderKind = keyof typeof PROVIDERS;

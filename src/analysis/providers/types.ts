@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { TemplateLocation } from '../errors.js';
 import type { MetricProvider, RangeQuerySpec } from '../types.js';
+import type { JobAccess, JobRunContext } from './job.js';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,4 +41,8 @@ export interface ProviderCreateOptions {
   /** Prometheus: the default datasource and addresses the caller trusts (e.g. `--prometheus`). */
   readonly defaultAddress?: string;
   readonly alsoAllow?: readonly string[];
+  /** Job metrics: the namespace's Jobs, or why there are none. */
+  readonly jobs?: JobAccess;
+  /** Job metrics: the rollout measurement a Job is created for. */
+  readonly run?: JobRunContext;
 }

@@ -195,9 +195,12 @@ function urlProblem(url: string): string | undefined {
 }
 
 function describeConnectionError(error: unknown): string {
+  // Duck-typed: errors raised inside fetch may come from another realm, where instanceof fails.
+  const causeOf = (value: unknown) => (typeof value === 'object' && value !== null ? (value as { cause?: unknown }).cause : undefined);
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current instanceof Error && current.cause; depth++) current = current.cause;
+  for (let depth = 0; depth < 5 && causeOf(current); depth++) current = causeOf(current);
   const code = (current as { code?: unknown } | undefined)?.code;
-  const message = current instanceof Error ? current.message : String(current);
+  const text = (current as { message?: unknown } | undefined)?.message;
+  const message = typeof text === 'string' ? text : String(current);
   return typeof code === 'string' ? `${message} (${code})` : message;
 }

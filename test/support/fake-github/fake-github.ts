@@ -198,6 +198,7 @@ export class FakeGitHub {
       nextNumber: 1,
       roles: new Map(),
       statuses: new Map(),
+      deployments: [],
     };
     this.state.repos.set(fullName.toLowerCase(), repo);
     const headSha = commitFilesOnBranch(this.state, repo, repo.defaultBranch, options.files ?? { 'README.md': `# ${name}\n` }, {
@@ -427,6 +428,19 @@ export class FakeGitHub {
   /** A user as the API returns it. */
   user(login: string): Record<string, any> {
     return userShape(this.urls(), this.state.user(login));
+  }
+
+  /** The repository's deployments, oldest first, each with its statuses oldest first. */
+  deployments(fullName: string): Array<{ id: number; sha: string; ref: string; environment: string; task: string; payload: unknown; statuses: Array<{ state: string; logUrl: string; description: string }> }> {
+    return this.repo(fullName).deployments.map((d) => ({
+      id: d.id,
+      sha: d.sha,
+      ref: d.ref,
+      environment: d.environment,
+      task: d.task,
+      payload: structuredClone(d.payload),
+      statuses: d.statuses.map((s) => ({ state: s.state, logUrl: s.logUrl, description: s.description })),
+    }));
   }
 
   private repo(fullName: string): Repo {

@@ -38,11 +38,11 @@ describe('fake GitHub server', () => {
 
   it('answers unknown routes with 404 Not Found and records them', async () => {
     const octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 't', log: silentLog });
-    await expect(octokit.request('GET /repos/{owner}/{repo}/deployments', { owner, repo })).rejects.toMatchObject({
+    await expect(octokit.request('GET /repos/{owner}/{repo}/environments', { owner, repo })).rejects.toMatchObject({
       status: 404,
       response: { data: { message: 'Not Found' } },
     });
-    expect(gh.unhandled.map((request) => `${request.method} ${request.path}`)).toEqual(['GET /repos/acme/manifests/deployments']);
+    expect(gh.unhandled.map((request) => `${request.method} ${request.path}`)).toEqual(['GET /repos/acme/manifests/environments']);
   });
 
   it('requires authentication, and an app JWT for app endpoints', async () => {

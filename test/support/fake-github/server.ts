@@ -14,6 +14,7 @@ import { graphqlRoutes } from './routes/graphql.js';
 import { issueRoutes } from './routes/issues.js';
 import { pullRoutes } from './routes/pulls.js';
 import { statusRoutes } from './routes/statuses.js';
+import { deploymentRoutes } from './routes/deployments.js';
 import type { FakeState } from './state.js';
 
 /** Specific suffix routes (`/commits/:ref/check-runs`) come before the catch-all `/commits/:ref`. */
@@ -24,6 +25,7 @@ const ROUTES: Route[] = [
   ...contentsRoutes,
   ...checkRoutes,
   ...statusRoutes,
+  ...deploymentRoutes,
   ...commitRoutes,
   ...pullRoutes,
   ...issueRoutes,

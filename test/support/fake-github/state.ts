@@ -32,6 +32,35 @@ export interface Repo {
   roles: Map<string, RepoRole>;
   /** Commit sha → commit statuses, oldest first. */
   statuses: Map<string, CommitStatus[]>;
+  /** Deployments, oldest first, each with its statuses. */
+  deployments: Deployment[];
+}
+
+export interface Deployment {
+  id: number;
+  sha: string;
+  ref: string;
+  task: string;
+  payload: unknown;
+  environment: string;
+  description: string | null;
+  transient: boolean;
+  production: boolean;
+  creator: User;
+  createdAt: string;
+  updatedAt: string;
+  /** Oldest first. */
+  statuses: DeploymentStatus[];
+}
+
+export interface DeploymentStatus {
+  id: number;
+  state: 'error' | 'failure' | 'inactive' | 'in_progress' | 'queued' | 'pending' | 'success';
+  description: string;
+  logUrl: string;
+  environmentUrl: string;
+  creator: User;
+  createdAt: string;
 }
 
 export interface Issue {
