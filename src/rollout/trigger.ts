@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../config/problems.js';
 import type { RevisionCache } from '../github/revision-cache.js';
 import { CommitSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
+import type { RepoFiles } from '../repo/files.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import { newRollout } from './new-rollout.js';
@@ -59,6 +60,44 @@ export async function planRollouts(
     parentFiles: services.map((service) => service.canary.file),
     folders: config.analysisTemplates,
   });
+  const plan = await planRolloutsAt(after, config, pr, now, options);
+  if (options.revisions && plan.kind === 'start' && plan.rollouts.length > 0) {
+    // The commits of a rollout edit files just read at the merge commit, and its analyses use the
+    // templates read with them: the executor needs no reads of its own.
+    await after.saveTo(options.revisions);
+    options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
+  }
+  return plan;
+}
+
+/** A merge commit's files and its first parent's, as planning reads them (any forge). */
+export interface MergeSnapshot extends RepoFiles {
+  /** The first parent; null for a root commit. */
+  readonly parentSha: string | null | undefined;
+  readParentOptional(file: string): Promise<string | null>;
+  /** Blob ids: the same id on both sides means the same content. */
+  blobSha(file: string): Promise<string | null>;
+  parentBlobSha(file: string): Promise<string | null>;
+}
+
+/**
+ * Decides from a merge commit's snapshot which rollouts to start: a bump is a first-parent change
+ * of a service's canary version to one that is not stable, and it must pass the preflight checks.
+ */
+export async function planRolloutsAt(
+  after: MergeSnapshot,
+  config: OpsboxConfig,
+  pr: MergedPullRequest,
+  now: number,
+  options: {
+    defaultPrometheus?: string;
+    syncGates?: SyncGateCheck;
+    hasActiveRollout?: (service: string) => Promise<boolean>;
+    secretEnv?: Readonly<Record<string, string | undefined>>;
+    /** The rollout's id (default: repository, pull request number and service). */
+    idFor?: (service: string) => string;
+  } = {},
+): Promise<TriggerPlan> {
   if (!after.parentSha) return { kind: 'none', reason: 'the merge commit has no parent' };
 
   const bumps: DetectedBump[] = [];
@@ -102,7 +141,7 @@ export async function planRollouts(
     if (bump.to === check.stableVersion) continue;
     const from = bump.from || check.stableVersion || '';
     rollouts.push(newRollout({
-      id: rolloutId(pr, bump.service),
+      id: options.idFor?.(bump.service) ?? rolloutId(pr, bump.service),
       repo: pr.repo,
       service: bump.service,
       serviceConfig: config.services[bump.service],
@@ -114,12 +153,6 @@ export async function planRollouts(
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
       weight: check.weight,
     }, now));
-  }
-  if (options.revisions && rollouts.length > 0) {
-    // The commits of a rollout edit files just read at the merge commit, and its analyses use the
-    // templates read with them: the executor needs no reads of its own.
-    await after.saveTo(options.revisions);
-    options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
   }
   const allProblems = [...problems, ...checked.problems];
   if (rollouts.length === 0 && allProblems.length > 0) {
