@@ -1,13 +1,13 @@
 /** The Probot app: thin handlers that hand work to the runtime. */
 import path from 'node:path';
 import type { ApplicationFunction, Probot } from 'probot';
-import { appBotLogin, type AppClient } from './github/app-login.js';
+import { appBotLogin, type AppClient } from './forge/github/app-login.js';
 import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { onPullRequestUpdated } from './handlers/pull-request-preflight.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
-import type { ConfigOctokit } from './rollout/start.js';
+import type { ConfigOctokit } from './app/start.js';
 
 export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'appLogin' | 'log'>> & {
   /** Receives the runtime once it exists (tests and benchmarks drive and stop it). */

@@ -4,15 +4,15 @@
  */
 import type { Logger } from 'pino';
 import type { MetricProvider } from './analysis/types.js';
-import { runCommand, type ChatOctokit, type CommandRequest } from './chatops/run-command.js';
-import { RevisionCache } from './github/revision-cache.js';
+import { runCommand, type ChatOctokit, type CommandRequest } from './app/run-command.js';
+import { RevisionCache } from './forge/github/revision-cache.js';
 import { reportRenderer } from './report/render.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
-import { RolloutEngine, type EngineObserver } from './rollout/engine.js';
-import { GitHubEffectExecutor } from './rollout/executor.js';
-import { RolloutScheduler } from './rollout/scheduler.js';
-import { startRolloutsForMerge, type ConfigOctokit } from './rollout/start.js';
-import type { MergedPullRequest } from './rollout/trigger.js';
+import { RolloutEngine, type EngineObserver } from './app/engine.js';
+import { GitHubEffectExecutor } from './app/executor.js';
+import { RolloutScheduler } from './app/scheduler.js';
+import { startRolloutsForMerge, type ConfigOctokit } from './app/start.js';
+import type { MergedPullRequest } from './app/trigger.js';
 import { RepoReadError } from './repo/files.js';
 import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
 import { FileRolloutStore } from './state/file-store.js';

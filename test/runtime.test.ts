@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { Runtime } from '../src/runtime.js';
-import type { ConfigOctokit } from '../src/rollout/start.js';
+import type { ConfigOctokit } from '../src/app/start.js';
 
 /** GitHub answering 503 to everything, as an installation client. */
 const unavailable = {

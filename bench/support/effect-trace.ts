@@ -4,7 +4,7 @@
  * that effect's. Only valid while one rollout acts at a time, which is how the request benchmark
  * drives the app.
  */
-import { GitHubEffectExecutor } from '../../src/rollout/executor.js';
+import { GitHubEffectExecutor } from '../../src/app/executor.js';
 import type { Effect } from '../../src/rollout/types.js';
 import type { RecordedRequest } from '../../test/support/fake-github/index.js';
 

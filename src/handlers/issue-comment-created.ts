@@ -1,7 +1,7 @@
 /** `issue_comment.created`: a command on a pull request. Records it and returns at once. */
 import type { Context } from 'probot';
 import { parseComment } from '../chatops/parse.js';
-import type { CommandRequest } from '../chatops/run-command.js';
+import type { CommandRequest } from '../app/run-command.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 

@@ -2,7 +2,7 @@
  * Feeds the metrics from what the engine does: every stored transition and every effect run.
  * Only counters and histograms live here; the gauges read the store when scraped.
  */
-import type { EngineObserver } from '../rollout/engine.js';
+import type { EngineObserver } from '../app/engine.js';
 import { TERMINAL_PHASES, type RolloutEvent, type RolloutState } from '../rollout/types.js';
 import type { FinishResult, OpsboxMetrics } from './metrics.js';
 

@@ -4,7 +4,7 @@
  * Only names, versions and numbers are logged: never a token, a key or a query's credentials.
  */
 import type { Logger } from 'pino';
-import type { EngineObserver } from '../rollout/engine.js';
+import type { EngineObserver } from '../app/engine.js';
 import type { RolloutEvent, RolloutState } from '../rollout/types.js';
 
 export interface TransitionLine {

@@ -4,8 +4,8 @@
  * later commit reports on that one, so a successful report on the branch head counts too when the
  * head contains the commit.
  */
-import type { ChecksApi, ReposApi } from '../github/api.js';
-import { attempt } from '../github/errors.js';
+import type { ChecksApi, ReposApi } from '../forge/github/api.js';
+import { attempt } from '../forge/github/errors.js';
 import { githubContains } from './contains.js';
 import type { SyncGate, SyncTarget, SyncVerdict } from './gate.js';
 

@@ -2,8 +2,8 @@
  * Has a GitOps controller reached the commit? It has when it reports the commit itself, or a later
  * commit of the branch whose history contains it: controllers apply the newest commit, not each one.
  */
-import type { ReposApi } from '../github/api.js';
-import { attempt, isNotFound } from '../github/errors.js';
+import type { ReposApi } from '../forge/github/api.js';
+import { attempt, isNotFound } from '../forge/github/errors.js';
 import type { SyncTarget } from './gate.js';
 
 /** Whether `later` is a descendant of `target.sha` in `target`'s repository. */

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { STATUS_COALESCE_MS } from '../../src/rollout/engine.js';
+import { STATUS_COALESCE_MS } from '../../src/app/engine.js';
 import { AppHarness, FULL_NAME, bumpApi, weights } from '../support/app-harness.js';
 
 const CANARY = 'apps/api/canary.yaml';

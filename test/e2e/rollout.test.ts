@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { statusMarker } from '../../src/report/render.js';
-import { rolloutId } from '../../src/rollout/trigger.js';
+import { rolloutId } from '../../src/app/trigger.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { AppHarness, FULL_NAME, bumpApi, fixtureFiles, weights } from '../support/app-harness.js';
 import { mermaidCharts, promqlBlocks, tableRows } from '../report/markdown-checks.js';

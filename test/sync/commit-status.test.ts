@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { syncSchema } from '../../src/config/opsbox.schema.js';
 import { commitStatusGate } from '../../src/sync/commit-status.js';
 import { checkGates, configuredGates, type SyncGate, type SyncTarget } from '../../src/sync/gate.js';
-import { fullName, owner, repo, useFixture } from '../github/fixture.js';
+import { fullName, owner, repo, useFixture } from '../forge/github/fixture.js';
 
 describe('the commit status gate', () => {
   const fixture = useFixture();

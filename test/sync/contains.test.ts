@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { githubContains, reaches } from '../../src/sync/contains.js';
-import { fullName, owner, repo, useFixture } from '../github/fixture.js';
+import { fullName, owner, repo, useFixture } from '../forge/github/fixture.js';
 
 describe('whether a revision reaches a commit, asking GitHub', () => {
   const fixture = useFixture();

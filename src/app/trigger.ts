@@ -5,15 +5,15 @@
  */
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
-import type { RevisionCache } from '../github/revision-cache.js';
-import { CommitSnapshot, type SnapshotOctokit } from '../github/snapshot.js';
+import type { RevisionCache } from '../forge/github/revision-cache.js';
+import { CommitSnapshot, type SnapshotOctokit } from '../forge/github/snapshot.js';
 import { readImageVersion } from '../manifests/image-tag.js';
 import type { RepoFiles } from '../repo/files.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
-import { newRollout } from './new-rollout.js';
-import { preflight } from './preflight.js';
-import type { RepoRef, RolloutState, SourcePullRequest } from './types.js';
+import { newRollout } from '../rollout/new-rollout.js';
+import { preflight } from '../rollout/preflight.js';
+import type { RepoRef, RolloutState, SourcePullRequest } from '../rollout/types.js';
 
 export interface MergedPullRequest extends SourcePullRequest {
   repo: RepoRef;

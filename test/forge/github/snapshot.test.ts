@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { RevisionCache } from '../../src/github/revision-cache.js';
-import { CachedCommitFiles, CommitSnapshot } from '../../src/github/snapshot.js';
+import { RevisionCache } from '../../../src/forge/github/revision-cache.js';
+import { CachedCommitFiles, CommitSnapshot } from '../../../src/forge/github/snapshot.js';
 import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('CommitSnapshot', () => {

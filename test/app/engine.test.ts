@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { toRunMetricSpec } from '../../src/analysis/run.js';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
-import { EffectError, RolloutEngine, STATUS_COALESCE_MS, type EffectExecutor } from '../../src/rollout/engine.js';
+import { EffectError, RolloutEngine, STATUS_COALESCE_MS, type EffectExecutor } from '../../src/app/engine.js';
 import { stepKey } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../../src/rollout/types.js';

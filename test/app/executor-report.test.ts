@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
-import { GitHubEffectExecutor, type InstallationOctokit } from '../../src/rollout/executor.js';
+import { GitHubEffectExecutor, type InstallationOctokit } from '../../src/app/executor.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../../src/rollout/types.js';
-import { CANARY, fullName, owner, repo, useFixture } from '../github/fixture.js';
+import { CANARY, fullName, owner, repo, useFixture } from '../forge/github/fixture.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 

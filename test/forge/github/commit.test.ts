@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProbotOctokit } from 'probot';
-import { backoffDelay, commitChange, type FileChange } from '../../src/github/commit.js';
-import { GITHUB_ERROR_CODES, GitHubEditError } from '../../src/github/errors.js';
-import { RevisionCache } from '../../src/github/revision-cache.js';
-import { silentLog } from '../support/fake-github/index.js';
+import { backoffDelay, commitChange, type FileChange } from '../../../src/forge/github/commit.js';
+import { GITHUB_ERROR_CODES, GitHubEditError } from '../../../src/forge/github/errors.js';
+import { RevisionCache } from '../../../src/forge/github/revision-cache.js';
+import { silentLog } from '../../support/fake-github/index.js';
 import { CANARY, fullName, owner, recordingSleep, repo, useFixture, VIRTUAL_SERVICE, virtualService } from './fixture.js';
 
 /** Sets the canary weight from whatever the file says now, as the traffic providers do. */

@@ -5,8 +5,8 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from '../state/store.js';
-import { mayCreateObjects, transition, type MachineDeps } from './machine.js';
-import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from './types.js';
+import { mayCreateObjects, transition, type MachineDeps } from '../rollout/machine.js';
+import type { Effect, EffectResult, RolloutEvent, RolloutState, Transition } from '../rollout/types.js';
 
 /** Carries out one effect at the edges (GitHub, Prometheus). Must be idempotent. */
 export interface EffectExecutor {

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { appBotLogin } from '../../src/github/app-login.js';
-import { addReaction, postComment, upsertComment } from '../../src/github/comment.js';
-import { silentLog } from '../support/fake-github/index.js';
+import { appBotLogin } from '../../../src/forge/github/app-login.js';
+import { addReaction, postComment, upsertComment } from '../../../src/forge/github/comment.js';
+import { silentLog } from '../../support/fake-github/index.js';
 import { fullName, owner, repo, useFixture } from './fixture.js';
 
 const MARKER = '<!-- opsbox:status rollout=api-1 -->';

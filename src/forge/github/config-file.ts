@@ -5,9 +5,9 @@
  * line and column, never a thrown error, and a file that cannot be read is a RepoReadError, which
  * means "try again later", never "your config is wrong".
  */
-import { parseConfigSource } from '../config/load.js';
-import type { ConfigProblem } from '../config/problems.js';
-import { RepoReadError } from '../repo/files.js';
+import { parseConfigSource } from '../../config/load.js';
+import type { ConfigProblem } from '../../config/problems.js';
+import { RepoReadError } from '../../repo/files.js';
 import { githubMessage, requestStatus } from './errors.js';
 
 export interface ConfigFileOctokit {

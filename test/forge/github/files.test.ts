@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
-import { readFileAt } from '../../src/github/files.js';
+import { GITHUB_ERROR_CODES } from '../../../src/forge/github/errors.js';
+import { readFileAt } from '../../../src/forge/github/files.js';
 import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('readFileAt', () => {

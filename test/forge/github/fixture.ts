@@ -1,7 +1,7 @@
 /** A fake GitHub with one manifests repository and an app client pointed at it. */
 import { afterEach, beforeEach } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
-import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
+import { silentLog, startFakeGitHub, type FakeGitHub } from '../../support/fake-github/index.js';
 
 export const owner = 'acme';
 export const repo = 'manifests';

@@ -15,14 +15,14 @@ import { encodeJudgement, WARMING_UP } from '../analysis/judge/run-metric.js';
 import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
 import type { MetricProvider, ResolvedMetric } from '../analysis/types.js';
 import type { RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
-import { upsertCheckRun } from '../github/check-run.js';
-import { upsertComment } from '../github/comment.js';
-import { commitChange } from '../github/commit.js';
-import { findOwnCommit, type ListCommitsOctokit } from '../github/own-commit.js';
-import { closePullRequest } from '../github/pull-request.js';
-import { ensureRevertPullRequest } from '../github/revert-pr.js';
-import { RevisionCache } from '../github/revision-cache.js';
-import { CachedCommitFiles, type SnapshotOctokit } from '../github/snapshot.js';
+import { upsertCheckRun } from '../forge/github/check-run.js';
+import { upsertComment } from '../forge/github/comment.js';
+import { commitChange } from '../forge/github/commit.js';
+import { findOwnCommit, type ListCommitsOctokit } from '../forge/github/own-commit.js';
+import { closePullRequest } from '../forge/github/pull-request.js';
+import { ensureRevertPullRequest } from '../forge/github/revert-pr.js';
+import { RevisionCache } from '../forge/github/revision-cache.js';
+import { CachedCommitFiles, type SnapshotOctokit } from '../forge/github/snapshot.js';
 import { buildRolloutView } from '../report/view.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import {
@@ -36,10 +36,10 @@ import {
 import { BUILT_IN_SYNC_GATES, type SyncGateFactory } from '../sync/registry.js';
 import type { CommitStatusOctokit } from '../sync/commit-status.js';
 import { checkGates, configuredGates, type SyncGateName } from '../sync/gate.js';
-import { snapshotOf } from './analysis-snapshot.js';
-import { buildRevertChange, buildRolloutChange } from './changes.js';
+import { snapshotOf } from '../rollout/analysis-snapshot.js';
+import { buildRevertChange, buildRolloutChange } from '../rollout/changes.js';
 import { EffectError, type EffectExecutor } from './engine.js';
-import type { Effect, EffectResult, RolloutState, StatusDigest } from './types.js';
+import type { Effect, EffectResult, RolloutState, StatusDigest } from '../rollout/types.js';
 
 /** The installation client: Probot's Octokit, narrowed to what the edges use. */
 export type InstallationOctokit = Parameters<typeof commitChange>[0] &

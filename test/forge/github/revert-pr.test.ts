@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FileChange } from '../../src/github/commit.js';
-import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
-import { ensureRevertPullRequest, type RevertPrOptions } from '../../src/github/revert-pr.js';
-import { RevisionCache } from '../../src/github/revision-cache.js';
+import type { FileChange } from '../../../src/forge/github/commit.js';
+import { GITHUB_ERROR_CODES } from '../../../src/forge/github/errors.js';
+import { ensureRevertPullRequest, type RevertPrOptions } from '../../../src/forge/github/revert-pr.js';
+import { RevisionCache } from '../../../src/forge/github/revision-cache.js';
 import { CANARY, fullName, owner, repo, useFixture } from './fixture.js';
 
 const BRANCH = 'opsbox/revert/api-v2';

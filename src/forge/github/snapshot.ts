@@ -5,7 +5,7 @@
  * costs one more query when first read; a blob too large (or binary) for GraphQL's `text` is read
  * through the blob API. Implements RepoFiles for checks and templates.
  */
-import { RepoReadError, type RepoFiles } from '../repo/files.js';
+import { RepoReadError, type RepoFiles } from '../../repo/files.js';
 import { githubMessage, requestStatus } from './errors.js';
 import type { RevisionCache } from './revision-cache.js';
 import { decode } from './files.js';

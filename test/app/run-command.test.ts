@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { parseComment } from '../../src/chatops/parse.js';
-import { runCommand, type ChatOctokit, type ChatOpsDeps, type CommandRequest } from '../../src/chatops/run-command.js';
+import { runCommand, type ChatOctokit, type ChatOpsDeps, type CommandRequest } from '../../src/app/run-command.js';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
-import type { RepoRole } from '../../src/github/permissions.js';
+import type { RepoRole } from '../../src/forge/github/permissions.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutEvent, RolloutState, Transition } from '../../src/rollout/types.js';
-import { fullName, owner, repo, startFixture, type Fixture } from '../github/fixture.js';
+import { fullName, owner, repo, startFixture, type Fixture } from '../forge/github/fixture.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 

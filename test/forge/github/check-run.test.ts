@@ -1,6 +1,6 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
-import { CHECK_OUTPUT_LIMIT, upsertCheckRun } from '../../src/github/check-run.js';
-import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
+import { CHECK_OUTPUT_LIMIT, upsertCheckRun } from '../../../src/forge/github/check-run.js';
+import { GITHUB_ERROR_CODES } from '../../../src/forge/github/errors.js';
 import { fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('upsertCheckRun', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
-import { MAX_CONFLICT_RETRIES, RolloutEngine, type EffectExecutor } from '../../src/rollout/engine.js';
+import { MAX_CONFLICT_RETRIES, RolloutEngine, type EffectExecutor } from '../../src/app/engine.js';
 import { transition } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';

@@ -4,16 +4,16 @@
  * and answers what needs an answer. Runs after the webhook has been acknowledged.
  */
 import type { Logger } from 'pino';
-import { addReaction, postComment, type PostCommentOctokit, type ReactionOctokit } from '../github/comment.js';
-import { canWrite, getRepoPermission, type PermissionOctokit } from '../github/permissions.js';
-import { pullRequestSides, pullRequestStatus, type PullStateOctokit } from '../github/pull-request.js';
+import { addReaction, postComment, type PostCommentOctokit, type ReactionOctokit } from '../forge/github/comment.js';
+import { canWrite, getRepoPermission, type PermissionOctokit } from '../forge/github/permissions.js';
+import { pullRequestSides, pullRequestStatus, type PullStateOctokit } from '../forge/github/pull-request.js';
 import type { PreflightRequest } from '../preflight/run.js';
 import { availableCommands, commandContextOf, stepPosition } from '../report/commands.js';
 import { reportRenderer } from '../report/render.js';
 import type { RolloutCommand, RolloutEvent, RolloutState, Transition } from '../rollout/types.js';
-import { CHAT_COMMANDS, changesRollout, type ChatCommandName } from './commands.js';
-import type { ParsedComment } from './parse.js';
-import type { CommandLine, CommandReplyView, HelpView } from './reply-views.js';
+import { CHAT_COMMANDS, changesRollout, type ChatCommandName } from '../chatops/commands.js';
+import type { ParsedComment } from '../chatops/parse.js';
+import type { CommandLine, CommandReplyView, HelpView } from '../chatops/reply-views.js';
 
 export type ChatOctokit = PermissionOctokit & PostCommentOctokit & ReactionOctokit & PullStateOctokit;
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { GITHUB_ERROR_CODES } from '../../src/github/errors.js';
-import { canWrite, getRepoPermission, type PermissionOctokit, type RepoRole } from '../../src/github/permissions.js';
+import { GITHUB_ERROR_CODES } from '../../../src/forge/github/errors.js';
+import { canWrite, getRepoPermission, type PermissionOctokit, type RepoRole } from '../../../src/forge/github/permissions.js';
 import { fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('repository permissions', () => {

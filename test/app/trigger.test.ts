@@ -1,8 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { parseConfigOrThrow } from '../../src/config/load.js';
-import { RevisionCache } from '../../src/github/revision-cache.js';
-import { planRollouts, type MergedPullRequest } from '../../src/rollout/trigger.js';
+import { RevisionCache } from '../../src/forge/github/revision-cache.js';
+import { planRollouts, type MergedPullRequest } from '../../src/app/trigger.js';
 import { bumpApi, fixtureFiles } from '../support/app-harness.js';
 import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { loadRepoConfig } from '../../src/github/config-file.js';
-import { RepoReadError } from '../../src/repo/files.js';
+import { loadRepoConfig } from '../../../src/forge/github/config-file.js';
+import { RepoReadError } from '../../../src/repo/files.js';
 import { fullName, owner, repo, useFixture } from './fixture.js';
 
 const PATH = '.github/opsbox.yml';
