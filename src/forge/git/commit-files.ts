@@ -1,15 +1,16 @@
 /** The files of one commit of a git copy, and of its first parent: what planning a rollout reads. */
-import type { RepoFiles } from '../../repo/files.js';
-import type { MergeSnapshot } from '../../rollout/trigger.js';
+import type { Snapshot } from '../forge.js';
 import type { GitRepository } from './repository.js';
 
-export class GitCommitFiles implements RepoFiles, MergeSnapshot {
-  private constructor(
+export class GitCommitFiles implements Snapshot {
+  constructor(
     private readonly repo: GitRepository,
     readonly sha: string,
-    readonly parentSha: string | null,
+    /** The first parent (null for a root commit); read by `at`, unknown to a plain file reader. */
+    readonly parentSha: string | null = null,
   ) {}
 
+  /** The commit and its first parent. */
   static async at(repo: GitRepository, sha: string): Promise<GitCommitFiles> {
     const info = await repo.commitInfo(sha);
     return new GitCommitFiles(repo, sha, info.parent ?? null);
@@ -40,4 +41,7 @@ export class GitCommitFiles implements RepoFiles, MergeSnapshot {
   async parentBlobSha(file: string): Promise<string | null> {
     return this.parentSha ? ((await this.repo.entry(this.parentSha, file))?.oid ?? null) : null;
   }
+
+  /** Reads are local: nothing to keep. */
+  async retain(): Promise<void> {}
 }

@@ -30,7 +30,8 @@ export interface CommitInfo {
 /** A file change of a commit: the whole new content. */
 export interface GitFileChange {
   path: string;
-  content: string;
+  /** null deletes the file. */
+  content: string | null;
 }
 
 /** Is this a URL or scp-like address (`host:path`), rather than a local path? */
@@ -172,6 +173,10 @@ export class GitRepository {
     try {
       await this.git(['read-tree', parent], LOCAL_TIMEOUT_MS, { env });
       for (const change of changes) {
+        if (change.content === null) {
+          await this.git(['update-index', '--force-remove', '--', change.path], LOCAL_TIMEOUT_MS, { env });
+          continue;
+        }
         const oid = (await this.git(['hash-object', '-w', '--stdin'], LOCAL_TIMEOUT_MS, { input: change.content })).stdout.trim();
         const mode = (await this.entry(parent, change.path))?.mode ?? '100644';
         await this.git(['update-index', '--add', '--cacheinfo', `${mode},${oid},${change.path}`], LOCAL_TIMEOUT_MS, { env });
