@@ -8,6 +8,7 @@
  * The outcome: `ran` when the demo worked as designed, whatever the canary's verdict (a failed
  * canary rolled back is the demo working); otherwise it says what broke.
  */
+import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,7 +22,12 @@ import type { RolloutState } from '../rollout/types.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import { startSimulatedService } from './simulated-service.js';
 
-export const DEMO_TEMPLATE_DIR = fileURLToPath(new URL('../../templates/demo/', import.meta.url));
+/** The package's `templates/demo/`: two levels above src/demo, three above a compiled dist/src/demo. */
+export const DEMO_TEMPLATE_DIR = fileURLToPath(
+  [new URL('../../templates/demo/', import.meta.url), new URL('../../../templates/demo/', import.meta.url)].find((dir) =>
+    existsSync(new URL('.github/opsbox.yml', dir)),
+  ) ?? new URL('../../templates/demo/', import.meta.url),
+);
 const SERVICE = 'shop';
 const NEW_VERSION = '1.5.0';
 /** The demo gives up after this long (it takes about 15 s). */
