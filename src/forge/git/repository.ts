@@ -116,9 +116,9 @@ export class GitRepository {
   /** First-parent commits after `since` (exclusive) up to `head`, oldest first, at most `limit`. */
   async firstParentSince(since: string | undefined, head: string, limit: number): Promise<string[]> {
     const range = since ? [`${since}..${head}`] : [head];
-    const out = (await this.git(['rev-list', '--first-parent', '--reverse', `--max-count=${limit}`, ...range], LOCAL_TIMEOUT_MS)).stdout;
-    // --max-count with --reverse keeps the newest `limit`, then reverses them
-    return out.split('\n').filter(Boolean);
+    // --max-count would keep the newest ones (it applies before --reverse): the oldest go first, the rest next time
+    const out = (await this.git(['rev-list', '--first-parent', '--reverse', ...range], LOCAL_TIMEOUT_MS)).stdout;
+    return out.split('\n').filter(Boolean).slice(0, limit);
   }
 
   /** The entry at a path in a commit, or null. */

@@ -44,7 +44,7 @@ describe('GitRepository', () => {
     const head = await repo.fetch();
     expect(head).toBe(third);
     expect(await repo.firstParentSince(first, head, 10)).toEqual([second, third]);
-    expect(await repo.firstParentSince(first, head, 1)).toEqual([third]);
+    expect(await repo.firstParentSince(first, head, 1)).toEqual([second]);
     const info = await repo.commitInfo(third);
     expect(info).toMatchObject({ sha: third, parent: second, subject: 'bump b to v3', author: 'Pat Person' });
     expect(await repo.contains(third, first)).toBe(true);
