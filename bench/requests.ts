@@ -58,11 +58,11 @@ function purposeOf(traced: TracedEffect): string {
   switch (effect.type) {
     case 'commit':
       return `commit (${effect.kind})`;
-    case 'report':
+    case 'publishStatus':
       return effect.final ? 'status update (final)' : 'status update';
     case 'measure':
       return 'analysis templates';
-    case 'openRevertPr':
+    case 'proposeRevert':
       return 'revert pull request';
     default:
       return effect.type;
@@ -80,8 +80,8 @@ function weightSteps(effects: readonly TracedEffect[]): WeightStep[] {
   const steps: WeightStep[] = [];
   effects.forEach((traced, index) => {
     if (traced.effect.type !== 'commit') return;
-    const report = effects.slice(index + 1).find((next) => next.effect.type === 'report' || next.effect.type === 'commit');
-    const statusRequests = report?.effect.type === 'report' ? report.requests : [];
+    const report = effects.slice(index + 1).find((next) => next.effect.type === 'publishStatus' || next.effect.type === 'commit');
+    const statusRequests = report?.effect.type === 'publishStatus' ? report.requests : [];
     const all = [...traced.requests, ...statusRequests];
     steps.push({
       step: stepLabel(traced),

@@ -7,7 +7,7 @@ import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { onPullRequestUpdated } from './handlers/pull-request-preflight.js';
 import { Runtime, type RuntimeOptions } from './runtime.js';
-import type { ConfigOctokit } from './app/start.js';
+import type { InstallationOctokit } from './forge/github/github-forge.js';
 
 export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'appLogin' | 'log'>> & {
   /** Receives the runtime once it exists (tests and benchmarks drive and stop it). */
@@ -15,7 +15,7 @@ export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'appLogin' | 'log
   /** Told what each webhook delivery came to (metrics). */
   onDelivery?: (event: string, outcome: DeliveryOutcome | 'failed') => void;
   /** Sees each installation client once it is made (metrics of GitHub requests). */
-  onOctokit?: (octokit: ConfigOctokit, installationId: number) => void;
+  onOctokit?: (octokit: InstallationOctokit, installationId: number) => void;
 };
 
 export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
@@ -26,7 +26,7 @@ export function createOpsboxApp(options: AppOptions = {}): ApplicationFunction {
       env,
       dataDir: options.dataDir ?? path.resolve(env.OPSBOX_DATA_DIR || '.data'),
       auth: async (installationId) => {
-        const octokit = (await app.auth(installationId)) as unknown as ConfigOctokit;
+        const octokit = (await app.auth(installationId)) as unknown as InstallationOctokit;
         options.onOctokit?.(octokit, installationId);
         return octokit;
       },

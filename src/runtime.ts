@@ -4,15 +4,19 @@
  */
 import type { Logger } from 'pino';
 import type { MetricProvider } from './analysis/types.js';
-import { runCommand, type ChatOctokit, type CommandRequest } from './app/run-command.js';
-import { RevisionCache } from './forge/github/revision-cache.js';
+import { runCommand, type CommandRequest } from './app/run-command.js';
+import type { RepoRef } from './forge/forge.js';
+import { GitHubForge, installationOf, type InstallationOctokit } from './forge/github/github-forge.js';
+import { ForgeRegistry } from './forge/registry.js';
 import { reportRenderer } from './report/render.js';
 import { argoAnalysis } from './rollout/analysis-port.js';
 import { RolloutEngine, type EngineObserver } from './app/engine.js';
-import { GitHubEffectExecutor } from './app/executor.js';
+import { ForgeEffectExecutor } from './app/executor.js';
 import { RolloutScheduler } from './app/scheduler.js';
-import { startRolloutsForMerge, type ConfigOctokit } from './app/start.js';
+import { startRolloutsForMerge } from './app/start.js';
 import type { MergedPullRequest } from './app/trigger.js';
+import { preflightAgain } from './preflight/again.js';
+import { migrateWork } from './state/migrate.js';
 import { RepoReadError } from './repo/files.js';
 import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
 import { FileRolloutStore } from './state/file-store.js';
@@ -25,7 +29,7 @@ import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/regi
 export interface RuntimeOptions {
   dataDir: string;
   env: Readonly<Record<string, string | undefined>>;
-  auth(installationId: number): Promise<ConfigOctokit>;
+  auth(installationId: number): Promise<InstallationOctokit>;
   /** The app's own login (`<app-slug>[bot]`): only its comments are edited. */
   appLogin: () => Promise<string>;
   log: Logger;
@@ -66,7 +70,8 @@ export class Runtime {
     readonly scheduler: RolloutScheduler,
     private readonly options: RuntimeOptions,
     private readonly syncGates: SyncGateCheck,
-    private readonly revisions: RevisionCache,
+    private readonly github: GitHubForge,
+    readonly forges: ForgeRegistry,
   ) {
     // During a burst of deliveries one task at a time, so answering them goes first (real time, not the rollouts' clock).
     this.queue = new WorkQueue(options.backgroundConcurrency ?? 4, { busyConcurrency: 1, quietMs: BURST_QUIET_MS });
@@ -81,13 +86,12 @@ export class Runtime {
     const cluster = await clusterAccess(options.env);
     if (cluster.configured) options.log.info(`sync.argocd and sync.flux read the cluster through ${cluster.source}`);
     else options.log.info(`sync.argocd and sync.flux are unavailable: ${cluster.reason}`);
-    const revisions = new RevisionCache();
-    const executor = new GitHubEffectExecutor({
-      revisions,
-      auth: options.auth,
-      appLogin: options.appLogin,
+    // The forges rollouts can live on: one line each.
+    const github = new GitHubForge({ auth: options.auth, appLogin: options.appLogin, serverUrl: serverUrl(options.env) });
+    const forges = new ForgeRegistry([github]);
+    const executor = new ForgeEffectExecutor({
+      forges,
       env: options.env,
-      serverUrl: serverUrl(options.env),
       clock,
       log: options.log,
       provider: options.provider,
@@ -95,7 +99,7 @@ export class Runtime {
     });
     const engine = new RolloutEngine({ store, machine: { analysis: argoAnalysis }, executor, clock, log: options.log, observer: options.observer });
     const scheduler = new RolloutScheduler(engine);
-    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), revisions);
+    const runtime = new Runtime(store, engine, scheduler, options, syncGateCheck(cluster), github, forges);
     if (cluster.configured) runtime.clusterObjects = cluster.objects;
     await runtime.retryUnfinishedWork();
     if (options.schedule !== false) {
@@ -158,13 +162,11 @@ export class Runtime {
       await startRolloutsForMerge(
         {
           engine: this.engine,
-          auth: this.options.auth,
-          appLogin: this.options.appLogin,
+          forge: this.forges.of(pr.repo),
           clock: this.options.clock ?? Date.now,
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           secretEnv: this.options.env,
           syncGates: this.syncGates,
-          revisions: this.revisions,
           log: this.options.log,
         },
         pr,
@@ -193,6 +195,13 @@ export class Runtime {
     );
   }
 
+  /** `/preflight` on a GitHub pull request: its check again, when it is open. */
+  private async preflightAgain(repo: RepoRef, number: number): Promise<boolean> {
+    if (repo.forge !== 'github') return false;
+    const pull = { installationId: installationOf(repo), owner: repo.owner, repo: repo.repo, number };
+    return preflightAgain(await this.github.octokit(repo), pull, (request) => this.runPreflight(request));
+  }
+
   /** Carries out a claimed command comment. */
   runCommand(claim: string, request: CommandRequest): void {
     this.claimed(claim, `running ${request.parsed.kind === 'unknown' ? `/${request.parsed.word}` : `/${request.parsed.name}`} from comment ${request.commentId}`, () =>
@@ -200,10 +209,9 @@ export class Runtime {
         {
           forPullRequest: (owner, repo, number) => this.store.forPullRequest(owner, repo, number),
           latestOf: (owner, repo, service) => this.store.latestFor(owner, repo, service),
-          preflight: (pull) => this.runPreflight(pull),
+          preflight: (repo, number) => this.preflightAgain(repo, number),
           dispatch: (id, event, onDecided) => this.engine.dispatch(id, event, onDecided),
-          auth: async (installationId) => (await this.options.auth(installationId)) as unknown as ChatOctokit,
-          serverUrl: serverUrl(this.options.env),
+          forge: (repo) => this.forges.of(repo),
           log: this.options.log,
         },
         request,
@@ -216,8 +224,10 @@ export class Runtime {
   /** Work accepted but not done: after a restart, or after a failure (GitHub down). */
   async retryUnfinishedWork(): Promise<void> {
     for (const { key, work } of await this.store.unfinishedWork()) {
-      if (key.startsWith('merge:')) this.startForMerge(key, work as MergedPullRequest);
-      else if (key.startsWith('comment:')) this.runCommand(key, work as CommandRequest);
+      // claimed by an earlier version, perhaps: in today's shape first
+      const current = migrateWork(key, work);
+      if (key.startsWith('merge:')) this.startForMerge(key, current as MergedPullRequest);
+      else if (key.startsWith('comment:')) this.runCommand(key, current as CommandRequest);
     }
   }
 

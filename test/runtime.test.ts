@@ -4,14 +4,14 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import { Runtime } from '../src/runtime.js';
-import type { ConfigOctokit } from '../src/app/start.js';
+import { githubRepoRef, type InstallationOctokit } from '../src/forge/github/github-forge.js';
 
 /** GitHub answering 503 to everything, as an installation client. */
 const unavailable = {
   request: async () => {
     throw Object.assign(new Error('Service Unavailable'), { status: 503, response: { data: { message: 'Service Unavailable' } } });
   },
-} as unknown as ConfigOctokit;
+} as unknown as InstallationOctokit;
 
 describe('accepted work that cannot read the repository', () => {
   let dataDir: string;
@@ -38,7 +38,7 @@ describe('accepted work that cannot read the repository', () => {
 
   it('keeps the merge to try again and says so in the log', async () => {
     const merge = {
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       number: 7,
       title: 'Bump api',
       url: 'https://github.com/acme/manifests/pull/7',

@@ -4,7 +4,7 @@
  * that effect's. Only valid while one rollout acts at a time, which is how the request benchmark
  * drives the app.
  */
-import { GitHubEffectExecutor } from '../../src/app/executor.js';
+import { ForgeEffectExecutor } from '../../src/app/executor.js';
 import type { Effect } from '../../src/rollout/types.js';
 import type { RecordedRequest } from '../../test/support/fake-github/index.js';
 
@@ -19,9 +19,9 @@ export interface EffectTrace {
 }
 
 export function traceEffects(requests: () => RecordedRequest[]): EffectTrace {
-  const original = GitHubEffectExecutor.prototype.execute;
+  const original = ForgeEffectExecutor.prototype.execute;
   const effects: TracedEffect[] = [];
-  GitHubEffectExecutor.prototype.execute = async function (this: GitHubEffectExecutor, state, effect) {
+  ForgeEffectExecutor.prototype.execute = async function (this: ForgeEffectExecutor, state, effect) {
     const before = requests().length;
     try {
       return await original.call(this, state, effect);
@@ -32,7 +32,7 @@ export function traceEffects(requests: () => RecordedRequest[]): EffectTrace {
   return {
     effects,
     stop: () => {
-      GitHubEffectExecutor.prototype.execute = original;
+      ForgeEffectExecutor.prototype.execute = original;
     },
   };
 }

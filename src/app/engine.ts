@@ -182,7 +182,7 @@ export class RolloutEngine {
    * meanwhile (its outbox is not empty), so the next tick sends it.
    */
   private held(effect: Effect, now: number): boolean {
-    return effect.type === 'report' && !effect.urgent && effect.at !== undefined && now < effect.at + this.coalesceMs;
+    return effect.type === 'publishStatus' && !effect.urgent && effect.at !== undefined && now < effect.at + this.coalesceMs;
   }
 
   /**

@@ -14,20 +14,19 @@ import type { MetricProvider } from '../analysis/types.js';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_PATH } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
-import { GitCommitFiles } from '../forge/git/commit-files.js';
 import { GitForge, type GitStatusSink } from '../forge/git/git-forge.js';
 import { GitRepository } from '../forge/git/repository.js';
 import { argoAnalysis } from '../rollout/analysis-port.js';
-import { TERMINAL_PHASES, type RepoRef as StateRepoRef, type RolloutCommand, type RolloutState } from '../rollout/types.js';
+import { TERMINAL_PHASES, type RepoRef, type RolloutCommand, type RolloutState } from '../rollout/types.js';
 import { writeAtomically } from '../state/atomic-write.js';
 import { FileRolloutStore } from '../state/file-store.js';
 import { syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 import { CommandInbox, type CliCommandAnswer, type CliCommandRequest } from './command-inbox.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { RolloutEngine, type EngineObserver } from './engine.js';
-import { revertBranch } from './executor.js';
-import { GitEffectExecutor } from './git-effects.js';
-import { planRolloutsAt, type MergedPullRequest } from './trigger.js';
+import { ForgeEffectExecutor } from './executor.js';
+import { ForgeRegistry } from '../forge/registry.js';
+import { planRollouts, type MergedPullRequest } from './trigger.js';
 
 /** One JSON object per line: transitions, status publications, notices. */
 export type JsonLog = (line: Record<string, unknown>) => void;
@@ -90,7 +89,7 @@ export class GitWatch {
       const forge = new GitForge(repository, statusSink(options), {
         onPushConflict: (attempt) => options.log({ event: 'push-refused', branch: options.branch, attempt, msg: 'the branch moved; building the change again on the new head' }),
       });
-      const executor = new GitEffectExecutor({ forge, env: options.env, clock, provider: options.provider });
+      const executor = new ForgeEffectExecutor({ forges: new ForgeRegistry([forge]), env: options.env, clock, provider: options.provider });
       const engine = new RolloutEngine({
         store,
         machine: { analysis: argoAnalysis },
@@ -108,8 +107,8 @@ export class GitWatch {
   }
 
   /** The reference rollouts of this remote save. */
-  get repoRef(): StateRepoRef {
-    return { installationId: 0, owner: 'git', repo: this.forge.repoRef.repo, defaultBranch: this.options.branch };
+  get repoRef(): RepoRef {
+    return this.forge.repoRef;
   }
 
   private get cursorFile(): string {
@@ -189,9 +188,10 @@ export class GitWatch {
     if (!validated.ok) return this.problems(sha, validated.problems);
 
     const { owner, repo } = this.repoRef;
-    const pr: MergedPullRequest = { repo: this.repoRef, number: 0, title: info.subject, url: `${this.repository.remote}@${sha}`, mergeSha: sha, author: info.author };
-    const snapshot = await GitCommitFiles.at(this.repository, sha);
-    const plan = await planRolloutsAt(snapshot, validated.config, pr, this.clock(), {
+    // The bump's number is its position on the branch's first-parent line, for people to name it.
+    const number = Number((await this.repository.git(['rev-list', '--count', '--first-parent', sha])).stdout.trim());
+    const pr: MergedPullRequest = { repo: this.repoRef, number, title: info.subject, url: this.forge.commitUrl(this.repoRef, sha), mergeSha: sha, author: info.author };
+    const plan = await planRollouts(this.forge, validated.config, pr, this.clock(), {
       defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
       secretEnv: this.options.env,
       syncGates: GIT_SYNC_GATES,
@@ -206,7 +206,7 @@ export class GitWatch {
     const started: string[] = [];
     for (const rollout of plan.rollouts) {
       const older = (await this.store.activeFor(owner, repo, rollout.service)).filter((r) => r.id !== rollout.id);
-      for (const old of older) await this.engine.dispatch(old.id, { type: 'supersede', by: rollout.id, to: rollout.to, sourceNumber: 0 });
+      for (const old of older) await this.engine.dispatch(old.id, { type: 'supersede', by: rollout.id, to: rollout.to, sourceNumber: number });
       if (await this.engine.create(rollout)) started.push(rollout.id);
     }
     return started;
@@ -235,7 +235,7 @@ export class GitWatch {
     let command: RolloutCommand;
     if (request.command === 'promote') command = { name: 'promote', full: request.full === true };
     else if (request.command === 'retry') {
-      const merged = latest.revertPr ? (await this.forge.revertStatus(this.forge.repoRef, this.forge.revertRef(revertBranch(latest)))) === 'merged' : false;
+      const merged = latest.revert ? (await this.forge.revertStatus(this.repoRef, latest.revert)) === 'merged' : false;
       command = { name: 'retry', revertMerged: merged };
     } else command = { name: request.command };
     const decided = await this.engine.dispatch(latest.id, { type: 'command', command, actor: request.actor, commandId: `cli:${request.id}` });
@@ -300,7 +300,7 @@ export function summarize(state: RolloutState): string {
   const steps = state.serviceConfig.steps.length;
   const where = TERMINAL_PHASES.includes(state.phase) ? '' : `, step ${Math.min(state.stepIndex + 1, steps)}/${steps}`;
   const why = state.phase === 'Paused' && state.pauseReason ? ` (${state.pauseReason})` : '';
-  const revert = state.revertPr ? `, revert branch ${state.revertPr.url}` : '';
+  const revert = state.revert ? `, revert branch ${state.revert.branch}` : '';
   return `${state.service} ${state.from} → ${state.to}: ${state.phase}${why}${where}, canary weight ${state.weight}%${revert}`;
 }
 

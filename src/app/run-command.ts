@@ -1,27 +1,20 @@
 /**
- * Carries out a command read from a comment: finds the rollouts of the pull request, checks the
- * author's permission, hands the command to the rollout state machine, acknowledges it with 👀
- * and answers what needs an answer. Runs after the webhook has been acknowledged.
+ * Carries out a command read from a comment: finds the rollouts of the thread (the pull request),
+ * checks the author's role, hands the command to the rollout state machine, acknowledges it (👀 on
+ * GitHub) and answers what needs an answer, all through the repository's forge. Runs after the
+ * webhook has been acknowledged.
  */
 import type { Logger } from 'pino';
-import { addReaction, postComment, type PostCommentOctokit, type ReactionOctokit } from '../forge/github/comment.js';
-import { canWrite, getRepoPermission, type PermissionOctokit } from '../forge/github/permissions.js';
-import { pullRequestSides, pullRequestStatus, type PullStateOctokit } from '../forge/github/pull-request.js';
-import type { PreflightRequest } from '../preflight/run.js';
+import { canWrite, type Forge, type RepoRef, type ThreadRef } from '../forge/forge.js';
 import { availableCommands, commandContextOf, stepPosition } from '../report/commands.js';
-import { reportRenderer } from '../report/render.js';
 import type { RolloutCommand, RolloutEvent, RolloutState, Transition } from '../rollout/types.js';
 import { CHAT_COMMANDS, changesRollout, type ChatCommandName } from '../chatops/commands.js';
 import type { ParsedComment } from '../chatops/parse.js';
 import type { CommandLine, CommandReplyView, HelpView } from '../chatops/reply-views.js';
 
-export type ChatOctokit = PermissionOctokit & PostCommentOctokit & ReactionOctokit & PullStateOctokit;
-
 /** A command comment as the webhook saw it; kept with its claim until it has been carried out. */
 export interface CommandRequest {
-  installationId: number;
-  owner: string;
-  repo: string;
+  repo: RepoRef;
   issueNumber: number;
   commentId: number;
   /** The comment's `created_at` (ISO 8601): which step the author saw. */
@@ -35,10 +28,10 @@ export interface ChatOpsDeps {
   /** The newest rollout of a service of a repository, whichever pull request started it. */
   latestOf(owner: string, repo: string, service: string): Promise<RolloutState | undefined>;
   dispatch(id: string, event: RolloutEvent, onDecided?: (decision: Transition) => Promise<void>): Promise<Transition | undefined>;
-  auth(installationId: number): Promise<ChatOctokit>;
-  /** Runs the preflight check of a pull request (and writes nothing else). */
-  preflight?(request: PreflightRequest): Promise<void>;
-  serverUrl: string;
+  /** The forge of the repository the command came from. */
+  forge(repo: RepoRef): Forge;
+  /** Runs the preflight check of an open pull request again; false when there is none to check. */
+  preflight?(repo: RepoRef, number: number): Promise<boolean>;
   log?: Pick<Logger, 'info' | 'warn' | 'debug'>;
 }
 
@@ -49,19 +42,22 @@ export type CommandOutcome =
   | { kind: 'applied'; accepted: string[]; rejected: string[] };
 
 export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Promise<CommandOutcome> {
-  const { owner, repo, issueNumber, parsed, author: user } = request;
+  const { repo, issueNumber, parsed, author: user } = request;
   // The one command of a pull request without a rollout; anyone who can comment may run it.
-  if (parsed.kind === 'command' && parsed.name === 'preflight') return preflightAgain(deps, request);
-  const rollouts = latestPerService(await deps.forPullRequest(owner, repo, issueNumber));
+  if (parsed.kind === 'command' && parsed.name === 'preflight') {
+    return { kind: 'preflight', ran: deps.preflight ? await deps.preflight(repo, issueNumber) : false };
+  }
+  const rollouts = latestPerService(await deps.forPullRequest(repo.owner, repo.repo, issueNumber));
   // Pull requests without a rollout are none of the app's business: it stays silent there.
   if (rollouts.length === 0) return { kind: 'ignored', reason: `#${issueNumber} has no rollout` };
 
-  const octokit = await deps.auth(request.installationId);
+  const forge = deps.forge(repo);
+  const thread: ThreadRef = { number: issueNumber };
   const reply = async (view: CommandReplyView): Promise<CommandOutcome> => {
-    await postComment(octokit, { owner, repo, issueNumber, body: reportRenderer().commandReply(view) });
+    await forge.reply(repo, thread, { kind: 'reply', view });
     return { kind: 'answered', reply: view.kind };
   };
-  const acknowledge = () => addReaction(octokit, { owner, repo, commentId: request.commentId, content: 'eyes' });
+  const acknowledge = () => forge.acknowledge(repo, { id: String(request.commentId) });
 
   if (parsed.kind === 'unknown') {
     return reply({ kind: 'unknown', user, word: parsed.word, suggestion: parsed.suggestion, commands: commandLines() });
@@ -80,13 +76,12 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
     for (const target of targets) {
       await deps.dispatch(target.id, { type: 'command', command: { name: 'help' }, actor: user, commandId: String(request.commentId) });
     }
-    const body = reportRenderer().commandHelp(helpView(user, targets));
-    await postComment(octokit, { owner, repo, issueNumber, body });
+    await forge.reply(repo, thread, { kind: 'help', view: helpView(user, targets) });
     return { kind: 'answered', reply: 'help' };
   }
 
   if (changesRollout(parsed.name)) {
-    const role = await getRepoPermission(octokit, { owner, repo, username: user });
+    const role = await forge.roleOf(repo, user);
     if (!canWrite(role)) return reply({ kind: 'refused', user, command, role });
   }
 
@@ -96,7 +91,7 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
   for (const target of targets) {
     const event: RolloutEvent = {
       type: 'command',
-      command: await rolloutCommand(parsed.name, parsed.full, target, octokit, deps, commentedAt(request)),
+      command: await rolloutCommand(parsed.name, parsed.full, target, forge, deps, commentedAt(request)),
       actor: user,
       commandId: String(request.commentId),
     };
@@ -116,7 +111,7 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
     await reply({ kind: 'rejected', user, command, reasons: rejected.map((r) => (several ? r : { reason: r.reason })) });
   }
   if (parsed.name === 'status' && accepted.length > 0) {
-    const links = accepted.map((state) => ({ service: state.service, phase: state.phase, url: statusUrl(deps.serverUrl, state) }));
+    const links = accepted.map((state) => ({ service: state.service, phase: state.phase, url: forge.threadUrl(state.repo, { number: state.source.number }, state.statusRef) }));
     await reply({ kind: 'status', user, links });
   }
   return { kind: 'applied', accepted: accepted.map((s) => s.id), rejected: rejected.map((r) => r.service) };
@@ -125,17 +120,6 @@ export async function runCommand(deps: ChatOpsDeps, request: CommandRequest): Pr
 function commentedAt(request: CommandRequest): number | undefined {
   const at = request.createdAt === undefined ? NaN : Date.parse(request.createdAt);
   return Number.isNaN(at) ? undefined : at;
-}
-
-/** Runs the preflight check of an open pull request again; its check run is the only answer. */
-async function preflightAgain(deps: ChatOpsDeps, request: CommandRequest): Promise<CommandOutcome> {
-  const { owner, repo, issueNumber: number } = request;
-  if (!deps.preflight) return { kind: 'preflight', ran: false };
-  const octokit = await deps.auth(request.installationId);
-  const sides = await pullRequestSides(octokit, { owner, repo, number });
-  if (!sides?.open || !sides.toDefaultBranch) return { kind: 'preflight', ran: false };
-  await deps.preflight({ installationId: request.installationId, owner, repo, number, headSha: sides.headSha, baseSha: sides.baseSha, fork: sides.fork });
-  return { kind: 'preflight', ran: true };
 }
 
 /** The newest rollout of each service: older ones of the same pull request were retried or superseded. */
@@ -150,7 +134,7 @@ async function rolloutCommand(
   name: ChatCommandName,
   full: boolean,
   state: RolloutState,
-  octokit: ChatOctokit,
+  forge: Forge,
   deps: Pick<ChatOpsDeps, 'latestOf'>,
   writtenAt: number | undefined,
 ): Promise<RolloutCommand> {
@@ -167,9 +151,8 @@ async function rolloutCommand(
       if (latest && latest.id !== state.id && latest.startedAt > state.startedAt) {
         return { name, newer: { to: latest.to, sourceNumber: latest.source.number } };
       }
-      if (!state.revertPr) return { name };
-      const status = await pullRequestStatus(octokit, { owner: state.repo.owner, repo: state.repo.repo, number: state.revertPr.number });
-      return { name, revertMerged: status === 'merged' };
+      if (!state.revert) return { name };
+      return { name, revertMerged: (await forge.revertStatus(state.repo, state.revert)) === 'merged' };
     }
     case 'pause':
     case 'resume':
@@ -205,9 +188,4 @@ function helpView(user: string, rollouts: RolloutState[]): HelpView {
       return { service: state.service, from: state.from, to: state.to, phase: state.phase, stepNumber, totalSteps, now };
     }),
   };
-}
-
-function statusUrl(serverUrl: string, state: RolloutState): string {
-  const pull = `${serverUrl}/${state.repo.owner}/${state.repo.repo}/pull/${state.source.number}`;
-  return state.statusCommentId ? `${pull}#issuecomment-${state.statusCommentId}` : pull;
 }

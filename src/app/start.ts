@@ -1,6 +1,6 @@
 /**
- * Handles a merged pull request outside the webhook request: loads the config the way Probot's
- * `context.config` does (`_extends` included), plans the rollouts, supersedes older ones of the same
+ * Handles a merged pull request outside the webhook request: loads the config through the forge
+ * (on GitHub the way Probot's `context.config` does, `_extends` included), plans the rollouts, supersedes older ones of the same
  * service, and reports bad input on the pull request and the check run. A config that does not
  * parse is bad input like any other; one that cannot be read throws, so the merge is tried again.
  */
@@ -8,55 +8,44 @@ import type { Logger } from 'pino';
 import { validateConfig } from '../config/load.js';
 import { CONFIG_PATH } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
-import { upsertCheckRun } from '../forge/github/check-run.js';
-import { upsertComment } from '../forge/github/comment.js';
-import { loadRepoConfig } from '../forge/github/config-file.js';
-import type { RevisionCache } from '../forge/github/revision-cache.js';
-import { renderConfigProblems } from '../report/render.js';
+import type { Forge } from '../forge/forge.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import type { RolloutEngine } from './engine.js';
-import type { InstallationOctokit } from './executor.js';
 import { planRollouts, type MergedPullRequest } from './trigger.js';
-
-export type ConfigOctokit = InstallationOctokit;
 
 export interface StartDeps {
   engine: RolloutEngine;
-  auth(installationId: number): Promise<ConfigOctokit>;
-  /** The app's own login (`<app-slug>[bot]`), to find its problems comment again. */
-  appLogin: () => Promise<string>;
+  /** The forge of the merged change's repository. */
+  forge: Forge;
   clock: () => number;
   defaultPrometheus?: string;
   /** Where secret arguments of templates are read (the app's environment). */
   secretEnv?: Readonly<Record<string, string | undefined>>;
   /** Which sync gates this installation can wait on. */
   syncGates?: SyncGateCheck;
-  /** What the executor knows of the repositories; the merge commit's files are added to it. */
-  revisions?: RevisionCache;
   log?: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullRequest): Promise<string[]> {
   const { owner, repo } = pr.repo;
-  const octokit = await deps.auth(pr.repo.installationId);
-  const loaded = await loadRepoConfig(octokit, { owner, repo, path: CONFIG_PATH });
+  const { forge } = deps;
+  const loaded = await forge.loadConfig(pr.repo, CONFIG_PATH);
   if (loaded.kind === 'none') return []; // not a repository the app manages
   if (loaded.kind === 'invalid') {
     deps.log?.info({ pr: pr.number, repo: `${owner}/${repo}`, problems: loaded.problems.length }, 'the config does not parse; reported on the pull request');
-    await reportProblems(octokit, deps, pr, loaded.problems);
+    await reportProblems(forge, pr, loaded.problems);
     return [];
   }
 
   const validated = validateConfig(loaded.raw, { file: CONFIG_PATH, text: loaded.text });
   if (!validated.ok) {
-    await reportProblems(octokit, deps, pr, validated.problems);
+    await reportProblems(forge, pr, validated.problems);
     return [];
   }
-  const plan = await planRollouts(octokit, validated.config, pr, deps.clock(), {
+  const plan = await planRollouts(forge, validated.config, pr, deps.clock(), {
     defaultPrometheus: deps.defaultPrometheus,
     secretEnv: deps.secretEnv,
     syncGates: deps.syncGates,
-    revisions: deps.revisions,
     hasActiveRollout: async (service) => (await deps.engine.store.activeFor(owner, repo, service)).length > 0,
   });
   if (plan.kind === 'none') {
@@ -64,7 +53,7 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
     return [];
   }
   if (plan.kind === 'invalid') {
-    await reportProblems(octokit, deps, pr, plan.problems);
+    await reportProblems(forge, pr, plan.problems);
     return [];
   }
   const started: string[] = [];
@@ -78,30 +67,6 @@ export async function startRolloutsForMerge(deps: StartDeps, pr: MergedPullReque
   return started;
 }
 
-async function reportProblems(
-  octokit: InstallationOctokit,
-  deps: Pick<StartDeps, 'appLogin'>,
-  pr: MergedPullRequest,
-  problems: ConfigProblem[],
-): Promise<void> {
-  const { owner, repo } = pr.repo;
-  const body = renderConfigProblems(problems);
-  await upsertCheckRun(octokit, {
-    owner,
-    repo,
-    headSha: pr.mergeSha,
-    name: 'opsbox/canary',
-    status: 'completed',
-    conclusion: 'failure',
-    title: `No rollout started: ${problems.length} problem${problems.length === 1 ? '' : 's'} to fix`,
-    summary: body,
-  });
-  await upsertComment(octokit, {
-    owner,
-    repo,
-    issueNumber: pr.number,
-    body,
-    marker: `<!-- opsbox:problems sha=${pr.mergeSha} -->`,
-    ownLogin: deps.appLogin,
-  });
+function reportProblems(forge: Forge, pr: MergedPullRequest, problems: ConfigProblem[]): Promise<void> {
+  return forge.reportProblems(pr.repo, { number: pr.number }, pr.mergeSha, problems);
 }

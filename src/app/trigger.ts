@@ -5,10 +5,8 @@
  */
 import type { OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
-import type { RevisionCache } from '../forge/github/revision-cache.js';
-import { CommitSnapshot, type SnapshotOctokit } from '../forge/github/snapshot.js';
+import type { Forge } from '../forge/forge.js';
 import { readImageVersion } from '../manifests/image-tag.js';
-import type { RepoFiles } from '../repo/files.js';
 import type { SyncGateCheck } from '../sync/registry.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import { newRollout } from '../rollout/new-rollout.js';
@@ -39,65 +37,27 @@ export function rolloutId(pr: Pick<MergedPullRequest, 'repo' | 'number'>, servic
  * canary file on both sides, its stable and traffic files, and the analysis templates at the merge.
  */
 export async function planRollouts(
-  octokit: SnapshotOctokit,
+  forge: Pick<Forge, 'readSnapshot'>,
   config: OpsboxConfig,
   pr: MergedPullRequest,
   now: number,
   options: {
     defaultPrometheus?: string;
     syncGates?: SyncGateCheck;
-    revisions?: RevisionCache;
     /** Whether a rollout of the service is under way; without one its canary must carry 0%. */
     hasActiveRollout?: (service: string) => Promise<boolean>;
     /** Where secret arguments are read (OPSBOX_SECRET_*): a missing one refuses the rollout up front. */
-    secretEnv?: Readonly<Record<string, string | undefined>>;
-  } = {},
-): Promise<TriggerPlan> {
-  const { owner, repo } = pr.repo;
-  const services = Object.values(config.services);
-  const after = await CommitSnapshot.read(octokit, owner, repo, pr.mergeSha, {
-    files: services.flatMap((service) => [service.canary.file, service.stable.file, ...trafficFiles(service)]),
-    parentFiles: services.map((service) => service.canary.file),
-    folders: config.analysisTemplates,
-  });
-  const plan = await planRolloutsAt(after, config, pr, now, options);
-  if (options.revisions && plan.kind === 'start' && plan.rollouts.length > 0) {
-    // The commits of a rollout edit files just read at the merge commit, and its analyses use the
-    // templates read with them: the executor needs no reads of its own.
-    await after.saveTo(options.revisions);
-    options.revisions.setHead(owner, repo, pr.repo.defaultBranch, pr.mergeSha);
-  }
-  return plan;
-}
-
-/** A merge commit's files and its first parent's, as planning reads them (any forge). */
-export interface MergeSnapshot extends RepoFiles {
-  /** The first parent; null for a root commit. */
-  readonly parentSha: string | null | undefined;
-  readParentOptional(file: string): Promise<string | null>;
-  /** Blob ids: the same id on both sides means the same content. */
-  blobSha(file: string): Promise<string | null>;
-  parentBlobSha(file: string): Promise<string | null>;
-}
-
-/**
- * Decides from a merge commit's snapshot which rollouts to start: a bump is a first-parent change
- * of a service's canary version to one that is not stable, and it must pass the preflight checks.
- */
-export async function planRolloutsAt(
-  after: MergeSnapshot,
-  config: OpsboxConfig,
-  pr: MergedPullRequest,
-  now: number,
-  options: {
-    defaultPrometheus?: string;
-    syncGates?: SyncGateCheck;
-    hasActiveRollout?: (service: string) => Promise<boolean>;
     secretEnv?: Readonly<Record<string, string | undefined>>;
     /** The rollout's id (default: repository, pull request number and service). */
     idFor?: (service: string) => string;
   } = {},
 ): Promise<TriggerPlan> {
+  const services = Object.values(config.services);
+  const after = await forge.readSnapshot(pr.repo, pr.mergeSha, {
+    files: services.flatMap((service) => [service.canary.file, service.stable.file, ...trafficFiles(service)]),
+    parentFiles: services.map((service) => service.canary.file),
+    folders: config.analysisTemplates,
+  });
   if (!after.parentSha) return { kind: 'none', reason: 'the merge commit has no parent' };
 
   const bumps: DetectedBump[] = [];
@@ -153,6 +113,11 @@ export async function planRolloutsAt(
       prometheusAddress: config.prometheus?.address ?? options.defaultPrometheus,
       weight: check.weight,
     }, now));
+  }
+  if (rollouts.length > 0) {
+    // The commits of a rollout edit files just read at the merge commit, and its analyses use the
+    // templates read with them: the forge keeps them, so the executor needs no reads of its own.
+    await after.retain(pr.repo.defaultBranch);
   }
   const allProblems = [...problems, ...checked.problems];
   if (rollouts.length === 0 && allProblems.length > 0) {

@@ -57,7 +57,7 @@ export class ProgressView implements EngineObserver {
       lines.push(`  ✎ committed ${what} (${sha})`);
     }
     lines.push(...this.measurements(before, after));
-    if (after.revertPr && !before.revertPr) lines.push(`  ↩ revert branch pushed: ${after.revertPr.url}`);
+    if (after.revert && after.revert.branch !== before.revert?.branch) lines.push(`  ↩ revert proposed: ${after.revert.label}`);
     if (after.phase !== before.phase || (after.phase === 'Paused' && after.pauseReason !== before.pauseReason)) lines.push(...this.phaseLines(after));
     if (lines.length > 0) this.print(lines);
     this.trackWaits(after);

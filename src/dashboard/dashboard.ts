@@ -4,6 +4,8 @@
  * It reads through the store's interface only and never changes a rollout.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ForgeLinks, RepoRef } from '../forge/forge.js';
+import { githubLinks } from '../forge/github/links.js';
 import type { RolloutStore } from '../state/store.js';
 import { authorized, challenge, type DashboardAuth } from './auth.js';
 import { compilePages, readAsset, type Pages } from './pages.js';
@@ -14,6 +16,8 @@ export interface DashboardOptions {
   store: Pick<RolloutStore, 'get' | 'listRollouts'>;
   /** `https://github.com` or the GitHub Enterprise Server URL, for links. */
   serverUrl: string;
+  /** Links of a repository's forge; default: GitHub's at `serverUrl`. */
+  links?: (repo: RepoRef) => ForgeLinks;
   auth?: DashboardAuth;
   clock?: () => number;
 }
@@ -33,6 +37,8 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   const pages: Pages = compilePages();
   const assets = { '/dashboard.css': ['text/css; charset=utf-8', readAsset('dashboard.css')], '/dashboard.js': ['text/javascript; charset=utf-8', readAsset('dashboard.js')] } as const;
   const clock = options.clock ?? Date.now;
+  const github = githubLinks(options.serverUrl);
+  const links = options.links ?? (() => github);
 
   const send = (res: ServerResponse, status: number, type: string, body: string) => {
     res.writeHead(status, { 'content-type': type, ...SECURITY_HEADERS }).end(body);
@@ -51,7 +57,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         if (error instanceof QueryError) return fail(res, 400, error.message, api);
         throw error;
       }
-      const list = rolloutListJson(await options.store.listRollouts(query), options.serverUrl, now);
+      const list = rolloutListJson(await options.store.listRollouts(query), links, now);
       if (api) return send(res, 200, 'application/json; charset=utf-8', JSON.stringify(list));
       return send(res, 200, 'text/html; charset=utf-8', pages['dashboard-list'](listPage(list, url)));
     }
@@ -64,7 +70,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     const stored = await options.store.get(decoded);
     if (!stored) return fail(res, 404, `no rollout ${JSON.stringify(decoded)} (archived rollouts are not listed but still found by id; this one is in neither)`, api);
-    const { json, charts } = rolloutDetail(stored.state, options.serverUrl, now);
+    const { json, charts } = rolloutDetail(stored.state, links, now);
     if (api) return send(res, 200, 'application/json; charset=utf-8', JSON.stringify(json));
     const metrics = json.metrics.map((metric) => ({ json: metric, chart: charts.get(`${metric.analysis}/${metric.name}`) }));
     send(res, 200, 'text/html; charset=utf-8', pages['dashboard-detail']({ r: json, metrics, apiUrl: `/api/rollouts/${encodeURIComponent(decoded)}` }));

@@ -2,6 +2,7 @@
  * The dashboard's data, as served by `/api/rollouts` and `/api/rollouts/<id>` and laid out by the
  * HTML pages. Times are ISO 8601 in UTC; the shape is documented in README.md ("Dashboard").
  */
+import type { ForgeLinks, RepoRef } from '../forge/forge.js';
 import { snapshotOf } from '../rollout/analysis-snapshot.js';
 import { TERMINAL_PHASES, type RolloutPhase, type RolloutState } from '../rollout/types.js';
 import { stepPosition } from '../report/commands.js';
@@ -85,14 +86,19 @@ export interface RolloutDetailJson extends RolloutSummary {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** The links of a rollout's repository (its forge's). */
+export type LinksOf = (repo: RepoRef) => ForgeLinks;
+
 export function dashboardPath(id: string): string {
   return `/rollouts/${encodeURIComponent(id)}`;
 }
 
-export function rolloutSummary(state: Readonly<RolloutState>, serverUrl: string, now: number): RolloutSummary {
+export function rolloutSummary(state: Readonly<RolloutState>, linksOf: LinksOf, now: number): RolloutSummary {
   const { stepNumber, totalSteps } = stepPosition(state);
   const repository = `${state.repo.owner}/${state.repo.repo}`;
-  const pullRequest = `${serverUrl.replace(/\/+$/, '')}/${repository}/pull/${state.source.number}`;
+  const links = linksOf(state.repo);
+  const thread = { number: state.source.number };
+  const pullRequest = links.threadUrl(state.repo, thread);
   const summary: RolloutSummary = {
     id: state.id,
     repository,
@@ -111,18 +117,19 @@ export function rolloutSummary(state: Readonly<RolloutState>, serverUrl: string,
     links: { pullRequest, dashboard: dashboardPath(state.id) },
   };
   if (state.finishedAt !== undefined) summary.finishedAt = iso(state.finishedAt);
-  if (state.statusCommentId !== undefined) summary.links.statusComment = `${pullRequest}#issuecomment-${state.statusCommentId}`;
-  if (state.revertPr) summary.links.revertPullRequest = state.revertPr.url;
+  if (state.statusRef) summary.links.statusComment = links.threadUrl(state.repo, thread, state.statusRef);
+  if (state.revert) summary.links.revertPullRequest = state.revert.url;
   return summary;
 }
 
-export function rolloutListJson(page: RolloutPage, serverUrl: string, now: number): RolloutListJson {
-  return { rollouts: page.rollouts.map((state) => rolloutSummary(state, serverUrl, now)), total: page.total, offset: page.offset, limit: page.limit };
+export function rolloutListJson(page: RolloutPage, linksOf: LinksOf, now: number): RolloutListJson {
+  return { rollouts: page.rollouts.map((state) => rolloutSummary(state, linksOf, now)), total: page.total, offset: page.offset, limit: page.limit };
 }
 
 /** The detail, and a chart per metric for the HTML page (not part of the JSON). */
-export function rolloutDetail(state: RolloutState, serverUrl: string, now: number): { json: RolloutDetailJson; charts: Map<string, SvgChart> } {
-  const view = buildRolloutView(state, { serverUrl, analysisOf: snapshotOf, now });
+export function rolloutDetail(state: RolloutState, linksOf: LinksOf, now: number): { json: RolloutDetailJson; charts: Map<string, SvgChart> } {
+  const links = linksOf(state.repo);
+  const view = buildRolloutView(state, { commitUrl: (sha) => links.commitUrl(state.repo, sha), analysisOf: snapshotOf, now });
   const charts = new Map<string, SvgChart>();
   const metrics: MetricJson[] = [];
   for (const analysis of view.analyses) {
@@ -134,7 +141,7 @@ export function rolloutDetail(state: RolloutState, serverUrl: string, now: numbe
     }
   }
   const json: RolloutDetailJson = {
-    ...rolloutSummary(state, serverUrl, now),
+    ...rolloutSummary(state, linksOf, now),
     phaseDetail: view.phaseDetail,
     steps: view.steps.map((row) => {
       const step: StepJson = { number: row.number, description: row.description, status: row.status };

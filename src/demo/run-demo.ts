@@ -140,7 +140,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
     }
     const expected = options.failing ? 'Aborted' : 'Succeeded';
     if (rollout.phase !== expected) return await finish({ ran: false, rollout, problem: `the canary ended ${rollout.phase}, but the simulated service should have made it ${expected}` });
-    return await finish({ ran: true, rollout, revertBranch: rollout.revertPr ? rollout.revertPr.url.split('#').pop() : undefined });
+    return await finish({ ran: true, rollout, revertBranch: rollout.revert?.branch });
   } catch (error) {
     return await finish({ ran: false, problem: (error as Error).message });
   } finally {

@@ -5,9 +5,10 @@
  * forge needs to find its objects again (an installation id, a comment id, a pull request number)
  * sits in their `native` field, which only that forge's adapter reads or writes.
  *
- * Adding a forge: one folder `src/forge/<name>/` with a class implementing `Forge`, and one line in
- * the registry (`src/forge/registry.ts`). Every method must be safe to call again after a crash:
- * the engine replays effects whose results it did not store.
+ * Adding a forge: one folder `src/forge/<name>/` with a class implementing `Forge`, and one line
+ * where the process builds its `ForgeRegistry` (`src/runtime.ts` for the GitHub App). Every method
+ * must be safe to call again after a crash: the engine replays effects whose results it did not
+ * store. Failures say by their class whether to try again (see ForgeError below).
  */
 import type { ConfigProblem } from '../config/problems.js';
 import type { RepoFiles } from '../repo/files.js';
@@ -48,6 +49,11 @@ export interface ThreadRef {
 /** The status view as last published (GitHub: comment and check run ids, digests of what was sent). */
 export interface StatusRef {
   forge: ForgeKind;
+  /**
+   * The failure (its `failure.at`, 0 when it has none) whose notice was published: a failure
+   * notice of a later failure is a new one, which notifies people again.
+   */
+  failureNoticeAt?: number;
   native: NativeRef;
 }
 
@@ -162,6 +168,8 @@ export interface Forge {
   readonly kind: ForgeKind;
   /** Reads the files (and parent files, folders) a caller wants at a commit, in as few requests as the forge allows. */
   readSnapshot(repo: RepoRef, sha: string, wants: SnapshotWants): Promise<Snapshot>;
+  /** The files at a commit, read only when asked (what a snapshot retained costs no request). */
+  filesAt(repo: RepoRef, sha: string): RepoFiles;
   /** Loads the config file of the repository's default branch. Throws a ForgeError when it cannot be read. */
   loadConfig(repo: RepoRef, path: string): Promise<LoadedConfig>;
   /** Commits the built change on the branch with compare-and-swap on its head, rebuilding on a newer head (bounded). */
@@ -194,6 +202,9 @@ export interface Forge {
   threadUrl(repo: RepoRef, thread: ThreadRef, status?: StatusRef): string;
 }
 
+/** The links of a forge, for views built where no forge is at hand (the dashboard). */
+export type ForgeLinks = Pick<Forge, 'commitUrl' | 'threadUrl'>;
+
 /** Whether a role may change a rollout (promote, pause, abort, …). */
 export function canWrite(role: ForgeRole): boolean {
   return role === 'write' || role === 'maintain' || role === 'admin';
@@ -220,13 +231,16 @@ export type ForgeErrorCode =
 
 export abstract class ForgeError extends Error {
   abstract readonly retryable: boolean;
+  /** The HTTP status behind it, for forges that answer over HTTP. */
+  readonly status: number | undefined;
   constructor(
     readonly code: ForgeErrorCode,
     message: string,
-    options: { cause?: unknown } = {},
+    options: { cause?: unknown; status?: number } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.status = options.status;
   }
 }
 
@@ -240,7 +254,14 @@ export class ForgeRefusedError extends ForgeError {
   readonly retryable = false;
 }
 
-/** The retryability of any error from a forge call; errors that are not ForgeErrors are not retried by default. */
+/** HTTP answers worth trying again later: server errors, rate limits (429, and 403 for secondary limits), conflicts. */
+export function retryableHttpStatus(status: number): boolean {
+  return status >= 500 || status === 429 || status === 403 || status === 409;
+}
+
+/** Whether trying again may help: the error's class says so (or its own `retryable`); anything else is not retried. */
 export function isRetryable(error: unknown): boolean {
-  return error instanceof ForgeError ? error.retryable : false;
+  if (error instanceof ForgeError) return error.retryable;
+  const says = (error as { retryable?: unknown } | null)?.retryable;
+  return typeof says === 'boolean' ? says : false;
 }

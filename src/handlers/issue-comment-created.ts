@@ -2,6 +2,7 @@
 import type { Context } from 'probot';
 import { parseComment } from '../chatops/parse.js';
 import type { CommandRequest } from '../app/run-command.js';
+import { githubRepoRef } from '../forge/github/github-forge.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 
@@ -13,9 +14,7 @@ export async function onIssueCommentCreated(runtime: Runtime, context: Context<'
   const parsed = parseComment(comment.body);
   if (parsed.kind === 'none') return 'ignored';
   const request: CommandRequest = {
-    installationId: installation.id,
-    owner: repository.owner.login,
-    repo: repository.name,
+    repo: githubRepoRef({ installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch }),
     issueNumber: issue.number,
     commentId: comment.id,
     createdAt: comment.created_at,

@@ -1,5 +1,6 @@
 /** `pull_request.closed`: a merge into the default branch may start rollouts. Returns at once. */
 import type { Context } from 'probot';
+import { githubRepoRef } from '../forge/github/github-forge.js';
 import type { Runtime } from '../runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 
@@ -8,7 +9,7 @@ export async function onPullRequestClosed(runtime: Runtime, context: Context<'pu
   if (!pr.merged || !pr.merge_commit_sha || !installation) return 'ignored';
   if (pr.base.ref !== repository.default_branch) return 'ignored';
   const merged = {
-    repo: { installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch },
+    repo: githubRepoRef({ installationId: installation.id, owner: repository.owner.login, repo: repository.name, defaultBranch: repository.default_branch }),
     number: pr.number,
     title: pr.title,
     url: pr.html_url,

@@ -5,6 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { TemplateFileSource } from '../analysis/templates.js';
+import { retryableHttpStatus } from '../forge/forge.js';
 
 /**
  * The repository could not be read (GitHub answered 5xx, timed out, refused): nothing is known
@@ -15,10 +16,13 @@ export class RepoReadError extends Error {
   readonly code = 'repo-read-failed';
   /** The HTTP status behind it, when there was an answer. */
   readonly status: number | undefined;
+  /** Whether reading again later may work: no answer at all, or an answer that says "not now". */
+  readonly retryable: boolean;
   constructor(message: string, options: { cause?: unknown; status?: number } = {}) {
     super(message, { cause: options.cause });
     this.name = 'RepoReadError';
     this.status = options.status;
+    this.retryable = options.status === undefined || retryableHttpStatus(options.status);
   }
 }
 

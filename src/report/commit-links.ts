@@ -18,18 +18,14 @@ export interface CommitLink {
   since: string;
 }
 
-function commitUrl(serverUrl: string, owner: string, repo: string, sha: string): string {
-  return `${serverUrl.replace(/\/+$/, '')}/${encodeURIComponent(owner)}/${encodeURIComponent(repo)}/commit/${sha}`;
-}
-
-export function commitLink(record: CommitRecord, repo: { serverUrl: string; owner: string; repo: string }, origin: number): CommitLink {
+export function commitLink(record: CommitRecord, commitUrl: (sha: string) => string, origin: number): CommitLink {
   const label = record.kind === 'weight' ? `weight ${record.weight}%` : record.kind === 'promote' ? 'promotion' : 'rollback';
   const link: CommitLink = { kind: record.kind, label, weight: record.weight, at: record.at, since: formatOffset(record.at, origin) };
   if (record.step !== null) link.step = record.step + 1;
   if (record.sha) {
     link.sha = record.sha;
     link.shortSha = record.sha.slice(0, 7);
-    link.url = commitUrl(repo.serverUrl, repo.owner, repo.repo, record.sha);
+    link.url = commitUrl(record.sha);
   }
   return link;
 }

@@ -55,8 +55,8 @@ export interface AnalysisSnapshot {
 }
 
 export interface ViewContext {
-  /** e.g. `https://github.com`, or the GitHub Enterprise Server URL. */
-  serverUrl: string;
+  /** A link to a commit of the rollout's repository (the forge's). */
+  commitUrl(sha: string): string;
   analysisOf(run: AnalysisRun): AnalysisSnapshot;
   now: number;
 }
@@ -151,7 +151,8 @@ export interface RolloutView {
 
   analyses: AnalysisView[];
   failure?: FailureView;
-  revertPr?: { number: number; url: string };
+  /** The proposed revert: `label` as people name it (`#43`), `url` where to look at it. */
+  revert?: { label: string; url: string };
   supersededBy?: string;
 
   /** The most recent entries, oldest first. */
@@ -179,11 +180,10 @@ function verdictOf(phase: AnalysisPhase): string {
 
 export function buildRolloutView(state: RolloutState, ctx: ViewContext): RolloutView {
   const origin = state.startedAt;
-  const repoRef = { serverUrl: ctx.serverUrl, owner: state.repo.owner, repo: state.repo.repo };
   const steps = state.serviceConfig.steps;
   const { stepNumber, totalSteps } = stepPosition(state);
 
-  const commits = state.commits.map((record) => commitLink(record, repoRef, origin));
+  const commits = state.commits.map((record) => commitLink(record, ctx.commitUrl, origin));
   const attempt = currentAttempt(commits, state.failure?.at);
   const weightCommits = new Map<number, CommitLink>();
   for (const commit of attempt) if (commit.kind === 'weight' && commit.step !== undefined) weightCommits.set(commit.step - 1, commit);
@@ -257,7 +257,7 @@ export function buildRolloutView(state: RolloutState, ctx: ViewContext): Rollout
   if (promotionCommit) view.promotionCommit = promotionCommit;
   if (rollbackCommit) view.rollbackCommit = rollbackCommit;
   if (state.failure) view.failure = failureView(state.failure, analyses, origin);
-  if (state.revertPr) view.revertPr = { ...state.revertPr };
+  if (state.revert) view.revert = { label: state.revert.label, url: state.revert.url };
   if (state.supersededBy) view.supersededBy = state.supersededBy;
   return view;
 }

@@ -3,7 +3,7 @@
  * `opsbox plan` all build their changes here, so what plan prints is what the app commits.
  */
 import type { ServiceConfig } from '../config/opsbox.schema.js';
-import type { FileChange, ReadFile } from '../forge/github/commit.js';
+import type { FileChange, ReadFile } from '../forge/forge.js';
 import { setImageVersion } from '../manifests/image-tag.js';
 import { createTrafficProvider } from '../traffic/index.js';
 import type { CommitKind } from './types.js';

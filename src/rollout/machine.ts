@@ -16,6 +16,7 @@ import {
   type CommitKind,
   type Effect,
   type EffectResult,
+  type RevertRef,
   type RolloutCommand,
   type RolloutEvent,
   type RolloutState,
@@ -72,15 +73,16 @@ export function isTerminal(state: Pick<RolloutState, 'phase'>): boolean {
 }
 
 /**
- * Whether running the effect may create a GitHub object whose id the state learns only from the
- * effect's result: such an effect is marked `started` (and stored) before it first runs, so a run
- * after a lost result knows to look for what the earlier one made.
+ * Whether running the effect may create an object on the forge whose reference the state learns
+ * only from the effect's result: such an effect is marked `started` (and stored) before it first
+ * runs, so a run after a lost result knows to look for what the earlier one made.
  */
 export function mayCreateObjects(state: RolloutState, effect: Effect): boolean {
-  if (effect.type === 'openRevertPr') return true;
-  if (effect.type !== 'report') return false;
-  if (state.statusCommentId === undefined || state.checkRunId === undefined) return true;
-  return effect.final && state.phase === 'Aborted' && state.failureCommentId === undefined;
+  if (effect.type === 'proposeRevert') return true;
+  if (effect.type !== 'publishStatus') return false;
+  if (state.statusRef === undefined) return true;
+  // The failure notice of the current failure is a new object the first time.
+  return effect.final && state.phase === 'Aborted' && state.statusRef.failureNoticeAt !== (state.failure?.at ?? 0);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -141,7 +143,7 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
         log(d, now, `promoted ${s.to} to stable`);
         report(d, { final: true });
       } else {
-        addEffect(d, { type: 'openRevertPr' });
+        addEffect(d, { type: 'proposeRevert' });
       }
       break;
     }
@@ -153,10 +155,10 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
       judge(d, effect.analysis, now, deps);
       break;
     }
-    case 'openRevertPr':
-      if (result.type === 'openRevertPr') {
-        s.revertPr = { number: result.number, url: result.url };
-        log(d, now, `revert pull request #${result.number} opened`);
+    case 'proposeRevert':
+      if (result.type === 'proposeRevert') {
+        s.revert = result.revert;
+        log(d, now, `revert ${describeRevert(result.revert)} opened`);
       }
       s.phase = 'Aborted';
       s.finishedAt = now;
@@ -165,19 +167,14 @@ function onEffectDone(d: Draft, effectId: number, result: EffectResult, now: num
     case 'checkSync':
       if (result.type === 'checkSync') onSyncChecked(d, effect.step, result, now, deps);
       break;
-    case 'closeRevertPr':
-      if (d.s.revertPr?.number === effect.number) {
-        log(d, now, `revert pull request #${effect.number} closed`);
-        d.s.revertPr = undefined;
+    case 'withdrawRevert':
+      if (d.s.revert && sameRevert(d.s.revert, effect.revert)) {
+        log(d, now, `revert ${describeRevert(effect.revert)} closed`);
+        d.s.revert = undefined;
       }
       break;
-    case 'report':
-      if (result.type === 'report') {
-        s.statusCommentId = result.statusCommentId ?? s.statusCommentId;
-        s.checkRunId = result.checkRunId ?? s.checkRunId;
-        s.failureCommentId = result.failureCommentId ?? s.failureCommentId;
-        if (result.digest) s.statusDigest = { ...s.statusDigest, ...result.digest };
-      }
+    case 'publishStatus':
+      if (result.type === 'publishStatus') s.statusRef = result.statusRef;
       break;
   }
 }
@@ -196,7 +193,7 @@ function onEffectFailed(d: Draft, effectId: number, error: string, retryable: bo
   log(d, now, `${describeEffect(effect)} failed: ${error}`);
   if (effect.type === 'commit' && effect.kind !== 'rollback') {
     fail(d, `could not commit ${describeEffect(effect)}: ${error}`, now, deps, { forceRollback: false });
-  } else if (effect.type === 'commit' || effect.type === 'openRevertPr') {
+  } else if (effect.type === 'commit' || effect.type === 'proposeRevert') {
     // The rollback itself could not be written: stop here and say so; a person must act.
     d.s.phase = 'Aborted';
     d.s.finishedAt = now;
@@ -294,12 +291,12 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
         return reject(`${command.newer.to} from #${command.newer.sourceNumber} has been rolled out since; merge a new bump to try ${s.to} again`);
       }
       if (command.revertMerged) {
-        const pr = s.revertPr ? `revert pull request #${s.revertPr.number}` : 'revert pull request';
-        return reject(`the ${pr} was merged, so the canary runs ${s.from} again; merge a new bump to try ${s.to} again`);
+        const revert = s.revert ? `revert ${describeRevert(s.revert)}` : 'revert';
+        return reject(`the ${revert} was merged, so the canary runs ${s.from} again; merge a new bump to try ${s.to} again`);
       }
       accept('/retry: starting again from the first step');
-      if (s.revertPr) {
-        addEffect(d, { type: 'closeRevertPr', number: s.revertPr.number, reason: `/retry by @${actor} runs the canary of ${s.to} again` });
+      if (s.revert) {
+        addEffect(d, { type: 'withdrawRevert', revert: s.revert, reason: `/retry by @${actor} runs the canary of ${s.to} again` });
       }
       s.phase = 'Progressing';
       s.pauseReason = undefined;
@@ -307,9 +304,6 @@ function onCommand(d: Draft, event: Extract<RolloutEvent, { type: 'command' }>, 
       s.finishedAt = undefined;
       s.background = undefined;
       s.finishedRuns = {};
-      // the next failure gets a comment of its own
-      s.failureCommentId = undefined;
-      if (s.statusDigest) s.statusDigest = { ...s.statusDigest, failure: undefined };
       report(d);
       enterStep(d, 0, now, deps);
       return;
@@ -332,7 +326,7 @@ function onSupersede(d: Draft, event: Extract<RolloutEvent, { type: 'supersede' 
   stopRun(d, stepKey(s.stepIndex), now, deps);
   stopRun(d, 'background', now, deps);
   // Pending commits of this rollout would fight the new one; its status still gets a last update.
-  s.outbox = s.outbox.filter((e) => e.type === 'report');
+  s.outbox = s.outbox.filter((e) => e.type === 'publishStatus');
   s.phase = 'Superseded';
   s.supersededBy = event.by;
   s.finishedAt = now;
@@ -563,14 +557,14 @@ function addCommit(d: Draft, kind: CommitKind, weight: number, step: number | nu
 function report(d: Draft, options: { final?: boolean; urgent?: boolean } = {}): void {
   const final = options.final ?? false;
   const urgent = final || (options.urgent ?? false);
-  const pending = d.s.outbox.find((e) => e.type === 'report');
-  if (pending && pending.type === 'report') {
+  const pending = d.s.outbox.find((e) => e.type === 'publishStatus');
+  if (pending && pending.type === 'publishStatus') {
     // Move it to the end so it reflects everything decided before it runs.
     d.s.outbox = d.s.outbox.filter((e) => e !== pending);
     d.s.outbox.push({ ...pending, final: pending.final || final, urgent: pending.urgent || urgent, at: Math.min(pending.at ?? d.now, d.now) });
     return;
   }
-  addEffect(d, { type: 'report', final, urgent, at: d.now });
+  addEffect(d, { type: 'publishStatus', final, urgent, at: d.now });
 }
 
 function takeFromOutbox(s: RolloutState, effectId: number): Effect | undefined {
@@ -610,19 +604,28 @@ function commitLog(kind: CommitKind, weight: number, sha: string | null): string
   return sha ? `committed ${what} (${sha.slice(0, 7)})` : `${what} was already in place; nothing to commit`;
 }
 
+/** `pull request #43` on GitHub, `branch opsbox/revert/api-v2` where the revert is a branch. */
+function describeRevert(revert: RevertRef): string {
+  return revert.thread ? `pull request ${revert.label}` : `branch ${revert.label}`;
+}
+
+function sameRevert(a: RevertRef, b: RevertRef): boolean {
+  return a.branch === b.branch && a.url === b.url;
+}
+
 function describeEffect(effect: Effect): string {
   switch (effect.type) {
     case 'commit':
       return effect.kind === 'weight' ? `the weight ${effect.weight}% commit` : `the ${effect.kind} commit`;
-    case 'openRevertPr':
+    case 'proposeRevert':
       return 'opening the revert pull request';
-    case 'closeRevertPr':
-      return `closing revert pull request #${effect.number}`;
+    case 'withdrawRevert':
+      return `closing revert ${describeRevert(effect.revert)}`;
     case 'checkSync':
       return `checking whether ${effect.sha.slice(0, 7)} was applied`;
     case 'measure':
       return `measuring ${effect.metrics.join(', ')}`;
-    case 'report':
+    case 'publishStatus':
       return 'updating the status comment and check run';
   }
 }

@@ -29,3 +29,8 @@ export function commitMessage(input: CommitMessageInput): string {
     `OpsBox-Source: #${input.sourceNumber}`,
   ].join('\n');
 }
+
+/** The branch a rollout's revert is proposed on, e.g. `opsbox/revert/api-v2.1.0`. */
+export function revertBranch(state: { service: string; to: string }): string {
+  return `opsbox/revert/${state.service}-${state.to.replace(/[^A-Za-z0-9._-]+/g, '-')}`;
+}

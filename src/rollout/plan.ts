@@ -4,7 +4,7 @@
  */
 import { createTwoFilesPatch } from 'diff';
 import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
-import type { ReadFile } from '../forge/github/commit.js';
+import type { ReadFile } from '../forge/forge.js';
 import { formatDuration, parseDuration } from '../util/duration.js';
 import { buildRolloutChange } from './changes.js';
 import { commitMessage } from './messages.js';

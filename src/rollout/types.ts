@@ -4,7 +4,10 @@
  * store can write it and a restarted process can resume from it.
  */
 import type { ServiceConfig, Step } from '../config/opsbox.schema.js';
+import type { RepoRef, RevertRef, StatusRef } from '../forge/forge.js';
 import type { AnalysisRun, PlannedAnalysis, MeasurementInput } from './analysis-port.js';
+
+export type { RepoRef, RevertRef, StatusRef } from '../forge/forge.js';
 
 export type RolloutPhase =
   | 'Progressing'
@@ -19,13 +22,7 @@ export const TERMINAL_PHASES: readonly RolloutPhase[] = ['Succeeded', 'Aborted',
 
 export type PauseReason = 'step' | 'inconclusive' | 'command' | 'failure';
 
-export interface RepoRef {
-  installationId: number;
-  owner: string;
-  repo: string;
-  defaultBranch: string;
-}
-
+/** The change that started the rollout: a merged pull request, or a bump commit where a forge has none. */
 export interface SourcePullRequest {
   number: number;
   title: string;
@@ -111,13 +108,10 @@ export interface RolloutState {
 
   commits: CommitRecord[];
   history: HistoryEntry[];
-  revertPr?: { number: number; url: string };
-  statusCommentId?: number;
-  checkRunId?: number;
-  /** The failure comment of the current failure (a /retry and a new failure post a new one). */
-  failureCommentId?: number;
-  /** Digests of what was last sent, so an update that would show the same text is not sent again. */
-  statusDigest?: StatusDigest;
+  /** The revert proposed after a rollback (a pull request, a pushed branch), while it stands. */
+  revert?: RevertRef;
+  /** The status view as last published; the forge finds it again (and tells unchanged parts) by it. */
+  statusRef?: StatusRef;
   /** Ids of the last commands applied (comment ids), so a command replayed after a crash does nothing. */
   commandIds?: string[];
 
@@ -133,41 +127,34 @@ interface EffectBase {
   attempts?: number;
   notBefore?: number;
   /**
-   * Stored before an effect that may create GitHub objects (a comment, a check run, a pull
+   * Stored before an effect that may create objects on the forge (a comment, a check run, a pull
    * request) first runs. Only a run that finds it set may look for objects an earlier run made
    * and whose ids were lost (a crash, a failure half-way); a first run creates without looking.
    */
   started?: boolean;
 }
 
-/** Digests of the status comment, the check run and the failure comment as last sent. */
-export interface StatusDigest {
-  comment?: string;
-  checkRun?: string;
-  failure?: string;
-}
-
 export type Effect = EffectBase &
   (
     | { type: 'commit'; kind: CommitKind; weight: number; step: number | null; message: string }
     | { type: 'measure'; analysis: string; metrics: string[] }
-    | { type: 'openRevertPr' }
-    | { type: 'closeRevertPr'; number: number; reason: string }
+    | { type: 'proposeRevert' }
+    | { type: 'withdrawRevert'; revert: RevertRef; reason: string }
     | { type: 'checkSync'; step: number; sha: string }
     /**
      * `at`: when the first change this update shows was decided; `urgent`: shown at once (a pause,
      * a hold, a failure, the end), otherwise the engine sends it once changes stop coming in.
      */
-    | { type: 'report'; final: boolean; urgent?: boolean; at?: number }
+    | { type: 'publishStatus'; final: boolean; urgent?: boolean; at?: number }
   );
 
 export type EffectResult =
   | { type: 'commit'; sha: string | null }
   | { type: 'measure'; measurements: { metric: string; measurement: MeasurementInput }[] }
-  | { type: 'openRevertPr'; number: number; url: string }
-  | { type: 'closeRevertPr' }
+  | { type: 'proposeRevert'; revert: RevertRef }
+  | { type: 'withdrawRevert' }
   | { type: 'checkSync'; state: 'applied' | 'pending' | 'failed'; detail: string }
-  | { type: 'report'; statusCommentId?: number; checkRunId?: number; failureCommentId?: number; digest?: StatusDigest };
+  | { type: 'publishStatus'; statusRef: StatusRef };
 
 export type RolloutCommand =
   /**
@@ -200,7 +187,7 @@ export type RolloutCommand =
 export type RolloutEvent =
   | { type: 'start' }
   | { type: 'tick' }
-  /** An effect that may create GitHub objects is about to run for the first time (see `started`). */
+  /** An effect that may create objects on the forge is about to run for the first time (see `started`). */
   | { type: 'effectStarted'; effectId: number }
   | { type: 'effectDone'; effectId: number; result: EffectResult }
   | { type: 'effectFailed'; effectId: number; error: string; retryable: boolean }

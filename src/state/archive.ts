@@ -13,6 +13,7 @@ import { mkdir, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { RolloutState } from '../rollout/types.js';
 import { writeAtomically } from './atomic-write.js';
+import { migrateStored } from './migrate.js';
 import type { StoredRollout } from './store.js';
 
 export interface AddOptions {
@@ -45,7 +46,7 @@ export class RolloutArchive {
 
   async get(id: string): Promise<StoredRollout | undefined> {
     try {
-      return JSON.parse(await readFile(path.join(this.dir, rolloutFileName(id)), 'utf8')) as StoredRollout;
+      return migrateStored(JSON.parse(await readFile(path.join(this.dir, rolloutFileName(id)), 'utf8')));
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
       throw error;
@@ -112,7 +113,7 @@ export class RolloutArchive {
       const line = `${JSON.stringify({ id: state.id, startedAt: state.startedAt } satisfies IndexLine)}\n`;
       const { owner, repo } = state.repo;
       add(pullRequestKey(owner, repo, state.source.number), line);
-      if (state.revertPr) add(pullRequestKey(owner, repo, state.revertPr.number), line);
+      if (state.revert?.thread) add(pullRequestKey(owner, repo, state.revert.thread.number), line);
       add(serviceKey(owner, repo, state.service), line);
     }
     await inParallel([...byKey], async ([key, lines]) => {

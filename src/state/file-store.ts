@@ -13,6 +13,7 @@ import { TERMINAL_PHASES, type RolloutState } from '../rollout/types.js';
 import { RolloutArchive, rolloutFileName } from './archive.js';
 import { writeAtomically } from './atomic-write.js';
 import { ClaimJournal } from './claim-journal.js';
+import { migrateStored } from './migrate.js';
 import { listRollouts, type RolloutPage, type RolloutQuery } from './rollout-listing.js';
 import { DEFAULT_RETENTION_MS } from './retention.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from './store.js';
@@ -62,7 +63,7 @@ export class FileRolloutStore implements RolloutStore {
     store.journal = await ClaimJournal.open(dataDir);
     for (const name of await readdir(store.rolloutDir)) {
       if (!name.endsWith('.json')) continue; // leftovers of an interrupted write end in .tmp
-      const stored = JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')) as StoredRollout;
+      const stored = migrateStored(JSON.parse(await readFile(path.join(store.rolloutDir, name), 'utf8')));
       store.hold(stored);
     }
     store.archiveInBackground(store.clock());
@@ -176,7 +177,7 @@ export class FileRolloutStore implements RolloutStore {
     const found: RolloutState[] = [];
     for (const { state } of this.rollouts.values()) {
       if (state.repo.owner !== owner || state.repo.repo !== repo) continue;
-      if (state.source.number === number || state.revertPr?.number === number) found.push(structuredClone(state));
+      if (state.source.number === number || state.revert?.thread?.number === number) found.push(structuredClone(state));
     }
     for (const state of await this.archive.forPullRequest(owner, repo, number)) {
       if (!this.rollouts.has(state.id)) found.push(state);

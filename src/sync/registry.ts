@@ -1,26 +1,38 @@
 /** The sync gates this build can wait on, by config key; a config asking for another is refused. */
 import type { SyncConfig } from '../config/opsbox.schema.js';
+import { ForgeRefusedError, type Forge, type RepoRef } from '../forge/forge.js';
 import { argoCdGate } from './argocd.js';
-import { commitStatusGate, type CommitStatusOctokit } from './commit-status.js';
-import { githubContains, type CompareOctokit } from './contains.js';
+import type { ContainsCommit } from './contains.js';
 import { fluxGate } from './flux.js';
 import type { SyncGate, SyncGateName } from './gate.js';
 import type { CustomObjects } from './kubernetes.js';
 
-export type SyncGateFactory<O> = (octokit: O) => SyncGate;
+/** The repository a gate waits on, and the forge it lives on. */
+export interface SyncGateContext {
+  forge: Forge;
+  repo: RepoRef;
+}
 
-export const BUILT_IN_SYNC_GATES: Partial<Record<SyncGateName, SyncGateFactory<CommitStatusOctokit>>> = {
-  commitStatus: (octokit) => commitStatusGate(octokit),
+export type SyncGateFactory = (context: SyncGateContext) => SyncGate;
+
+export const BUILT_IN_SYNC_GATES: Partial<Record<SyncGateName, SyncGateFactory>> = {
+  // Commit statuses are the forge's own: it makes the gate, or has none.
+  commitStatus: ({ forge, repo }) => {
+    const gate = forge.syncGate(repo, 'commitStatus');
+    if (!gate) throw new ForgeRefusedError('refused', `sync.commitStatus is not available for ${repo.key}: its forge (${repo.forge}) has no commit statuses`);
+    return gate;
+  },
 };
 
 export type ClusterGateName = 'argocd' | 'flux';
 const CLUSTER_SYNC_GATES: readonly ClusterGateName[] = ['argocd', 'flux'];
 
-/** The gates that read the cluster; GitHub answers whether a later commit contains the one waited for. */
-export function clusterSyncGates(objects: CustomObjects): Record<ClusterGateName, SyncGateFactory<CompareOctokit>> {
+/** The gates that read the cluster; the forge answers whether a later commit contains the one waited for. */
+export function clusterSyncGates(objects: CustomObjects): Record<ClusterGateName, SyncGateFactory> {
+  const contains = ({ forge, repo }: SyncGateContext): ContainsCommit => (target, later) => forge.contains(repo, target.sha, later);
   return {
-    argocd: (octokit) => argoCdGate(objects, githubContains(octokit)),
-    flux: (octokit) => fluxGate(objects, githubContains(octokit)),
+    argocd: (context) => argoCdGate(objects, contains(context)),
+    flux: (context) => fluxGate(objects, contains(context)),
   };
 }
 

@@ -7,6 +7,7 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
 import { VersionConflictError } from '../../src/state/store.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const machine = { analysis: argoAnalysis };
@@ -17,7 +18,7 @@ function rollout(): RolloutState {
   return newRollout(
     {
       id: ID,
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       service: 'api',
       serviceConfig: serviceSchema.parse({
         image: 'ghcr.io/acme/api',
@@ -57,8 +58,8 @@ class RecordingExecutor implements EffectExecutor {
       case 'commit':
         this.done.push(`commit:${effect.kind}:${effect.weight}`);
         return { type: 'commit', sha: `${effect.weight}`.padEnd(40, 'f') };
-      case 'report':
-        return { type: 'report', statusCommentId: 100, checkRunId: 200 };
+      case 'publishStatus':
+        return { type: 'publishStatus', statusRef: { forge: 'github', native: { commentId: 100, checkRunId: 200 } } };
       default:
         throw new Error(`unexpected effect ${effect.type}`);
     }

@@ -8,6 +8,7 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../../src/rollout/types.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { makeMetric } from '../analysis/support.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 
@@ -34,7 +35,7 @@ function rollout(): RolloutState {
   });
   return newRollout({
     id: 'acme/manifests#7/api',
-    repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+    repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
     service: 'api',
     serviceConfig,
     from: 'v1',
@@ -65,12 +66,12 @@ describe('RolloutEngine status updates', () => {
         switch (effect.type) {
           case 'commit':
             return { type: 'commit', sha: `sha-${effect.id}` };
-          case 'report':
+          case 'publishStatus':
             if (failReportsOnce) {
               failReportsOnce = false;
               throw new EffectError('GitHub answered 502', true);
             }
-            return { type: 'report', statusCommentId: 11, checkRunId: 22 };
+            return { type: 'publishStatus', statusRef: { forge: 'github', native: { commentId: 11, checkRunId: 22 } } };
           case 'measure':
             return { type: 'measure', measurements: effect.metrics.map((metric) => ({ metric, measurement: { value: 0.01, startedAt: now, finishedAt: now } })) };
           default:
@@ -87,7 +88,7 @@ describe('RolloutEngine status updates', () => {
     await engine.idle();
   }
 
-  const reports = () => executed.filter((e) => e.type === 'report');
+  const reports = () => executed.filter((e) => e.type === 'publishStatus');
 
   /** The weight-20 step is applied (sync delay 10 s): the analysis starts and measures, which is no update of its own. */
   const APPLIED = 10_000;
@@ -97,14 +98,14 @@ describe('RolloutEngine status updates', () => {
   it('creates the status with the first commit at once, then holds a later change until it is 2 s old', async () => {
     await engine.create(rollout());
     // the first update (creating the comment and check run) shows the first commit and is not held
-    expect(executed.map((e) => e.type)).toEqual(['commit', 'report']);
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'publishStatus']);
     expect((await store.get(id))!.state.outbox).toEqual([]);
 
     await tickAt(APPLIED);
     now = T0 + PROMOTED;
     await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: false }, actor: 'alice' });
-    expect(executed.map((e) => e.type)).toEqual(['commit', 'report', 'measure', 'commit']);
-    expect((await store.get(id))!.state.outbox).toEqual([expect.objectContaining({ type: 'report', urgent: false, at: T0 + PROMOTED })]);
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'publishStatus', 'measure', 'commit']);
+    expect((await store.get(id))!.state.outbox).toEqual([expect.objectContaining({ type: 'publishStatus', urgent: false, at: T0 + PROMOTED })]);
 
     await tickAt(PROMOTED + STATUS_COALESCE_MS - 1);
     expect(reports()).toHaveLength(1);
@@ -122,7 +123,7 @@ describe('RolloutEngine status updates', () => {
     // a second change 1 s later joins the update waiting to be sent, and does not move its time
     now = T0 + PROMOTED + 1_000;
     await engine.dispatch(id, { type: 'command', command: { name: 'promote', full: true }, actor: 'alice' });
-    expect(executed.map((e) => e.type)).toEqual(['commit', 'report', 'measure', 'commit', 'commit', 'report']);
+    expect(executed.map((e) => e.type)).toEqual(['commit', 'publishStatus', 'measure', 'commit', 'commit', 'publishStatus']);
     expect(reports()[1]).toMatchObject({ at: T0 + PROMOTED + 1_000, phase: 'Succeeded' });
   });
 
@@ -155,11 +156,11 @@ describe('RolloutEngine status updates', () => {
     expect(first).toMatchObject({ started: false, storedStarted: true });
 
     // the retry after the failure may find a comment the first run made
-    const retryAt = (await store.get(id))!.state.outbox.find((e) => e.type === 'report')!.notBefore!;
+    const retryAt = (await store.get(id))!.state.outbox.find((e) => e.type === 'publishStatus')!.notBefore!;
     await tickAt(retryAt - T0);
     expect(reports()[1]).toMatchObject({ started: true });
     const state = (await store.get(id))!.state;
-    expect([state.statusCommentId, state.checkRunId]).toEqual([11, 22]);
+    expect(state.statusRef?.native).toEqual({ commentId: 11, checkRunId: 22 });
 
     // with both ids known, later updates are not marked: they edit by id and never search
     const writesBefore = store.writes.length;

@@ -1,21 +1,23 @@
 import { describe, expect, it } from '@jest/globals';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
-import { GitHubEffectExecutor, type InstallationOctokit } from '../../src/app/executor.js';
+import { ForgeEffectExecutor } from '../../src/app/executor.js';
+import { ForgeRegistry } from '../../src/forge/registry.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { Effect, EffectResult, RolloutState } from '../../src/rollout/types.js';
-import { CANARY, fullName, owner, repo, useFixture } from '../forge/github/fixture.js';
+import { CANARY, fullName, githubForge, owner, repo, useFixture } from '../forge/github/fixture.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 
 describe('status updates at the edge', () => {
   const fixture = useFixture();
 
-  function setup(): { executor: GitHubEffectExecutor; state: RolloutState } {
+  function setup(): { executor: ForgeEffectExecutor; state: RolloutState } {
     const { gh, octokit } = fixture;
     const pr = gh.openPullRequest(fullName, { head: 'bump', files: { [CANARY]: 'image: ghcr.io/acme/api:v3\n' } });
     const state = newRollout({
       id: `${fullName}#${pr.number}/api`,
-      repo: { installationId: 1, owner, repo, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo, defaultBranch: 'main' }),
       service: 'api',
       serviceConfig: serviceSchema.parse({
         image: 'ghcr.io/acme/api',
@@ -31,22 +33,17 @@ describe('status updates at the edge', () => {
       templatePaths: [],
     }, T0);
     state.phase = 'Progressing';
-    const executor = new GitHubEffectExecutor({
-      auth: async () => octokit as unknown as InstallationOctokit,
-      env: {},
-      serverUrl: 'http://127.0.0.1',
-      clock: () => T0,
-      appLogin: async () => 'opsbox-canary[bot]',
-    });
+    const executor = new ForgeEffectExecutor({ forges: new ForgeRegistry([githubForge(octokit)]), env: {}, clock: () => T0 });
     return { executor, state };
   }
 
-  const report = (id: number, started?: boolean): Effect => ({ id, type: 'report', final: false, ...(started ? { started } : {}) });
+  const report = (id: number, started?: boolean): Effect => ({ id, type: 'publishStatus', final: false, ...(started ? { started } : {}) });
 
   function apply(state: RolloutState, result: EffectResult): RolloutState {
-    if (result.type !== 'report') throw new Error('not a report');
-    return { ...state, statusCommentId: result.statusCommentId, checkRunId: result.checkRunId, statusDigest: result.digest };
+    if (result.type !== 'publishStatus') throw new Error('not a status update');
+    return { ...state, statusRef: result.statusRef };
   }
+  const ids = (state: RolloutState) => state.statusRef?.native ?? {};
 
   it('creates the comment and the check run without listing, then edits them by id, and sends nothing when the text is the same', async () => {
     const { gh } = fixture;
@@ -62,14 +59,14 @@ describe('status updates at the edge', () => {
     gh.resetRequests();
     const same = await executor.execute(created, report(2));
     expect(gh.requests).toEqual([]);
-    expect(same).toMatchObject({ statusCommentId: created.statusCommentId, checkRunId: created.checkRunId });
+    expect(same).toMatchObject({ statusRef: { native: { commentId: ids(created).commentId, checkRunId: ids(created).checkRunId } } });
 
     gh.resetRequests();
     const moved = { ...created, weight: 20, commits: [{ kind: 'weight' as const, weight: 20, step: 0, sha: 'a'.repeat(40), at: T0 }] };
     await executor.execute(moved, report(3));
     expect(gh.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `PATCH /repos/${fullName}/issues/comments/${created.statusCommentId}`,
-      `PATCH /repos/${fullName}/check-runs/${created.checkRunId}`,
+      `PATCH /repos/${fullName}/issues/comments/${ids(created).commentId}`,
+      `PATCH /repos/${fullName}/check-runs/${ids(created).checkRunId}`,
     ]);
   });
 

@@ -165,7 +165,7 @@ describe('opsbox watch (in process)', () => {
     // No watch now: `opsbox abort` takes the data dir, rolls back and pushes the revert branch.
     const cli = io({ OPSBOX_DATA_DIR: dataDir });
     expect(await rolloutCommand('abort', ['--repo', remote.remote, '--service', 'shop'], cli.io)).toBe(0);
-    expect(cli.out.stdout).toMatch(/^abort: shop 1\.4\.0 → 1\.7\.0: Aborted, canary weight 0%, revert branch .*#opsbox\/revert\/shop-1\.7\.0\n$/);
+    expect(cli.out.stdout).toMatch(/^abort: shop 1\.4\.0 → 1\.7\.0: Aborted, canary weight 0%, revert branch opsbox\/revert\/shop-1\.7\.0\n$/);
     expect(await remote.subjects()).toEqual(['Initial manifests', 'chore(deps): update shop to 1.7.0', 'canary(shop): weight 30% → 1.7.0', 'canary(shop): roll back 1.7.0, weight 0% (traffic to stable 1.4.0)']);
     expect(await remote.show('apps/shop/canary.yaml', 'opsbox/revert/shop-1.7.0')).toContain('shop:1.4.0');
     const store = await FileRolloutStore.open(dataDir);

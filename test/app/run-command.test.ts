@@ -1,11 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { parseComment } from '../../src/chatops/parse.js';
-import { runCommand, type ChatOctokit, type ChatOpsDeps, type CommandRequest } from '../../src/app/run-command.js';
+import { runCommand, type ChatOpsDeps, type CommandRequest } from '../../src/app/run-command.js';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import type { RepoRole } from '../../src/forge/github/permissions.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
-import type { RolloutEvent, RolloutState, Transition } from '../../src/rollout/types.js';
-import { fullName, owner, repo, startFixture, type Fixture } from '../forge/github/fixture.js';
+import type { RepoRef, RolloutEvent, RolloutState, Transition } from '../../src/rollout/types.js';
+import { fullName, githubForge, owner, repo, startFixture, type Fixture } from '../forge/github/fixture.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 
@@ -20,7 +21,7 @@ function rolloutOf(service: string, number: number, overrides: Partial<RolloutSt
   const state = newRollout(
     {
       id: `${service}-${number}`,
-      repo: { installationId: 1, owner, repo, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo, defaultBranch: 'main' }),
       service,
       serviceConfig,
       from: 'v1',
@@ -45,21 +46,20 @@ class FakeRollouts {
   deps(fixture: Fixture): ChatOpsDeps {
     return {
       forPullRequest: async (o, r, number) =>
-        this.rollouts.filter((s) => s.repo.owner === o && s.repo.repo === r && (s.source.number === number || s.revertPr?.number === number)),
+        this.rollouts.filter((s) => s.repo.owner === o && s.repo.repo === r && (s.source.number === number || s.revert?.thread?.number === number)),
       latestOf: async (o, r, service) =>
         this.rollouts.filter((s) => s.repo.owner === o && s.repo.repo === r && s.service === service).sort((a, b) => b.startedAt - a.startedAt)[0],
       dispatch: async (id, event, onDecided) => {
         this.events.push({ id, event });
         const state = this.rollouts.find((s) => s.id === id);
         if (!state) return undefined;
-        const decision: Transition = { state: { ...state, statusCommentId: 4242 }, effects: [] };
+        const decision: Transition = { state: { ...state, statusRef: { forge: 'github', native: { commentId: 4242, checkRunId: 1 } } }, effects: [] };
         const rejected = this.decide(state, event);
         if (rejected !== undefined) decision.rejected = rejected;
         await onDecided?.(decision);
         return decision;
       },
-      auth: async () => fixture.octokit as unknown as ChatOctokit,
-      serverUrl: 'http://127.0.0.1:1',
+      forge: () => githubForge(fixture.octokit, { serverUrl: 'http://127.0.0.1:1' }),
     };
   }
 }
@@ -81,7 +81,7 @@ describe('running a command', () => {
     const parsed = parseComment(body);
     if (parsed.kind === 'none') throw new Error(`${body} is not a command`);
     const { id } = fixture.gh.createComment(fullName, pr, body, { user: author });
-    return { installationId: 1, owner, repo, issueNumber: pr, commentId: id, author, parsed };
+    return { repo: githubRepoRef({ installationId: 1, owner, repo, defaultBranch: 'main' }), issueNumber: pr, commentId: id, author, parsed };
   }
 
   function appComments(): string[] {
@@ -151,9 +151,10 @@ describe('running a command', () => {
     const opened = fixture.gh.openPullRequest(fullName, { head: 'bump-preflight', files: { 'README.md': 'x\n' } });
     const command = { ...request('/preflight', 'passer-by'), issueNumber: opened.number };
     fixture.gh.resetRequests();
-    const outcome = await runCommand({ ...rollouts.deps(fixture), preflight: async (pull) => void asked.push(pull) }, command);
+    const preflight = async (pullRepo: RepoRef, number: number) => (asked.push({ repo: pullRepo.key, number }), true);
+    const outcome = await runCommand({ ...rollouts.deps(fixture), preflight }, command);
     expect(outcome).toEqual({ kind: 'preflight', ran: true });
-    expect(asked).toEqual([expect.objectContaining({ number: opened.number, headSha: opened.headSha, fork: false })]);
+    expect(asked).toEqual([{ repo: fullName, number: opened.number }]);
     expect(fixture.gh.requests.filter((r) => r.method !== 'GET')).toEqual([]);
   });
 
@@ -187,7 +188,7 @@ describe('running a command', () => {
   it('asks GitHub whether the revert pull request was merged before a /retry', async () => {
     fixture.gh.setPermission(fullName, 'alice', 'write');
     const revert = fixture.gh.openPullRequest(fullName, { head: 'opsbox/revert/api-v2', files: { 'apps/api/canary.yaml': 'image: ghcr.io/acme/api:v1\n' }, title: 'Revert' });
-    const aborted = rolloutOf('api', pr, { phase: 'Aborted', revertPr: { number: revert.number, url: 'x' } });
+    const aborted = rolloutOf('api', pr, { phase: 'Aborted', revert: { branch: 'opsbox/revert/api-v2', url: 'x', label: `#${revert.number}`, thread: { number: revert.number }, native: { number: revert.number } } });
     const rollouts = new FakeRollouts([aborted]);
     await runCommand(rollouts.deps(fixture), request('/retry', 'alice'));
     fixture.gh.mergePullRequest(fullName, revert.number);

@@ -5,6 +5,8 @@ import { RevisionCache } from '../../src/forge/github/revision-cache.js';
 import { planRollouts, type MergedPullRequest } from '../../src/app/trigger.js';
 import { bumpApi, fixtureFiles } from '../support/app-harness.js';
 import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
+import { githubRepoRef, type GitHubForge } from '../../src/forge/github/github-forge.js';
+import { githubForge } from '../forge/github/fixture.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const T0 = Date.parse('2026-11-26T10:00:00Z');
@@ -12,6 +14,8 @@ const T0 = Date.parse('2026-11-26T10:00:00Z');
 describe('planning rollouts for a merge', () => {
   let gh: FakeGitHub;
   let octokit: Octokit;
+  let revisions: RevisionCache;
+  let forge: GitHubForge;
   let files: Record<string, string>;
 
   beforeEach(async () => {
@@ -19,6 +23,8 @@ describe('planning rollouts for a merge', () => {
     files = await fixtureFiles();
     gh.createRepo('acme', 'manifests', { files });
     octokit = new Octokit({ baseUrl: gh.apiUrl, auth: 'installation-token', log: silentLog });
+    revisions = new RevisionCache();
+    forge = githubForge(octokit, { revisions });
   });
 
   afterEach(async () => {
@@ -29,7 +35,7 @@ describe('planning rollouts for a merge', () => {
     const opened = gh.openPullRequest('acme/manifests', { head: `bump-${Math.random().toString(36).slice(2)}`, files: changed, title: 'Bump' });
     const merged = gh.mergePullRequest('acme/manifests', opened.number);
     return {
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       number: opened.number,
       title: 'Bump',
       url: `http://127.0.0.1/acme/manifests/pull/${opened.number}`,
@@ -40,7 +46,7 @@ describe('planning rollouts for a merge', () => {
   const config = () => parseConfigOrThrow(files['.github/opsbox.yml']);
 
   it('starts a rollout from the old canary tag to the new one', async () => {
-    const plan = await planRollouts(octokit, config(), merge({ [CANARY]: bumpApi(files[CANARY], 'v2') }), T0);
+    const plan = await planRollouts(forge, config(), merge({ [CANARY]: bumpApi(files[CANARY], 'v2') }), T0);
     expect(plan.kind).toBe('start');
     if (plan.kind !== 'start') return;
     expect(plan.rollouts.map((r) => [r.service, r.from, r.to])).toEqual([['api', 'v1', 'v2']]);
@@ -55,9 +61,9 @@ describe('planning rollouts for a merge', () => {
     const opened = gh.openPullRequest('acme/manifests2', { head: 'bump', files: { [CANARY]: bumpApi(files[CANARY], 'v2') }, title: 'Bump' });
     const merged = gh.mergePullRequest('acme/manifests2', opened.number);
     const plan = await planRollouts(
-      octokit,
+      forge,
       config(),
-      { repo: { installationId: 1, owner: 'acme', repo: 'manifests2', defaultBranch: 'main' }, number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha },
+      { repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests2', defaultBranch: 'main' }), number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha },
       T0,
     );
     expect(plan.kind).toBe('start');
@@ -75,8 +81,8 @@ describe('planning rollouts for a merge', () => {
     const start = (env: Record<string, string>, version: string) => {
       const opened = gh.openPullRequest('acme/manifests3', { head: `bump-${version}`, files: { [CANARY]: bumpApi(files[CANARY], version) }, title: 'Bump' });
       const merged = gh.mergePullRequest('acme/manifests3', opened.number);
-      const pr = { repo: { installationId: 1, owner: 'acme', repo: 'manifests3', defaultBranch: 'main' }, number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha };
-      return planRollouts(octokit, config(), pr, T0, { secretEnv: env });
+      const pr = { repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests3', defaultBranch: 'main' }), number: opened.number, title: 'Bump', url: 'http://127.0.0.1/x', mergeSha: merged.mergeCommitSha };
+      return planRollouts(forge, config(), pr, T0, { secretEnv: env });
     };
     const refused = await start({}, 'v2');
     expect(refused.kind).toBe('invalid');
@@ -91,9 +97,9 @@ describe('planning rollouts for a merge', () => {
 
   it('starts nothing for a merge that brings the canary back to the stable tag', async () => {
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
-    await planRollouts(octokit, config(), pr, T0);
+    await planRollouts(forge, config(), pr, T0);
     const back = merge({ [CANARY]: files[CANARY] });
-    expect(await planRollouts(octokit, config(), back, T0)).toEqual({ kind: 'none', reason: 'the canary was brought back to the stable version' });
+    expect(await planRollouts(forge, config(), back, T0)).toEqual({ kind: 'none', reason: 'the canary was brought back to the stable version' });
   });
 
   describe('a canary that already takes traffic', () => {
@@ -102,7 +108,7 @@ describe('planning rollouts for a merge', () => {
 
     it('starts nothing when no rollout of the service is under way, naming the weight', async () => {
       const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2'), [VS]: atHalf() });
-      const plan = await planRollouts(octokit, config(), pr, T0, { hasActiveRollout: async () => false });
+      const plan = await planRollouts(forge, config(), pr, T0, { hasActiveRollout: async () => false });
       expect(plan).toEqual({
         kind: 'invalid',
         services: ['api'],
@@ -119,7 +125,7 @@ describe('planning rollouts for a merge', () => {
     it('starts from the current weight when the bump supersedes a rollout under way', async () => {
       const asked: string[] = [];
       const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2'), [VS]: atHalf() });
-      const plan = await planRollouts(octokit, config(), pr, T0, { hasActiveRollout: async (service) => (asked.push(service), true) });
+      const plan = await planRollouts(forge, config(), pr, T0, { hasActiveRollout: async (service) => (asked.push(service), true) });
       expect(asked).toEqual(['api']);
       expect(plan.kind === 'start' && plan.rollouts.map((r) => [r.service, r.weight])).toEqual([['api', 50]]);
     });
@@ -128,25 +134,23 @@ describe('planning rollouts for a merge', () => {
   it('reads both sides of the merge, the traffic and stable files and the templates in one GraphQL query', async () => {
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
     gh.resetRequests();
-    const plan = await planRollouts(octokit, config(), pr, T0);
+    const plan = await planRollouts(forge, config(), pr, T0);
 
     expect(plan.kind).toBe('start');
     expect(gh.requests.map((r) => [r.method, r.path, r.read])).toEqual([['POST', '/api/graphql', true]]);
   });
 
   it('gives the executor what it needs at the merge commit: files and template folders, with no request of its own', async () => {
-    const revisions = new RevisionCache();
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
-    await planRollouts(octokit, config(), pr, T0, { revisions });
+    await planRollouts(forge, config(), pr, T0);
     expect(revisions.listing(pr.mergeSha, 'analysis')).toEqual(['analysis/error-rate.yaml']);
     expect(revisions.file(pr.mergeSha, 'analysis/error-rate.yaml')).toBe(files['analysis/error-rate.yaml']);
     expect(revisions.file(pr.mergeSha, 'apps/api/virtualservice.yaml')).toBe(files['apps/api/virtualservice.yaml']);
   });
 
   it('hands the files it read at the merge commit to the commit cache, with the merge as the branch head', async () => {
-    const revisions = new RevisionCache();
     const pr = merge({ [CANARY]: bumpApi(files[CANARY], 'v2') });
-    await planRollouts(octokit, config(), pr, T0, { revisions });
+    await planRollouts(forge, config(), pr, T0);
     expect(revisions.head('acme', 'manifests', 'main')).toBe(pr.mergeSha);
     expect(revisions.file(pr.mergeSha, 'apps/api/virtualservice.yaml')).toBe(files['apps/api/virtualservice.yaml']);
     expect(revisions.file(pr.mergeSha, CANARY)).toContain('ghcr.io/acme/api:v2');

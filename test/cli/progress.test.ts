@@ -23,7 +23,7 @@ function rollout(): RolloutState {
   return newRollout(
     {
       id: 'git:r@abc/shop',
-      repo: { installationId: 0, owner: 'git', repo: 'r', defaultBranch: 'main' },
+      repo: { forge: 'git', key: '/srv/r.git', owner: 'git', repo: 'r', defaultBranch: 'main' },
       service: 'shop',
       serviceConfig: config.services.shop,
       from: '1.4.0',

@@ -9,6 +9,7 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutPhase, RolloutState } from '../../src/rollout/types.js';
 import { AppHarness, bumpApi } from '../support/app-harness.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const XSS = '<img src=x onerror=alert(1)>';
@@ -26,7 +27,7 @@ function stateOf(id: string, repo: string, service: string, phase: RolloutPhase,
   const state = newRollout(
     {
       id,
-      repo: { installationId: 1, owner, repo: name, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo: name, defaultBranch: 'main' }),
       service,
       serviceConfig,
       from: 'v1',

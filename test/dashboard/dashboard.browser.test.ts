@@ -15,6 +15,7 @@ import type { RolloutStore } from '../../src/state/store.js';
 import { AppHarness, bumpApi } from '../support/app-harness.js';
 import { browserTestsRun, launchChromium, type Browser } from '../support/browser.js';
 import { MemoryStore } from '../support/memory-store.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 jest.setTimeout(90_000);
 
@@ -37,7 +38,7 @@ function stateOf(id: string, repo: string, service: string, phase: RolloutPhase,
   const state = newRollout(
     {
       id,
-      repo: { installationId: 1, owner, repo: name, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo: name, defaultBranch: 'main' }),
       service,
       serviceConfig,
       from: 'v1.4.2',
@@ -145,7 +146,7 @@ async function serve(store: Pick<RolloutStore, 'get' | 'listRollouts'>, clock?: 
     const page = await browser.context.newPage();
     await page.goto(url('/'));
     const link = page.locator('#rows tr [data-field="links"] a', { hasText: 'revert PR' });
-    expect(await link.getAttribute('href')).toBe(state.revertPr!.url);
+    expect(await link.getAttribute('href')).toBe(state.revert!.url);
     await page.locator('#rows tr [data-field="service"] a').click();
     await page.waitForURL(/\/rollouts\//);
 
@@ -154,7 +155,7 @@ async function serve(store: Pick<RolloutStore, 'get' | 'listRollouts'>, clock?: 
     const evidence = await failure.locator('.failing-metric').first().textContent();
     expect(evidence).toContain('[0.2]');
     expect(evidence).toContain('Failed');
-    expect(await page.locator('a.revert-link').getAttribute('href')).toBe(state.revertPr!.url);
+    expect(await page.locator('a.revert-link').getAttribute('href')).toBe(state.revert!.url);
     expect(await page.locator('svg.chart polyline.series').count()).toBeGreaterThan(0);
     expect(await page.locator('tr.verdict-Failed').count()).toBeGreaterThan(0);
     if (screenshotDir) {

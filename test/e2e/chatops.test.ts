@@ -189,7 +189,7 @@ describe('ChatOps end to end', () => {
       'canary(api): promote v2 to stable, weight 0%',
     ]);
     state = await rollout();
-    expect(state.revertPr).toBeUndefined();
+    expect(state.revert).toBeUndefined();
     expect(statusComment(pr.number)).toContain('/retry');
     const [check] = h.github.checkRuns(FULL_NAME, { headSha: pr.mergeSha });
     expect(check).toMatchObject({ status: 'completed', conclusion: 'success' });
@@ -242,7 +242,7 @@ describe('ChatOps end to end', () => {
     expect(eyes(status.id)).toBe(1);
     const state = await rollout();
     expect(replies(pr.number).at(-1)).toBe(
-      `@rita: the status of \`api\` (Progressing) is [here](${h.github.url}/${FULL_NAME}/pull/${pr.number}#issuecomment-${state.statusCommentId}).\n`,
+      `@rita: the status of \`api\` (Progressing) is [here](${h.github.url}/${FULL_NAME}/pull/${pr.number}#issuecomment-${state.statusRef?.native.commentId}).\n`,
     );
     expect(state.history).toContainEqual(expect.objectContaining({ actor: READER, message: '/status' }));
   });

@@ -203,7 +203,7 @@ describe('kill -9 in the middle of an effect, then restart', () => {
     const pulls = github.pullRequests(FULL_NAME).filter((p) => p.number !== pr.number);
     expect(pulls).toHaveLength(1);
     expect(pulls[0]).toMatchObject({ state: 'open', head: { ref: 'opsbox/revert/api-v2' } });
-    expect(rollout.revertPr?.number).toBe(pulls[0].number);
+    expect(rollout.revert?.thread?.number).toBe(pulls[0].number);
     const revertCommits = github.log(FULL_NAME, 'opsbox/revert/api-v2').filter((c) => c.message.startsWith('revert(api)'));
     expect(revertCommits).toHaveLength(1);
     expect(github.readFile(FULL_NAME, 'opsbox/revert/api-v2', CANARY)).toContain('ghcr.io/acme/api:v1');

@@ -4,6 +4,7 @@ import { rolloutId } from '../../src/app/trigger.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { AppHarness, FULL_NAME, bumpApi, fixtureFiles, weights } from '../support/app-harness.js';
 import { mermaidCharts, promqlBlocks, tableRows } from '../report/markdown-checks.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const CANARY = 'apps/api/canary.yaml';
 const STABLE = 'apps/api/stable.yaml';
@@ -152,7 +153,7 @@ describe('rollout end to end', () => {
     const store = await FileRolloutStore.open(h.dataDir);
     const key = `merge:${FULL_NAME}:${merged.mergeCommitSha}`;
     await store.claimOnce(key, {
-      repo: { installationId: h.github.app.installationId, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: h.github.app.installationId, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       number: opened.number,
       title: 'Bump api to v2',
       url: `https://github.com/${FULL_NAME}/pull/${opened.number}`,
@@ -223,7 +224,7 @@ describe('rollout end to end', () => {
     expect(comments.map((c) => c.user.login)).toEqual(['mallory-ci[bot]', h.github.app.botLogin]);
     expect(comments[0].body).toBe(planted);
     expect(String(comments[1].body)).toContain('## ');
-    expect((await h.rollouts())[0].statusCommentId).toBe(comments[1].id);
+    expect((await h.rollouts())[0].statusRef?.native.commentId).toBe(comments[1].id);
   });
 
   it('broken config: a failing check run and a comment that name the key', async () => {

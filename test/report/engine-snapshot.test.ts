@@ -7,6 +7,7 @@ import { createRun, recordMeasurement } from '../../src/analysis/run.js';
 import { snapshotOf } from '../../src/rollout/analysis-snapshot.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import { renderRevertPrBody, renderStatusComment } from '../../src/report/render.js';
+import { githubLinks } from '../../src/forge/github/links.js';
 import { buildRolloutView } from '../../src/report/view.js';
 import { makeMetric } from '../analysis/support.js';
 import { mermaidCharts, promqlBlocks, tableRows } from './markdown-checks.js';
@@ -25,7 +26,7 @@ describe('reports over a real analysis run', () => {
   run = recordMeasurement(run, 'error-rate', { value: [0.01], startedAt: T0 + 95_000, finishedAt: T0 + 95_200 });
   run = recordMeasurement(run, 'error-rate', { value: [0.2], startedAt: T0 + 155_000, finishedAt: T0 + 155_200 });
   const state: RolloutState = { ...abortedAfterFailingMetric(), finishedRuns: { 'step:1': run } };
-  const view = buildRolloutView(state, { serverUrl: SERVER_URL, analysisOf: snapshotOf, now: T0 + 200_000 });
+  const view = buildRolloutView(state, { commitUrl: (sha) => githubLinks(SERVER_URL).commitUrl(state.repo, sha), analysisOf: snapshotOf, now: T0 + 200_000 });
 
   it('shows the engine’s verdict and values in the status comment', () => {
     const body = renderStatusComment(view);

@@ -36,7 +36,7 @@ describe('failure comment', () => {
   });
 
   it('says what to do when the revert pull request could not be opened', () => {
-    const noRevert = render({ ...abortedAfterFailingMetric(), revertPr: undefined });
+    const noRevert = render({ ...abortedAfterFailingMetric(), revert: undefined });
     expect(noRevert).toContain('The revert pull request could not be opened: set the canary tag in `apps/api/canary.yaml` back to `v1.4.0` by hand.');
   });
 
@@ -47,7 +47,7 @@ describe('failure comment', () => {
       pauseReason: 'failure',
       weight: 10,
       commits: abortedAfterFailingMetric().commits.slice(0, 1),
-      revertPr: undefined,
+      revert: undefined,
       finishedAt: undefined,
     };
     const text = render(held);

@@ -9,7 +9,7 @@ const render = (state: RolloutState) => renderRevertPrBody(buildRolloutView(stat
 
 describe('revert pull request body', () => {
   // The revert PR is opened while the rollout is still rolling back.
-  const aborting: RolloutState = { ...abortedAfterFailingMetric(), phase: 'Aborting', revertPr: undefined, finishedAt: undefined };
+  const aborting: RolloutState = { ...abortedAfterFailingMetric(), phase: 'Aborting', revert: undefined, finishedAt: undefined };
   const body = render(aborting);
 
   it('starts with a marker naming the rollout', () => {

@@ -7,6 +7,9 @@ import type { AnalysisRun, PlannedAnalysis } from '../../src/rollout/analysis-po
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import type { AnalysisSnapshot, MeasurementSnapshot, MetricSnapshot, ViewContext } from '../../src/report/view.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
+import { githubLinks } from '../../src/forge/github/links.js';
+import type { RepoRef } from '../../src/forge/forge.js';
 
 export const T0 = Date.UTC(2024, 4, 1, 12, 0, 0);
 export const SERVER_URL = 'https://github.com';
@@ -45,7 +48,7 @@ export function fakeRun(snapshot: AnalysisSnapshot): AnalysisRun {
 }
 
 export const context = (now: number): ViewContext => ({
-  serverUrl: SERVER_URL,
+  commitUrl: (sha) => githubLinks(SERVER_URL).commitUrl({ owner: 'acme', repo: 'manifests' } as RepoRef, sha),
   now,
   analysisOf: (run) => (run as unknown as { snapshot: AnalysisSnapshot }).snapshot,
 });
@@ -93,7 +96,7 @@ function planned(key: string, template: string): PlannedAnalysis {
 function base(): RolloutState {
   const state = newRollout({
     id: 'api-v2-7f3a',
-    repo: { installationId: 42, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+    repo: githubRepoRef({ installationId: 42, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
     service: 'api',
     serviceConfig,
     from: 'v1.4.0',
@@ -227,7 +230,7 @@ export function abortedAfterFailingMetric(): RolloutState {
       { kind: 'weight', weight: 10, step: 0, sha: SHA_WEIGHT_10, at: at(5) },
       { kind: 'rollback', weight: 0, step: null, sha: SHA_ROLLBACK, at: at(160) },
     ],
-    revertPr: { number: 124, url: 'https://github.com/acme/manifests/pull/124' },
+    revert: { branch: 'opsbox/revert/api-v1.5.0', url: 'https://github.com/acme/manifests/pull/124', label: '#124', thread: { number: 124 }, native: { number: 124 } },
     history: [
       { at: T0, message: 'rollout v1.4.0 → v1.5.0 started' },
       { at: at(5), message: 'committed weight 10% (a1b2c3d)' },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import type { RolloutState } from '../../src/rollout/types.js';
+import { githubLinks } from '../../src/forge/github/links.js';
 import { analysisLabel, buildRolloutView, HISTORY_LIMIT } from '../../src/report/view.js';
 import {
   abortedAfterFailingMetric,
@@ -151,7 +152,7 @@ describe('buildRolloutView: commits', () => {
   });
 
   it('builds links on a GitHub Enterprise Server URL', () => {
-    const v = buildRolloutView(succeeded(), { ...context(NOW), serverUrl: 'https://ghe.acme.internal/' });
+    const v = buildRolloutView(succeeded(), { ...context(NOW), commitUrl: (sha) => githubLinks('https://ghe.acme.internal/').commitUrl(succeeded().repo, sha) });
     expect(v.promotionCommit?.url).toBe(`https://ghe.acme.internal/acme/manifests/commit/${SHA_PROMOTE}`);
   });
 
@@ -242,7 +243,7 @@ describe('buildRolloutView: failure', () => {
   });
 
   it('links the revert pull request', () => {
-    expect(view(abortedAfterFailingMetric()).revertPr).toEqual({ number: 124, url: 'https://github.com/acme/manifests/pull/124' });
+    expect(view(abortedAfterFailingMetric()).revert).toEqual({ label: '#124', url: 'https://github.com/acme/manifests/pull/124' });
   });
 
   it('names the rollout that superseded this one', () => {

@@ -5,8 +5,13 @@ import { serviceSchema, type ServiceConfig } from '../../src/config/opsbox.schem
 import { argoAnalysis } from '../../src/rollout/analysis-port.js';
 import { mayCreateObjects, stepKey, transition } from '../../src/rollout/machine.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
-import type { Effect, EffectResult, RolloutEvent, RolloutState } from '../../src/rollout/types.js';
+import type { Effect, EffectResult, RevertRef, RolloutEvent, RolloutState, StatusRef } from '../../src/rollout/types.js';
 import { makeMetric } from '../analysis/support.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
+
+/** What a forge answers: a revert pull request, and the status view's reference. */
+const REVERT: RevertRef = { branch: 'opsbox/revert/api-v2', url: 'https://github.com/acme/manifests/pull/8', label: '#8', thread: { number: 8 }, native: { number: 8 } };
+const STATUS: StatusRef = { forge: 'github', native: { commentId: 100, checkRunId: 200 } };
 
 const T0 = Date.parse('2026-11-26T10:00:00Z');
 const deps = { analysis: argoAnalysis };
@@ -41,7 +46,7 @@ function rollout(config: ServiceConfig = service(), metrics: RunMetricSpec[] = [
   });
   return newRollout({
     id: 'acme/manifests#7/api',
-    repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+    repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
     service: 'api',
     serviceConfig: config,
     from: 'v1',
@@ -85,13 +90,13 @@ class Driver {
         return { type: 'commit', sha: `sha${this.committed.length}`.padEnd(40, '0') };
       case 'measure':
         return this.measure(effect.metrics[0]);
-      case 'openRevertPr':
-        return { type: 'openRevertPr', number: 8, url: 'https://github.com/acme/manifests/pull/8' };
-      case 'closeRevertPr':
-        this.closedPulls.push(effect.number);
-        return { type: 'closeRevertPr' };
-      case 'report':
-        return { type: 'report', statusCommentId: 100, checkRunId: 200 };
+      case 'proposeRevert':
+        return { type: 'proposeRevert', revert: REVERT };
+      case 'withdrawRevert':
+        this.closedPulls.push(effect.revert.thread?.number ?? -1);
+        return { type: 'withdrawRevert' };
+      case 'publishStatus':
+        return { type: 'publishStatus', statusRef: STATUS };
     }
   }
 
@@ -128,7 +133,7 @@ describe('rollout state machine', () => {
     expect(driver.state.weight).toBe(0);
     expect(driver.state.outbox).toEqual([]);
     expect(driver.state.wakeAt).toBeUndefined();
-    expect(driver.state.statusCommentId).toBe(100);
+    expect(driver.state.statusRef).toEqual(STATUS);
     expect(Object.keys(driver.state.finishedRuns)).toEqual([stepKey(1), stepKey(3)]);
   });
 
@@ -138,7 +143,7 @@ describe('rollout state machine', () => {
     driver.runUntil((s) => s.phase === 'Aborted');
     expect(driver.state.phase).toBe('Aborted');
     expect(driver.committed.map((c) => `${c.kind}:${c.weight}`)).toEqual(['weight:10', 'rollback:0']);
-    expect(driver.state.revertPr).toEqual({ number: 8, url: 'https://github.com/acme/manifests/pull/8' });
+    expect(driver.state.revert).toEqual(REVERT);
     expect(driver.state.failure?.reason).toContain('failed (1) > failureLimit (0)');
     expect(driver.state.failure?.analysis).toBe(stepKey(1));
     expect(driver.state.weight).toBe(0);
@@ -152,7 +157,7 @@ describe('rollout state machine', () => {
     const measure = driver.state.outbox.find((e) => e.type === 'measure')!;
     const result = transition(driver.state, { type: 'effectDone', effectId: measure.id, result: value([0.5]) }, driver.now, deps);
     expect(result.state.phase).toBe('Aborting');
-    expect(result.state.outbox.map((e) => e.type)).toEqual(['commit', 'report']);
+    expect(result.state.outbox.map((e) => e.type)).toEqual(['commit', 'publishStatus']);
     expect(result.effects[0]).toMatchObject({ type: 'commit', kind: 'rollback', weight: 0 });
   });
 
@@ -266,7 +271,7 @@ describe('rollout state machine', () => {
     const driver = new Driver(rollout(), () => value([0.01]));
     driver.send({ type: 'start' });
     driver.send({ type: 'command', command: { name: 'abort' }, actor: 'octocat' });
-    expect(driver.state.revertPr?.number).toBe(8);
+    expect(driver.state.revert?.label).toBe('#8');
 
     const refused = driver.send({ type: 'command', command: { name: 'retry', revertMerged: true }, actor: 'octocat' });
     expect(refused.rejected).toBe('the revert pull request #8 was merged, so the canary runs v1 again; merge a new bump to try v2 again');
@@ -275,7 +280,7 @@ describe('rollout state machine', () => {
 
     driver.send({ type: 'command', command: { name: 'retry', revertMerged: false }, actor: 'octocat' });
     expect(driver.closedPulls).toEqual([8]);
-    expect(driver.state.revertPr).toBeUndefined();
+    expect(driver.state.revert).toBeUndefined();
     expect(driver.state.history.map((e) => e.message)).toContain('revert pull request #8 closed');
   });
 
@@ -386,21 +391,21 @@ describe('rollout state machine', () => {
     expect(driver.state.phase).toBe('Succeeded');
     const status = transition(driver.state, { type: 'command', command: { name: 'status' }, actor: 'rita' }, driver.now, deps);
     expect(status.rejected).toBeUndefined();
-    expect(status.effects).toEqual([expect.objectContaining({ type: 'report', final: true })]);
+    expect(status.effects).toEqual([expect.objectContaining({ type: 'publishStatus', final: true })]);
     expect(status.state.history.at(-1)).toMatchObject({ actor: 'rita', message: '/status' });
   });
 
   it('/promote --full drops a weight commit not made yet: one promotion commit', () => {
     const started = transition(rollout(), { type: 'start' }, T0, deps);
     // the first update follows the first commit, so creating the comment shows it
-    expect(started.state.outbox.map((e) => e.type)).toEqual(['commit', 'report']);
+    expect(started.state.outbox.map((e) => e.type)).toEqual(['commit', 'publishStatus']);
     const full = transition(started.state, { type: 'command', command: { name: 'promote', full: true }, actor: 'octocat' }, T0, deps);
     const commits = full.state.outbox.filter((e) => e.type === 'commit');
     expect(commits).toEqual([expect.objectContaining({ kind: 'promote', weight: 0 })]);
   });
 
   it('says which updates are shown at once: the first, a pause, a failure; a command joins the waiting one', () => {
-    const reportOf = (state: RolloutState) => state.outbox.find((e) => e.type === 'report');
+    const reportOf = (state: RolloutState) => state.outbox.find((e) => e.type === 'publishStatus');
     const started = transition(rollout(), { type: 'start' }, T0, deps);
     expect(reportOf(started.state)).toMatchObject({ urgent: true, final: false, at: T0 });
 
@@ -413,19 +418,19 @@ describe('rollout state machine', () => {
     expect(reportOf(aborted.state)).toMatchObject({ urgent: true });
 
     // a change joining an update not sent yet keeps the time of the first change
-    const waiting = { ...idle, outbox: [{ id: 99, type: 'report' as const, final: false, urgent: false, at: T0 }] };
+    const waiting = { ...idle, outbox: [{ id: 99, type: 'publishStatus' as const, final: false, urgent: false, at: T0 }] };
     const resumedLater = transition({ ...waiting, phase: 'Paused' as const, pauseReason: 'command' as const }, { type: 'command', command: { name: 'resume' }, actor: 'octocat' }, T0 + 1_500, deps);
-    expect(resumedLater.state.outbox.filter((e) => e.type === 'report')).toEqual([expect.objectContaining({ id: 99, urgent: false, at: T0 })]);
+    expect(resumedLater.state.outbox.filter((e) => e.type === 'publishStatus')).toEqual([expect.objectContaining({ id: 99, urgent: false, at: T0 })]);
   });
 
   it('an effect that may create objects is marked started by effectStarted; mayCreateObjects says which', () => {
     const started = transition(rollout(), { type: 'start' }, T0, deps);
-    const report = started.state.outbox.find((e) => e.type === 'report')!;
+    const report = started.state.outbox.find((e) => e.type === 'publishStatus')!;
     expect(mayCreateObjects(started.state, report)).toBe(true);
     const marked = transition(started.state, { type: 'effectStarted', effectId: report.id }, T0, deps);
     expect(marked.state.outbox.find((e) => e.id === report.id)).toMatchObject({ started: true });
     expect(marked.effects).toEqual([]);
-    const known = { ...started.state, statusCommentId: 1, checkRunId: 2 };
+    const known = { ...started.state, statusRef: STATUS };
     expect(mayCreateObjects(known, report)).toBe(false);
     expect(mayCreateObjects(known, started.state.outbox.find((e) => e.type === 'commit')!)).toBe(false);
   });
@@ -448,14 +453,14 @@ describe('rollout state machine', () => {
     expect(started.state.outbox.some((e) => e.type === 'commit')).toBe(true);
     const superseded = transition(started.state, { type: 'supersede', by: 'acme/manifests#9/api', to: 'v3', sourceNumber: 9 }, T0, deps);
     expect(superseded.state.phase).toBe('Superseded');
-    expect(superseded.state.outbox.map((e) => e.type)).toEqual(['report']);
+    expect(superseded.state.outbox.map((e) => e.type)).toEqual(['publishStatus']);
     expect(superseded.state.history.at(-1)?.message).toBe('superseded by v3 from #9');
   });
 
   it('an ended rollout whose last report failed wakes for the retry, not at once', () => {
     const started = transition(rollout(), { type: 'start' }, T0, deps);
     const superseded = transition(started.state, { type: 'supersede', by: 'acme/manifests#9/api', to: 'v3', sourceNumber: 9 }, T0, deps);
-    const report = superseded.state.outbox.find((e) => e.type === 'report')!;
+    const report = superseded.state.outbox.find((e) => e.type === 'publishStatus')!;
     expect(superseded.state.wakeAt).toBe(T0);
     const failed = transition(superseded.state, { type: 'effectFailed', effectId: report.id, error: 'HTTP 502', retryable: true }, T0, deps);
     expect(failed.state.wakeAt).toBe(T0 + 15_000);

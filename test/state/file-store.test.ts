@@ -8,6 +8,7 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { VersionConflictError } from '../../src/state/store.js';
 import type { RolloutState } from '../../src/rollout/types.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const serviceConfig = serviceSchema.parse({
   image: 'ghcr.io/acme/api',
@@ -21,7 +22,7 @@ function rollout(id: string, startedAt = 1000) {
   return newRollout(
     {
       id,
-      repo: { installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }),
       service: 'api',
       serviceConfig,
       from: 'v1',
@@ -177,7 +178,7 @@ describe('file rollout store', () => {
       opened.push(store);
       await store.put(ended(1, now - DAY), 0);
       await store.put(rollout('acme/manifests#2/api', now - 60 * DAY), 0); // still running, however old
-      await store.put(ended(3, now - DAY, { outbox: [{ id: 1, type: 'report', final: true }] }), 0); // work left
+      await store.put(ended(3, now - DAY, { outbox: [{ id: 1, type: 'publishStatus', final: true }] }), 0); // work left
 
       now += RETENTION - DAY - 1;
       expect(await store.archiveEnded()).toBe(0);
@@ -209,7 +210,7 @@ describe('file rollout store', () => {
       const now = 100 * DAY;
       const first = await FileRolloutStore.open(dir, { retentionMs: RETENTION, clock: () => now });
       opened.push(first);
-      await first.put(ended(1, now - 40 * DAY, { revertPr: { number: 9, url: 'https://github.com/acme/manifests/pull/9' } }), 0);
+      await first.put(ended(1, now - 40 * DAY, { revert: { branch: 'opsbox/revert/api-v2', url: 'https://github.com/acme/manifests/pull/9', label: '#9', thread: { number: 9 }, native: { number: 9 } } }), 0);
       await first.put(ended(4, now - 35 * DAY, { startedAt: now - 36 * DAY }), 0);
       await first.put(rollout('acme/manifests#5/api', now - DAY), 0);
       expect(await first.archiveEnded()).toBe(2);

@@ -8,6 +8,7 @@ import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutPhase, RolloutState } from '../../src/rollout/types.js';
 import { VersionConflictError, type RolloutStore } from '../../src/state/store.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 export interface OpenedStore {
   store: RolloutStore;
@@ -37,7 +38,7 @@ function rolloutOf(spec: Spec): RolloutState {
   const state = newRollout(
     {
       id: spec.id,
-      repo: { installationId: 1, owner, repo, defaultBranch: 'main' },
+      repo: githubRepoRef({ installationId: 1, owner, repo, defaultBranch: 'main' }),
       service: spec.service ?? 'api',
       serviceConfig,
       from: 'v1',

@@ -151,7 +151,9 @@ export class GitForge implements Forge {
   async publishStatus(repo: RepoRef, publication: StatusPublication): Promise<StatusRef> {
     this.check(repo);
     this.sink.status(publication);
-    return { forge: 'git', native: {} };
+    // A failure's notice is the status line itself; remembered so a later failure is told apart.
+    const failureNoticeAt = publication.final && publication.view.phase === 'Aborted' ? (publication.failureAt ?? 0) : publication.previous?.failureNoticeAt;
+    return { forge: 'git', native: {}, ...(failureNoticeAt !== undefined ? { failureNoticeAt } : {}) };
   }
 
   async reportProblems(repo: RepoRef, _thread: ThreadRef, commit: string, problems: ConfigProblem[]): Promise<void> {

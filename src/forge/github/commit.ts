@@ -9,25 +9,14 @@
  * each other file the change reads. A cached head that turned out stale costs the refused mutation
  * and those reads. A change already in place costs the reads only.
  */
+import type { BuildChange, FileChange, ReadFile } from '../forge.js';
 import type { GitApi, ReposApi } from './api.js';
 import { GITHUB_ERROR_CODES, GitHubEditError, requestFailed, requestStatus } from './errors.js';
 import { readFileAt } from './files.js';
 import type { RevisionCache } from './revision-cache.js';
 
-export interface FileChange {
-  path: string;
-  /** The whole new content; null deletes the file. */
-  content: string | null;
-}
-
-/** Reads a file at the head the change is being built on; null when it does not exist. */
-export type ReadFile = (path: string) => Promise<string | null>;
-
-/**
- * Builds the change from the files at the current head. It may run more than once (after a race),
- * so it must depend on nothing but what it reads.
- */
-export type BuildChange = (read: ReadFile) => Promise<readonly FileChange[]> | readonly FileChange[];
+// The change a commit carries is the forge port's, so every forge builds it the same way.
+export type { BuildChange, FileChange, ReadFile } from '../forge.js';
 
 export interface CommitOctokit {
   rest: {

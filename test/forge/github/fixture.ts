@@ -1,6 +1,8 @@
 /** A fake GitHub with one manifests repository and an app client pointed at it. */
 import { afterEach, beforeEach } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
+import { GitHubForge, type InstallationOctokit } from '../../../src/forge/github/github-forge.js';
+import type { RevisionCache } from '../../../src/forge/github/revision-cache.js';
 import { silentLog, startFakeGitHub, type FakeGitHub } from '../../support/fake-github/index.js';
 
 export const owner = 'acme';
@@ -57,4 +59,14 @@ export function useFixture(): Fixture {
 export function recordingSleep(): { sleep: (ms: number) => Promise<void>; waits: number[] } {
   const waits: number[] = [];
   return { waits, sleep: async (ms: number) => void waits.push(ms) };
+}
+
+/** The GitHub adapter over a client of the fake GitHub, as the app's runtime makes it. */
+export function githubForge(octokit: Octokit, options: { revisions?: RevisionCache; serverUrl?: string } = {}): GitHubForge {
+  return new GitHubForge({
+    auth: async () => octokit as unknown as InstallationOctokit,
+    appLogin: async () => 'opsbox-canary[bot]',
+    serverUrl: options.serverUrl ?? 'http://127.0.0.1',
+    revisions: options.revisions,
+  });
 }
