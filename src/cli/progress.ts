@@ -47,17 +47,18 @@ export class ProgressView implements EngineObserver {
       lines.push(`  steps: ${after.serviceConfig.steps.map(describeStep).join(' → ')}`);
     }
     if (event.type === 'command') lines.push(`  ⌁ ${event.command.name}${'full' in event.command && event.command.full ? ' --full' : ''} by ${event.actor}`);
-    const stepChanged = after.stepIndex !== before.stepIndex || (after.step?.kind !== before.step?.kind && after.step !== undefined) || event.type === 'start';
-    if (stepChanged && after.step && !isEnded(after)) {
-      lines.push(`${this.paint('bold', `step ${after.stepIndex + 1}/${total}`)} ${describeStep(after.serviceConfig.steps[after.stepIndex])}`);
-    }
+    // What ended the last step comes before the line of the next one.
+    lines.push(...this.measurements(before, after));
     for (const commit of after.commits.slice(before.commits.length)) {
       const sha = commit.sha ? commit.sha.slice(0, 7) : 'already in place';
       const what = commit.kind === 'promote' ? `promotion: stable → ${after.to}, weight 0%` : commit.kind === 'rollback' ? 'rollback: weight 0%, traffic to stable' : `weight ${commit.weight}%`;
       lines.push(`  ✎ committed ${what} (${sha})`);
     }
-    lines.push(...this.measurements(before, after));
     if (after.revert && after.revert.branch !== before.revert?.branch) lines.push(`  ↩ revert proposed: ${after.revert.label}`);
+    const stepChanged = after.stepIndex !== before.stepIndex || (after.step?.kind !== before.step?.kind && after.step !== undefined) || event.type === 'start';
+    if (stepChanged && after.step && !isEnded(after)) {
+      lines.push(`${this.paint('bold', `step ${after.stepIndex + 1}/${total}`)} ${describeStep(after.serviceConfig.steps[after.stepIndex])}`);
+    }
     if (after.phase !== before.phase || (after.phase === 'Paused' && after.pauseReason !== before.pauseReason)) lines.push(...this.phaseLines(after));
     if (lines.length > 0) this.print(lines);
     this.trackWaits(after);

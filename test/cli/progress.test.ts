@@ -97,4 +97,14 @@ describe('ProgressView', () => {
     progress.transition(pausing, { type: 'command', command: { name: 'abort' }, actor: 'alice' }, aborting);
     expect(text()).toBe(['step 2/3 pause 10s', '  … pause 2 10s', '  ⌁ abort by alice', '✖ canary failed: aborted by alice; rolling back', ''].join('\n'));
   });
+
+  it('shows the measurement that ended a step before the line of the next step', () => {
+    const { progress, text } = view(false);
+    const run = createRun([metric as never], { startedAt: T0 });
+    const analysing: RolloutState = { ...rollout(), weight: 10, stepIndex: 2, step: { kind: 'analysis', run } };
+    const measured = recordMeasurements(run, [{ metric: 'error-rate', outcome: { value: [0.2], startedAt: T0, finishedAt: T0 } }]);
+    const next: RolloutState = { ...analysing, stepIndex: 1, step: { kind: 'pause', until: T0 + 10_000 }, finishedRuns: { 'step:2': measured } };
+    progress.transition(analysing, { type: 'effectDone', effectId: 3, result: { type: 'measure', measurements: [] } }, next);
+    expect(text().split('\n').slice(0, 3)).toEqual(['  • error-rate = [0.2]   result[0] < 0.05   ✖ Failed', '  analysis ✖ Failed (Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0))', 'step 2/3 pause 10s']);
+  });
 });
