@@ -177,6 +177,50 @@ describe('opsbox watch (in process)', () => {
   }, 90_000);
 });
 
+describe('opsbox watch (bumps)', () => {
+  it('supersedes a running canary with a newer bump, and ignores commits that change no canary tag', async () => {
+    remote = await createGitRemote({ fromDir: DEMO_TEMPLATE_DIR, files: { '.github/opsbox.yml': config('      - setWeight: 25\n      - pause: {}\n      - setWeight: 75') } });
+    const watch = await GitWatch.open({ dataDir, remote: remote.remote, branch: 'main', intervalMs: 1000, env: {}, log: () => undefined, coalesceMs: 0 });
+    try {
+      await watch.poll();
+      await remote.personCommits({ 'README.md': 'hello\n' }, 'docs: hello');
+      expect(await watch.poll()).toEqual([]);
+      await bump('1.6.0');
+      const [first] = await watch.poll();
+      await waitFor('the pause step', async () => {
+        await watch.step();
+        return (await watch.store.get(first))?.state.phase === 'Paused';
+      });
+      await bump('1.7.0');
+      const [second] = await watch.poll();
+      expect(second).not.toBe(first);
+      const superseded = (await watch.store.get(first))!.state;
+      expect(superseded.phase).toBe('Superseded');
+      expect(superseded.supersededBy).toBe(second);
+      const next = await waitFor('the new canary to pause', async () => {
+        await watch.step();
+        const state = (await watch.store.get(second))?.state;
+        return state?.phase === 'Paused' && state.outbox.length === 0 ? state : undefined;
+      });
+      // as on GitHub: from is the canary's version before the bump
+      expect(next).toMatchObject({ from: '1.6.0', to: '1.7.0', weight: 25 });
+      expect(await remote.subjects()).toEqual([
+        'Initial manifests',
+        'docs: hello',
+        'chore(deps): update shop to 1.6.0',
+        'canary(shop): weight 25% → 1.6.0',
+        'chore(deps): update shop to 1.7.0',
+      ]);
+      // the new canary's first weight was already in place: nothing to commit
+      expect(next.commits).toEqual([expect.objectContaining({ kind: 'weight', weight: 25, sha: null })]);
+      // the same commits polled again start nothing
+      expect(await watch.poll()).toEqual([]);
+    } finally {
+      await watch.close();
+    }
+  }, 90_000);
+});
+
 describe('opsbox watch (a process killed mid-rollout)', () => {
   let child: ChildProcess | undefined;
   afterEach(() => {
