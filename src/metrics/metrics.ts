@@ -111,7 +111,7 @@ export class OpsboxMetrics {
     });
     this.effectDuration = new Histogram({
       name: 'opsbox_effect_duration_seconds',
-      help: 'Time one rollout effect took (commit, measure, checkSync, report, openRevertPr, closeRevertPr).',
+      help: 'Time one rollout effect took (commit, measure, checkSync, publishStatus, proposeRevert, withdrawRevert).',
       labelNames: ['effect'],
       buckets: EFFECT_BUCKETS,
       registers,

@@ -19,6 +19,7 @@ import {
 import { commitStatusGate, type CommitStatusOctokit } from '../../sync/commit-status.js';
 import { githubContains } from '../../sync/contains.js';
 import type { SyncGate, SyncGateName } from '../../sync/gate.js';
+import { ForgeError, ForgeUnavailableError } from '../forge.js';
 import type {
   ChangeRequest,
   CommandRef,
@@ -42,6 +43,7 @@ import { upsertCheckRun, type CheckRunOctokit, CHECK_RUN_NAME } from './check-ru
 import { addReaction, postComment, upsertComment, type ReactionOctokit, type UpsertCommentOctokit } from './comment.js';
 import { commitChange, type CommitOctokit } from './commit.js';
 import { loadRepoConfig, type ConfigFileOctokit } from './config-file.js';
+import { requestStatus } from './errors.js';
 import { asForgeError } from './forge-errors.js';
 import { githubLinks } from './links.js';
 import { findOwnCommit, type ListCommitsOctokit } from './own-commit.js';
@@ -121,9 +123,19 @@ export class GitHubForge implements Forge {
     this.links = githubLinks(options.serverUrl);
   }
 
-  /** The installation's client of a repository. */
-  octokit(repo: RepoRef): Promise<InstallationOctokit> {
-    return this.options.auth(installationOf(repo));
+  /**
+   * The installation's client of a repository. A token request that got no answer at all (the
+   * network) may work later; one GitHub answered is classified like any other request.
+   */
+  async octokit(repo: RepoRef): Promise<InstallationOctokit> {
+    const installationId = installationOf(repo);
+    try {
+      return await this.options.auth(installationId);
+    } catch (error) {
+      if (requestStatus(error) !== undefined || error instanceof ForgeError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new ForgeUnavailableError('host-unavailable', `authenticating as installation ${installationId} failed: ${message}`, { cause: error });
+    }
   }
 
   async readSnapshot(repo: RepoRef, sha: string, wants: SnapshotWants): Promise<Snapshot> {

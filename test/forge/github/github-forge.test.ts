@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ForgeRefusedError, ForgeUnavailableError, isRetryable, type RepoRef, type StatusPublication } from '../../../src/forge/forge.js';
 import { asForgeError } from '../../../src/forge/github/forge-errors.js';
 import { GITHUB_ERROR_CODES, GitHubEditError } from '../../../src/forge/github/errors.js';
-import { githubRepoRef } from '../../../src/forge/github/github-forge.js';
+import { GitHubForge, githubRepoRef } from '../../../src/forge/github/github-forge.js';
 import { RevisionCache } from '../../../src/forge/github/revision-cache.js';
 import { ForgeRegistry } from '../../../src/forge/registry.js';
 import { buildRolloutView } from '../../../src/report/view.js';
@@ -149,6 +149,21 @@ describe('the GitHub adapter of the forge port', () => {
     const missing = await forge.commit({ ...REPO, defaultBranch: 'gone' }, { branch: 'gone', message: 'x', build: () => [] }).catch((error: unknown) => error);
     expect(missing).toBeInstanceOf(ForgeRefusedError);
     expect(missing).toMatchObject({ retryable: false, code: 'branch-not-found' });
+  });
+});
+
+describe('authentication of an installation', () => {
+  it('retries a token request that got no answer, and names the installation', async () => {
+    const forge = new GitHubForge({
+      auth: async () => {
+        throw new Error('connect ECONNREFUSED 127.0.0.1:1');
+      },
+      appLogin: async () => 'opsbox-canary[bot]',
+      serverUrl: 'http://127.0.0.1',
+    });
+    const error = await forge.findOwnCommit(REPO, 'main', 'x').catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(ForgeUnavailableError);
+    expect((error as Error).message).toBe('authenticating as installation 1 failed: connect ECONNREFUSED 127.0.0.1:1');
   });
 });
 
