@@ -53,7 +53,10 @@ export async function commitWithCas(repo: GitRepository, options: GitCommitOptio
   const sleep = options.sleep ?? realSleep;
   for (let attempt = 1; attempt <= maxAttempts; attempt++) {
     const head = await repo.fetch();
-    const changes = await options.build((file) => repo.readFile(head, file));
+    const built = await options.build((file) => repo.readFile(head, file));
+    // Files that already hold their new content are no change (a replay after a crash).
+    const changes: GitFileChange[] = [];
+    for (const change of built) if ((await repo.readFile(head, change.path)) !== change.content) changes.push(change);
     if (changes.length === 0) return { sha: null, skipped: true, headSha: head, attempts: attempt };
     const sha = await repo.commit(head, changes, options.message);
     if (await repo.push(sha, repo.branch)) {

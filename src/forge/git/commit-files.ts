@@ -3,6 +3,8 @@ import type { Snapshot } from '../forge.js';
 import type { GitRepository } from './repository.js';
 
 export class GitCommitFiles implements Snapshot {
+  private present: Promise<void> | undefined;
+
   constructor(
     private readonly repo: GitRepository,
     readonly sha: string,
@@ -12,11 +14,13 @@ export class GitCommitFiles implements Snapshot {
 
   /** The commit and its first parent. */
   static async at(repo: GitRepository, sha: string): Promise<GitCommitFiles> {
+    await repo.ensureCommit(sha);
     const info = await repo.commitInfo(sha);
     return new GitCommitFiles(repo, sha, info.parent ?? null);
   }
 
-  readOptional(file: string): Promise<string | null> {
+  async readOptional(file: string): Promise<string | null> {
+    await this.ensure();
     return this.repo.readFile(this.sha, file);
   }
 
@@ -26,7 +30,8 @@ export class GitCommitFiles implements Snapshot {
     return text;
   }
 
-  listFiles(wanted: string): Promise<string[] | null> {
+  async listFiles(wanted: string): Promise<string[] | null> {
+    await this.ensure();
     return this.repo.listFiles(this.sha, wanted);
   }
 
@@ -35,11 +40,19 @@ export class GitCommitFiles implements Snapshot {
   }
 
   async blobSha(file: string): Promise<string | null> {
+    await this.ensure();
     return (await this.repo.entry(this.sha, file))?.oid ?? null;
   }
 
   async parentBlobSha(file: string): Promise<string | null> {
     return this.parentSha ? ((await this.repo.entry(this.parentSha, file))?.oid ?? null) : null;
+  }
+
+  /** A commit pushed since the last fetch is fetched once, before the first read. */
+  private ensure(): Promise<void> {
+    this.present ??= this.repo.ensureCommit(this.sha);
+    this.present.catch(() => (this.present = undefined));
+    return this.present;
   }
 
   /** Reads are local: nothing to keep. */

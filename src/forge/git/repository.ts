@@ -99,6 +99,12 @@ export class GitRepository {
     return (await this.git(['rev-parse', '--verify', `${this.trackingRef}^{commit}`], LOCAL_TIMEOUT_MS)).stdout.trim();
   }
 
+  /** Makes sure the copy has a commit: one pushed since the last fetch is fetched. */
+  async ensureCommit(sha: string): Promise<void> {
+    const { code } = await this.git(['cat-file', '-e', `${sha}^{commit}`], LOCAL_TIMEOUT_MS, { okCodes: [1, 128] });
+    if (code !== 0) await this.fetch();
+  }
+
   /** The head of another branch of the remote (a revert branch), or null when it has none. */
   async remoteBranchHead(branch: string): Promise<string | null> {
     const out = (await this.git(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`])).stdout.trim();
