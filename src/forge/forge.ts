@@ -171,7 +171,7 @@ export interface Forge {
   readSnapshot(repo: RepoRef, sha: string, wants: SnapshotWants): Promise<Snapshot>;
   /** The files at a commit, read only when asked (what a snapshot retained costs no request). */
   filesAt(repo: RepoRef, sha: string): RepoFiles;
-  /** Loads the config file of the repository's default branch. Throws a ForgeError when it cannot be read. */
+  /** Loads the config file of the default branch; throws an error that says `retryable` when it cannot be read. */
   loadConfig(repo: RepoRef, path: string): Promise<LoadedConfig>;
   /** Commits the built change on the branch with compare-and-swap on its head, rebuilding on a newer head (bounded). */
   commit(repo: RepoRef, change: ChangeRequest): Promise<CommitOutcome>;
