@@ -53,6 +53,8 @@ export async function planRollouts(
     clusterSecrets?: ClusterSecrets;
     /** Metric providers this installation cannot run: a template using one is refused up front. */
     unavailableProviders?: Readonly<Record<string, string>>;
+    /** The rollout's id (default: repository, pull request number and service). */
+    idFor?: (service: string) => string;
   } = {},
 ): Promise<TriggerPlan> {
   const services = Object.values(config.services);
@@ -104,7 +106,7 @@ export async function planRollouts(
     if (bump.to === check.stableVersion) continue;
     const from = bump.from || check.stableVersion || '';
     rollouts.push(newRollout({
-      id: rolloutId(pr, bump.service),
+      id: options.idFor?.(bump.service) ?? rolloutId(pr, bump.service),
       repo: pr.repo,
       service: bump.service,
       serviceConfig: config.services[bump.service],

@@ -1,5 +1,8 @@
 /** `opsbox <command>`: dispatches to the commands. */
 import { analyzeCommand } from './analyze.js';
+import { demoCommand } from './demo.js';
+import { ROLLOUT_COMMANDS, rolloutCommand } from './rollout-command.js';
+import { watchCommand } from './watch.js';
 import { EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 import { migrateStateCommand } from './migrate-state.js';
 import { planCommand } from './plan.js';
@@ -12,6 +15,10 @@ Commands:
   validate   check a manifests checkout: .github/opsbox.yml, manifests, traffic objects, templates
   plan       print, offline, the diff each rollout step would commit
   migrate-state  copy the file store's rollouts and claims into PostgreSQL (--to postgres://…)
+  demo       run a whole canary offline on a temporary git repository (--fail: a bad version)
+  watch      run canaries on a plain git remote: commits pushed with git, status on the terminal
+  status, promote, pause, resume, abort, retry
+             steer a rollout of "opsbox watch" (--repo … --service …)
 
 Run "opsbox <command> --help" for the options of a command.
 `;
@@ -21,6 +28,9 @@ const COMMANDS: Record<string, (argv: string[], io: CliIO) => Promise<number>> =
   validate: validateCommand,
   plan: planCommand,
   'migrate-state': migrateStateCommand,
+  demo: demoCommand,
+  watch: watchCommand,
+  ...Object.fromEntries(ROLLOUT_COMMANDS.map((name) => [name, (argv: string[], io: CliIO) => rolloutCommand(name, argv, io)])),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
