@@ -9,7 +9,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { StoredRollout } from '../../src/state/store.js';
 import type { AppProcess } from '../support/app-process.js';
-import { storedRollouts, useProcessFixture } from '../support/process-fixture.js';
+import { storedRollouts } from '../support/process-fixture.js';
+import { useProcessFixture } from '../support/use-process-fixture.js';
 import { appCommitsOf, bumpApi, deliverWebhook, FULL_NAME, OWNER, REPO, weights } from '../support/app-harness.js';
 import type { CutRule, ProxiedRequest } from '../support/cut-proxy.js';
 

@@ -7,7 +7,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { appCommitsOf, bumpApi, deliverWebhook, FULL_NAME, OWNER, REPO } from '../support/app-harness.js';
 import type { AppProcess } from '../support/app-process.js';
-import { storedRollouts, useProcessFixture } from '../support/process-fixture.js';
+import { storedRollouts } from '../support/process-fixture.js';
+import { useProcessFixture } from '../support/use-process-fixture.js';
 
 const SECRET = 'shutdown-webhook-secret';
 const CANARY = 'apps/api/canary.yaml';
