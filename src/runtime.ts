@@ -143,7 +143,7 @@ export class Runtime {
       clusterSecrets: analysisCluster.secrets,
       jobs: analysisCluster.jobs,
     });
-    const alerts = new AlertmanagerNotifier({ env: options.env, links: githubLinks(serverUrl(options.env)), dataDir: options.dataDir, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.notifySleep });
+    const alerts = new AlertmanagerNotifier({ env: options.env, links: githubLinks(serverUrl(options.env)), book: state.alerts, log: options.log, checkEveryMs: options.alertCheckEveryMs, clock: options.alertClock, sleep: options.notifySleep });
     const deployments = new DeploymentsNotifier({
       auth: async (installationId) => (await options.auth(installationId)) as unknown as DeploymentsOctokit,
       serverUrl: serverUrl(options.env),

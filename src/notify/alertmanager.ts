@@ -4,14 +4,14 @@
  * ahead, so Alertmanager's resolve_timeout never ends it between posts; it is resolved (endsAt =
  * now) when the rollout recovers (see alert-decisions.ts) or its revert pull request is merged.
  * Posting is retried with backoff in the background and never holds up or fails a rollback.
- * The alerts open are kept in a small file beside the rollouts, so a restart keeps re-posting them.
+ * The alerts open are kept in the state backend's alert book, which every replica shares: any
+ * replica re-posts what is due (a restart or the death of the one that fired loses nothing) and
+ * any replica resolves, whichever fired it.
  */
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import type { Logger } from 'pino';
 import { createAllowlist, displayAddress, isAddressAllowed } from '../analysis/allowlist.js';
 import type { RolloutEvent, RolloutState } from '../rollout/types.js';
-import { writeAtomically } from '../state/atomic-write.js';
+import type { AlertBook, BookedAlert } from '../state/alert-book.js';
 import { parseDuration } from '../util/duration.js';
 import { alertAnnotations, alertLabels, statusCommentUrl, type PostableAlert } from './alert-content.js';
 import { alertDecisions, type AlertSeverity } from './alert-decisions.js';
@@ -27,31 +27,15 @@ const POST_TIMEOUT_MS = 10_000;
 /** Attempts of one post, with backoff 1 s, 2 s, 4 s, 8 s between them. */
 const MAX_ATTEMPTS = 5;
 const FIRST_BACKOFF_MS = 1000;
-const BOOK_FILE = 'alerts.json';
 
 type Env = Readonly<Record<string, string | undefined>>;
-
-/** An alert the app keeps firing. */
-interface OpenAlert {
-  rollout: string;
-  owner: string;
-  repo: string;
-  service: string;
-  url: string;
-  severity: AlertSeverity;
-  resendMs: number;
-  alert: PostableAlert;
-  /** A merge of this pull request resolves the alert. */
-  revertPr?: number;
-  postedAt: number;
-}
 
 export interface AlertmanagerOptions {
   env: Env;
   /** Links to the rollout's status (the status comment on GitHub). */
   links: ForgeLinks;
-  /** Where the open alerts are kept across restarts (the data directory). */
-  dataDir?: string;
+  /** Where the open alerts are kept, shared by every replica (the state backend's book). */
+  book: AlertBook;
   log?: Pick<Logger, 'info' | 'warn'>;
   /** Wall-clock time: Alertmanager compares startsAt and endsAt with its own clock. */
   clock?: () => number;
@@ -86,20 +70,17 @@ export function alertmanagerUrlFor(state: Pick<RolloutState, 'notifications'>, e
 }
 
 export class AlertmanagerNotifier implements Notifier {
-  private readonly open = new Map<string, OpenAlert>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly clock: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
+  private readonly book: AlertBook;
   private timer: NodeJS.Timeout | undefined;
-  private loaded: Promise<void>;
   private stopped = false;
-  /** Book writes one after another, the last one wins. */
-  private saving: Promise<void> = Promise.resolve();
 
   constructor(private readonly options: AlertmanagerOptions) {
     this.clock = options.clock ?? Date.now;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms).unref()));
-    this.loaded = this.load();
+    this.book = options.book;
     const every = options.checkEveryMs ?? 30_000;
     if (every > 0) {
       this.timer = setInterval(() => this.resendDue(), every);
@@ -110,36 +91,39 @@ export class AlertmanagerNotifier implements Notifier {
   transition(before: RolloutState, event: RolloutEvent, after: RolloutState): void {
     for (const decision of alertDecisions(before, event, after)) {
       if (decision.kind === 'fire') this.track(() => this.fire(after, decision.severity));
-      else if (decision.kind === 'resolve') this.track(() => this.resolve((alert) => alert.rollout === after.id));
+      else if (decision.kind === 'resolve') this.track(() => this.resolve([after.id]));
       else {
         const { owner, repo } = after.repo;
-        this.track(() => this.resolve((alert) => alert.rollout !== after.id && alert.owner === owner && alert.repo === repo && alert.service === after.service));
+        this.track(async () => this.resolve(await this.find((alert) => alert.rollout !== after.id && alert.owner === owner && alert.repo === repo && alert.service === after.service)));
       }
     }
   }
 
+  /** Resolves the alerts whose revert pull request this is, whichever replica fired them. */
   merged(owner: string, repo: string, number: number): void {
-    this.track(() => this.resolve((alert) => alert.owner === owner && alert.repo === repo && alert.revertPr === number));
+    this.track(async () => this.resolve(await this.find((alert) => alert.owner === owner && alert.repo === repo && alert.revertPr === number)));
   }
 
-  /** Posts again every open alert whose resendInterval has passed. */
+  /**
+   * Posts again every open alert of the book whose resendInterval has passed. Each re-post is first
+   * recorded in the book against the postedAt just read, so of replicas ticking together one posts
+   * it, and an alert resolved since the read is not posted.
+   */
   resendDue(): void {
     this.track(async () => {
-      await this.loaded;
       const now = this.clock();
-      const due = [...this.open.values()].filter((alert) => now - alert.postedAt >= alert.resendMs);
+      const due = (await this.book.list()).filter((alert) => now - alert.postedAt >= alert.resendMs);
+      const posts: Promise<void>[] = [];
       for (const alert of due) {
-        alert.postedAt = now;
-        alert.alert = { ...alert.alert, endsAt: iso(now + ENDS_AFTER_INTERVALS * alert.resendMs) };
+        const next: BookedAlert = { ...alert, postedAt: now, alert: { ...alert.alert, endsAt: iso(now + ENDS_AFTER_INTERVALS * alert.resendMs) } };
+        if (await this.book.replaceIfPostedAt(next, alert.postedAt)) posts.push(this.postFiring(next));
       }
-      if (due.length > 0) this.save();
-      await Promise.all(due.map((alert) => this.post(alert.url, [alert.alert], alert.rollout)));
+      await Promise.all(posts);
     });
   }
 
   async idle(): Promise<void> {
     for (let round = 0; round < 20 && this.inFlight.size > 0; round++) await Promise.allSettled([...this.inFlight]);
-    await this.saving;
   }
 
   async stop(): Promise<void> {
@@ -149,14 +133,13 @@ export class AlertmanagerNotifier implements Notifier {
   }
 
   private async fire(state: RolloutState, severity: AlertSeverity): Promise<void> {
-    await this.loaded;
     const target = alertmanagerUrlFor(state, this.options.env);
     if ('why' in target) {
       if (state.notifications?.alertmanager?.url) this.options.log?.warn({ rollout: state.id }, `no alert posted: ${target.why}`);
       return;
     }
     if (target.warning) this.options.log?.warn({ rollout: state.id }, target.warning);
-    const existing = this.open.get(state.id);
+    const existing = await this.book.get(state.id).catch(() => undefined);
     const now = this.clock();
     const interval = state.notifications?.alertmanager?.resendInterval;
     const resendMs = interval !== undefined ? parseDuration(interval) : DEFAULT_RESEND_MS;
@@ -168,7 +151,7 @@ export class AlertmanagerNotifier implements Notifier {
       endsAt: iso(now + ENDS_AFTER_INTERVALS * resendMs),
       generatorURL: statusCommentUrl(state, this.options.links),
     };
-    const open: OpenAlert = {
+    const open: BookedAlert = {
       rollout: state.id,
       owner: state.repo.owner,
       repo: state.repo.repo,
@@ -180,33 +163,54 @@ export class AlertmanagerNotifier implements Notifier {
       ...(state.revert?.thread ? { revertPr: state.revert.thread.number } : {}),
       postedAt: now,
     };
-    this.open.set(state.id, open);
-    this.save();
-    await this.post(target.url, [alert], state.id);
+    try {
+      await this.book.put(open);
+    } catch (error) {
+      // Posted all the same: an alert once is better than none.
+      this.options.log?.warn({ err: error, rollout: state.id }, 'the alert could not be written to the alert book; it is posted but not re-posted');
+      await this.post(open.url, [alert], state.id);
+      return;
+    }
+    await this.postFiring(open);
   }
 
-  private async resolve(matches: (alert: OpenAlert) => boolean): Promise<void> {
-    await this.loaded;
+  /** The rollouts of the open alerts that match. */
+  private async find(matches: (alert: BookedAlert) => boolean): Promise<string[]> {
+    return (await this.book.list()).filter(matches).map((alert) => alert.rollout);
+  }
+
+  /** Removes the rollouts' alerts from the book and posts their end; one another replica removed first is its to post. */
+  private async resolve(rollouts: string[]): Promise<void> {
+    const removed = (await Promise.all(rollouts.map((rollout) => this.book.remove(rollout)))).filter((alert) => alert !== undefined);
     const now = iso(this.clock());
-    const resolved = [...this.open.values()].filter(matches);
-    if (resolved.length === 0) return;
-    for (const alert of resolved) this.open.delete(alert.rollout);
-    this.save();
-    await Promise.all(resolved.map((alert) => this.post(alert.url, [{ ...alert.alert, endsAt: now }], alert.rollout)));
+    await Promise.all(removed.map((alert) => this.post(alert.url, [{ ...alert.alert, endsAt: now }], alert.rollout)));
   }
 
-  /** One post, tried again with backoff; failures are logged, never thrown. */
-  private async post(url: string, alerts: PostableAlert[], rollout: string): Promise<void> {
+  /**
+   * Posts an alert that is open, each attempt only while the book still holds it. A resolve on
+   * another replica may land while the post is under way: then the end is posted again after it,
+   * so Alertmanager's last word is the resolution.
+   */
+  private async postFiring(open: BookedAlert): Promise<void> {
+    // A book that cannot be read (the database is away) leaves the alert as it was: open.
+    const stillOpen = async () => (await this.book.get(open.rollout).then((alert) => alert !== undefined, () => true));
+    if (!(await this.post(open.url, [open.alert], open.rollout, stillOpen))) return;
+    if (!(await stillOpen())) await this.post(open.url, [{ ...open.alert, endsAt: iso(this.clock()) }], open.rollout);
+  }
+
+  /** One post, tried again with backoff (each attempt only if `proceed` says so); failures are logged, never thrown. True when it was delivered. */
+  private async post(url: string, alerts: PostableAlert[], rollout: string, proceed?: () => Promise<boolean>): Promise<boolean> {
     const endpoint = `${url.replace(/\/+$/, '')}/api/v2/alerts`;
     const authorization = alertmanagerAuthorization(this.options.env);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) };
     let problem = '';
     for (let attempt = 1; attempt <= MAX_ATTEMPTS && !this.stopped; attempt++) {
+      if (proceed && !(await proceed())) return false;
       try {
         const response = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(alerts), signal: AbortSignal.timeout(POST_TIMEOUT_MS), redirect: 'manual' });
         if (response.ok) {
           await response.arrayBuffer();
-          return;
+          return true;
         }
         problem = `HTTP ${response.status}: ${(await response.text()).slice(0, 200)}`;
         // A request Alertmanager refuses (400, 401) will be refused again.
@@ -218,6 +222,7 @@ export class AlertmanagerNotifier implements Notifier {
       if (attempt < MAX_ATTEMPTS) await this.sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
     }
     this.options.log?.warn({ rollout, alertmanager: displayAddress(url) }, `posting the alert to Alertmanager failed: ${problem}`);
+    return false;
   }
 
   private track(work: () => Promise<void>): void {
@@ -225,23 +230,6 @@ export class AlertmanagerNotifier implements Notifier {
       .catch((error) => this.options.log?.warn({ err: error }, 'alerting failed'))
       .finally(() => this.inFlight.delete(task));
     this.inFlight.add(task);
-  }
-
-  private async load(): Promise<void> {
-    if (!this.options.dataDir) return;
-    try {
-      const saved = JSON.parse(await readFile(path.join(this.options.dataDir, BOOK_FILE), 'utf8')) as { open?: OpenAlert[] };
-      for (const alert of saved.open ?? []) this.open.set(alert.rollout, alert);
-    } catch (error) {
-      if ((error as { code?: unknown }).code !== 'ENOENT') this.options.log?.warn({ err: error }, `${BOOK_FILE} could not be read; alerts open before the restart are not re-posted`);
-    }
-  }
-
-  private save(): void {
-    const dir = this.options.dataDir;
-    if (!dir) return;
-    const text = `${JSON.stringify({ open: [...this.open.values()] })}\n`;
-    this.saving = this.saving.then(() => writeAtomically(path.join(dir, BOOK_FILE), text)).catch((error) => this.options.log?.warn({ err: error }, `${BOOK_FILE} could not be written`));
   }
 }
 

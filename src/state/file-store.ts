@@ -9,10 +9,12 @@
  */
 import { mkdir, readdir, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import type { Logger } from 'pino';
 import { TERMINAL_PHASES, type RolloutState } from '../rollout/types.js';
 import { RolloutArchive, rolloutFileName } from './archive.js';
 import { writeAtomically } from './atomic-write.js';
 import { ClaimJournal } from './claim-journal.js';
+import { FileAlertBook } from './file-alert-book.js';
 import { migrateStored } from './migrate.js';
 import { listRollouts, type RolloutPage, type RolloutQuery } from './rollout-listing.js';
 import { DEFAULT_RETENTION_MS } from './retention.js';
@@ -244,18 +246,24 @@ export class FileRolloutStore implements RolloutStore, WorkInbox {
   }
 }
 
-/** The embedded backend: one process, its rollouts and claims under `dataDir`, locks in memory. */
-export async function openFileBackend(dataDir: string, options: FileStoreOptions = {}): Promise<StateBackend & { store: FileRolloutStore }> {
+/** The embedded backend: one process, its rollouts, claims and open alerts under `dataDir`, locks in memory. */
+export async function openFileBackend(
+  dataDir: string,
+  options: FileStoreOptions & { log?: Pick<Logger, 'warn'> } = {},
+): Promise<StateBackend & { store: FileRolloutStore; alerts: FileAlertBook }> {
   const store = await FileRolloutStore.open(dataDir, options);
+  const alerts = await FileAlertBook.open(dataDir, options.log);
   const locks = new InProcessLocks();
   return {
     kind: 'file',
     store,
     inbox: store,
     locks,
+    alerts,
     close: async () => {
       await locks.releaseAll();
       await store.close();
+      await alerts.close();
     },
   };
 }

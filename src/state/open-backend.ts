@@ -48,7 +48,7 @@ export interface OpenBackendOptions {
 export async function openStateBackend(options: OpenBackendOptions): Promise<StateBackend> {
   const retentionMs = retentionFromEnv(options.env);
   const url = databaseUrlFromEnv(options.env);
-  if (url === undefined) return openFileBackend(options.dataDir, { retentionMs, clock: options.clock });
+  if (url === undefined) return openFileBackend(options.dataDir, { retentionMs, clock: options.clock, log: options.log });
   // Loaded only where a database is used.
   const { openPostgresBackend } = await import('./postgres/backend.js');
   const { writesPerSecondFromEnv } = await import('./postgres/write-pace.js');

@@ -4,6 +4,7 @@
  * versions; claimed work waits in an inbox; a lock port makes one holder drive a rollout at a time.
  */
 import type { RolloutState } from '../rollout/types.js';
+import type { AlertBook } from './alert-book.js';
 import type { LockPort } from './locks.js';
 import type { WritePace } from './write-pace.js';
 import type { RolloutPage, RolloutQuery } from './rollout-listing.js';
@@ -80,6 +81,8 @@ export interface StateBackend {
   readonly store: RolloutStore;
   readonly inbox: WorkInbox;
   readonly locks: LockPort;
+  /** The alerts being fired for failed rollouts, shared by every replica of the backend. */
+  readonly alerts: AlertBook;
   /** GitHub writes paced as one client across replicas; absent with one process (Octokit paces it). */
   readonly writePace?: WritePace;
   /** Lets go of the locks held, waits for pending writes and closes. */

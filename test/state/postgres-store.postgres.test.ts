@@ -15,6 +15,7 @@ import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } f
 import { describeWithTool } from '../support/required-tool.js';
 import { rolloutStoreContract } from './rollout-store.contract.js';
 import { lockPortContract, workInboxContract } from './state-ports.contract.js';
+import { alertBookContract } from './alert-book.contract.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const tool = postgresTool();
@@ -75,6 +76,24 @@ describeWithTool('PostgreSQL state backend', tool, () => {
     const backend = await freshBackend();
     return { inbox: backend.inbox, locks: backend.locks, close: () => backend.close() };
   });
+  alertBookContract(
+    'PostgreSQL alert book',
+    async () => {
+      const url = await cluster.createDatabase(nextDatabaseName());
+      const backends = [await openBackend(url, { owner: 'replica-a' })];
+      return {
+        book: backends[0].alerts,
+        // another replica on the same database
+        reopen: async () => {
+          const other = await openBackend(url, { owner: 'replica-b' });
+          backends.push(other);
+          return other.alerts;
+        },
+        close: async () => void (await Promise.all(backends.map((backend) => backend.close()))),
+      };
+    },
+    true,
+  );
 
   describe('selection and schema', () => {
     it('is selected by DATABASE_URL', async () => {

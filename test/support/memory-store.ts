@@ -4,6 +4,7 @@
  * second process would), so the engine's own write meets a newer version.
  */
 import { TERMINAL_PHASES, type RolloutState } from '../../src/rollout/types.js';
+import type { AlertBook, BookedAlert } from '../../src/state/alert-book.js';
 import { listRollouts, type RolloutQuery } from '../../src/state/rollout-listing.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout, type WorkInbox } from '../../src/state/store.js';
 
@@ -82,5 +83,31 @@ export class MemoryStore implements RolloutStore, WorkInbox {
 
   private sorted(): RolloutState[] {
     return [...this.rows.values()].map((row) => row.state).sort((a, b) => b.startedAt - a.startedAt);
+  }
+}
+
+/** The alert book in memory: what several notifiers share in tests, as replicas share the database's. */
+export class MemoryAlertBook implements AlertBook {
+  readonly open = new Map<string, BookedAlert>();
+
+  async list() {
+    return [...this.open.values()].map((alert) => structuredClone(alert));
+  }
+  async get(rollout: string) {
+    const alert = this.open.get(rollout);
+    return alert && structuredClone(alert);
+  }
+  async put(alert: BookedAlert) {
+    this.open.set(alert.rollout, structuredClone(alert));
+  }
+  async replaceIfPostedAt(alert: BookedAlert, postedAt: number) {
+    if (this.open.get(alert.rollout)?.postedAt !== postedAt) return false;
+    this.open.set(alert.rollout, structuredClone(alert));
+    return true;
+  }
+  async remove(rollout: string) {
+    const alert = this.open.get(rollout);
+    this.open.delete(rollout);
+    return alert;
   }
 }

@@ -1,10 +1,12 @@
 /**
- * The shared backend: rollouts, claims and leases in one PostgreSQL database, for any number of
- * replicas. Opening it applies the schema migrations (under an advisory lock) before anything runs.
+ * The shared backend: rollouts, claims, leases and open alerts in one PostgreSQL database, for any
+ * number of replicas. Opening it applies the schema migrations (under an advisory lock) before
+ * anything runs.
  */
 import type { Logger } from 'pino';
 import pg from 'pg';
 import type { StateBackend } from '../store.js';
+import { PostgresAlertBook } from './alert-book.js';
 import { PostgresInbox } from './inbox.js';
 import { PostgresLeases } from './leases.js';
 import { migrate } from './migrations.js';
@@ -30,6 +32,7 @@ export interface PostgresBackend extends StateBackend {
   readonly inbox: PostgresInbox;
   readonly locks: PostgresLeases;
   readonly writePace: PostgresWritePace;
+  readonly alerts: PostgresAlertBook;
   readonly pool: pg.Pool;
 }
 
@@ -61,6 +64,7 @@ export async function openPostgresBackend(options: PostgresBackendOptions): Prom
     store,
     inbox,
     locks,
+    alerts: new PostgresAlertBook(pool),
     writePace: new PostgresWritePace(pool, options.writesPerSecond),
     pool,
     close: () =>

@@ -73,6 +73,19 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'alerts open for failed rollouts',
+    sql: `
+      -- One alert per rollout, as one JSON document; posted_at (ms) is what re-posts compare and set.
+      CREATE TABLE opsbox_alerts (
+        rollout_id text PRIMARY KEY,
+        posted_at bigint NOT NULL,
+        alert jsonb NOT NULL,
+        written_at timestamptz NOT NULL DEFAULT now()
+      );
+    `,
+  },
 ];
 
 /** Applies the migrations not applied yet; returns the versions it applied. */
