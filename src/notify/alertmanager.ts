@@ -179,7 +179,7 @@ export class AlertmanagerNotifier implements Notifier {
     return (await this.book.list()).filter(matches).map((alert) => alert.rollout);
   }
 
-  /** Removes the rollouts' alerts from the book and posts their end; one another replica removed first is its to post. */
+  /** Removes the rollouts' alerts from the book and posts their end; an alert another replica removed first, that replica posts. */
   private async resolve(rollouts: string[]): Promise<void> {
     const removed = (await Promise.all(rollouts.map((rollout) => this.book.remove(rollout)))).filter((alert) => alert !== undefined);
     const now = iso(this.clock());
@@ -193,7 +193,7 @@ export class AlertmanagerNotifier implements Notifier {
    */
   private async postFiring(open: BookedAlert): Promise<void> {
     // A book that cannot be read (the database is away) leaves the alert as it was: open.
-    const stillOpen = async () => (await this.book.get(open.rollout).then((alert) => alert !== undefined, () => true));
+    const stillOpen = () => this.book.get(open.rollout).then((alert) => alert !== undefined, () => true);
     if (!(await this.post(open.url, [open.alert], open.rollout, stillOpen))) return;
     if (!(await stillOpen())) await this.post(open.url, [{ ...open.alert, endsAt: iso(this.clock()) }], open.rollout);
   }
