@@ -55,7 +55,7 @@ export async function migrateStateCommand(argv: string[], io: CliIO): Promise<nu
     const report = await migrateFileState(dataDir, backend);
     io.stdout.write(
       `copied ${report.active + report.archived} rollout(s) (${report.active} running or recent, ${report.archived} archived) with ${report.commandIds} command id(s), ` +
-        `${report.claims} claim(s) (${report.unfinishedClaims} with work still to do) from ${dataDir}\n`,
+        `${report.claims} claim(s) (${report.unfinishedClaims} with work still to do) and ${report.alerts} firing alert(s) from ${dataDir}\n`,
     );
     if (report.skippedRollouts + report.skippedClaims > 0) {
       io.stdout.write(`left ${report.skippedRollouts} rollout(s) and ${report.skippedClaims} claim(s) alone: the database has them already\n`);

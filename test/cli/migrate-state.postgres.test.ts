@@ -1,5 +1,5 @@
 /** `opsbox migrate-state` from a real file store into a throwaway PostgreSQL. */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
@@ -12,6 +12,7 @@ import { openPostgresBackend } from '../../src/state/postgres/backend.js';
 import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from '../support/postgres.js';
 import { describeWithTool } from '../support/required-tool.js';
 import { runCommand } from './support.js';
+import { bookedAlert } from '../state/alert-book.contract.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const DAY = 86_400_000;
@@ -91,5 +92,38 @@ describeWithTool('opsbox migrate-state into PostgreSQL', tool, () => {
     expect(again.code).toBe(0);
     expect(again.stdout).toContain('copied 0 rollout(s)');
     expect(again.stdout).toContain('left 2 rollout(s) and 2 claim(s) alone: the database has them already');
+  });
+
+  it('brings rollouts saved by an earlier version to today\'s shape, and copies the alerts still firing', async () => {
+    const oldDir = await mkdtemp(path.join(tmpdir(), 'opsbox-migrate-old-'));
+    try {
+      await mkdir(path.join(oldDir, 'rollouts'));
+      // written by the version before the forge port: GitHub ids at the top of the state
+      await copyFile(new URL('../fixtures/state/aborted-with-revert.json', import.meta.url), path.join(oldDir, 'rollouts', 'old.json'));
+      const firing = bookedAlert('acme/manifests#1/api', { revertPr: 2 });
+      await writeFile(path.join(oldDir, 'alerts.json'), JSON.stringify({ open: [firing] }));
+
+      const url = await cluster.createDatabase(nextDatabaseName());
+      const result = await runCommand(migrateStateCommand, ['--to', url, '--from', oldDir], { env: {} });
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toContain('and 1 firing alert(s)');
+
+      const db = await openPostgresBackend({ connectionString: url, leaseMs: 30_000 });
+      try {
+        const state = (await db.store.get('acme/manifests#1/api'))!.state as RolloutState & Record<string, unknown>;
+        expect(state.repo).toMatchObject({ forge: 'github', key: 'acme/manifests', native: { installationId: 7777 } });
+        expect(state.revert?.thread?.number).toBeGreaterThan(0);
+        expect(state).not.toHaveProperty('installationId');
+        expect(state).not.toHaveProperty('revertPr');
+        expect(state).not.toHaveProperty('statusCommentId');
+        // the revert pull request's number is indexed as before
+        expect((await db.store.forPullRequest('acme', 'manifests', state.revert!.thread!.number)).map((r) => r.id)).toEqual(['acme/manifests#1/api']);
+        expect(await db.alerts.get('acme/manifests#1/api')).toEqual(firing);
+      } finally {
+        await db.close();
+      }
+    } finally {
+      await rm(oldDir, { recursive: true, force: true });
+    }
   });
 });
