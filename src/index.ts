@@ -6,7 +6,7 @@ import { onIssueCommentCreated } from './handlers/issue-comment-created.js';
 import type { DeliveryOutcome } from './handlers/outcome.js';
 import { onPullRequestClosed } from './handlers/pull-request-closed.js';
 import { onPullRequestUpdated } from './handlers/pull-request-preflight.js';
-import { Runtime, type RuntimeOptions } from './runtime.js';
+import { Runtime, type RuntimeOptions } from './app/runtime.js';
 import type { InstallationOctokit } from './forge/github/github-forge.js';
 
 export type AppOptions = Partial<Omit<RuntimeOptions, 'auth' | 'appLogin' | 'log'>> & {

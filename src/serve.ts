@@ -14,7 +14,7 @@ import { metricsPort, startMetricsServer, type MetricsServer } from './ops/metri
 import { redeliverMissed, type AppOctokit } from './ops/redeliver.js';
 import { shutDown, shutdownTimeoutMs } from './ops/shutdown.js';
 import { observers, transitionLog } from './ops/transition-log.js';
-import { serverUrl, type Runtime } from './runtime.js';
+import { serverUrl, type Runtime } from './app/runtime.js';
 
 export interface ServeOptions {
   env?: NodeJS.ProcessEnv;

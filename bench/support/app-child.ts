@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { ProbotOctokit, run, type ApplicationFunction, type Probot } from 'probot';
 import { createOpsboxApp } from '../../src/index.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/app/runtime.js';
 import { OpsboxMetrics } from '../../src/metrics/metrics.js';
 import { rolloutMetrics } from '../../src/metrics/rollout-metrics.js';
 import { observers, transitionLog } from '../../src/ops/transition-log.js';

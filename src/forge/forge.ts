@@ -6,7 +6,7 @@
  * sits in their `native` field, which only that forge's adapter reads or writes.
  *
  * Adding a forge: one folder `src/forge/<name>/` with a class implementing `Forge`, and one line
- * where the process builds its `ForgeRegistry` (`src/runtime.ts` for the GitHub App). Every method
+ * where the process builds its `ForgeRegistry` (`src/app/runtime.ts` for the GitHub App). Every method
  * must be safe to call again after a crash: the engine replays effects whose results it did not
  * store. Failures say by their class whether to try again (see ForgeError below). The suite in
  * test/forge/forge.contract.ts is what every adapter passes.

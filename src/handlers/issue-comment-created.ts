@@ -3,7 +3,7 @@ import type { Context } from 'probot';
 import { parseComment } from '../chatops/parse.js';
 import type { CommandRequest } from '../app/run-command.js';
 import { githubRepoRef } from '../forge/github/github-forge.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../app/runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 
 export async function onIssueCommentCreated(runtime: Runtime, context: Context<'issue_comment.created'>): Promise<DeliveryOutcome> {

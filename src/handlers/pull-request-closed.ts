@@ -1,7 +1,7 @@
 /** `pull_request.closed`: a merge into the default branch may start rollouts. Returns at once. */
 import type { Context } from 'probot';
 import { githubRepoRef } from '../forge/github/github-forge.js';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../app/runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 
 export async function onPullRequestClosed(runtime: Runtime, context: Context<'pull_request.closed'>): Promise<DeliveryOutcome> {

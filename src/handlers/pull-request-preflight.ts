@@ -1,6 +1,6 @@
 /** `pull_request.opened`, `synchronize`, `reopened`: the preflight check of its head. Returns at once. */
 import type { Context } from 'probot';
-import type { Runtime } from '../runtime.js';
+import type { Runtime } from '../app/runtime.js';
 import type { DeliveryOutcome } from './outcome.js';
 
 export async function onPullRequestUpdated(

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ProbotOctokit, run, type Server } from 'probot';
 import { createOpsboxApp, type AppOptions } from '../../src/index.js';
-import type { Runtime } from '../../src/runtime.js';
+import type { Runtime } from '../../src/app/runtime.js';
 import { startFakeGitHub, type FakeGitHub } from './fake-github/index.js';
 import { startFakePrometheus, type FakePrometheus } from './fake-prometheus.js';
 import { freePort } from './free-port.js';

@@ -3,36 +3,36 @@
  * and the scheduler. Webhook handlers only hand work to it.
  */
 import type { Logger } from 'pino';
-import type { MetricProvider } from './analysis/types.js';
-import { runCommand, type CommandRequest } from './app/run-command.js';
-import type { RepoRef } from './forge/forge.js';
-import { GitHubForge, installationOf, type InstallationOctokit } from './forge/github/github-forge.js';
-import { ForgeRegistry } from './forge/registry.js';
-import { reportRenderer } from './report/render.js';
-import { argoAnalysis } from './rollout/analysis-port.js';
-import { RolloutEngine, type EngineObserver } from './app/engine.js';
-import { ForgeEffectExecutor } from './app/executor.js';
-import { RolloutScheduler } from './app/scheduler.js';
-import { startRolloutsForMerge } from './app/start.js';
-import type { MergedPullRequest } from './app/trigger.js';
-import { preflightAgain } from './preflight/again.js';
-import { migrateWork } from './state/migrate.js';
-import { RepoReadError } from './repo/files.js';
-import { runPreflight, type PreflightOctokit, type PreflightRequest } from './preflight/run.js';
-import { workLockKey, type LockPort } from './state/locks.js';
-import { openStateBackend } from './state/open-backend.js';
-import type { RolloutStore, StateBackend, WorkInbox } from './state/store.js';
-import { paceWrites } from './state/write-pace.js';
-import { WorkQueue } from './util/work-queue.js';
-import { clusterSourceFromEnv } from './sync/cluster-source.js';
-import { jobAccessFor, type JobAccess } from './analysis/providers/job.js';
-import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from './analysis/secrets.js';
-import { AlertmanagerNotifier } from './notify/alertmanager.js';
-import { DeploymentsNotifier, type DeploymentsOctokit } from './forge/github/deployments.js';
-import { githubLinks } from './forge/github/links.js';
-import { notifiers, type Notifier } from './notify/notifier.js';
-import type { ClusterAccess, CustomObjects } from './sync/kubernetes.js';
-import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from './sync/registry.js';
+import type { MetricProvider } from '../analysis/types.js';
+import { runCommand, type CommandRequest } from './run-command.js';
+import type { RepoRef } from '../forge/forge.js';
+import { GitHubForge, installationOf, type InstallationOctokit } from '../forge/github/github-forge.js';
+import { ForgeRegistry } from '../forge/registry.js';
+import { reportRenderer } from '../report/render.js';
+import { argoAnalysis } from '../rollout/analysis-port.js';
+import { RolloutEngine, type EngineObserver } from './engine.js';
+import { ForgeEffectExecutor } from './executor.js';
+import { RolloutScheduler } from './scheduler.js';
+import { startRolloutsForMerge } from './start.js';
+import type { MergedPullRequest } from './trigger.js';
+import { preflightAgain } from '../preflight/again.js';
+import { migrateWork } from '../state/migrate.js';
+import { RepoReadError } from '../repo/files.js';
+import { runPreflight, type PreflightOctokit, type PreflightRequest } from '../preflight/run.js';
+import { workLockKey, type LockPort } from '../state/locks.js';
+import { openStateBackend } from '../state/open-backend.js';
+import type { RolloutStore, StateBackend, WorkInbox } from '../state/store.js';
+import { paceWrites } from '../state/write-pace.js';
+import { WorkQueue } from '../util/work-queue.js';
+import { clusterSourceFromEnv } from '../sync/cluster-source.js';
+import { jobAccessFor, type JobAccess } from '../analysis/providers/job.js';
+import { SECRET_NAMESPACE_ENV, type ClusterSecrets } from '../analysis/secrets.js';
+import { AlertmanagerNotifier } from '../notify/alertmanager.js';
+import { DeploymentsNotifier, type DeploymentsOctokit } from '../forge/github/deployments.js';
+import { githubLinks } from '../forge/github/links.js';
+import { notifiers, type Notifier } from '../notify/notifier.js';
+import type { ClusterAccess, CustomObjects } from '../sync/kubernetes.js';
+import { clusterSyncGates, syncGateCheck, type SyncGateCheck } from '../sync/registry.js';
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -348,7 +348,7 @@ export class Runtime {
 async function clusterAccess(env: Readonly<Record<string, string | undefined>>): Promise<ClusterAccess> {
   const source = clusterSourceFromEnv(env);
   if (source.kind === 'none') return { configured: false, reason: source.reason };
-  const { clusterAccessFromEnv } = await import('./sync/kubernetes.js');
+  const { clusterAccessFromEnv } = await import('../sync/kubernetes.js');
   return clusterAccessFromEnv(env);
 }
 

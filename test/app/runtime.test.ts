@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { pino } from 'pino';
-import { Runtime } from '../src/runtime.js';
-import { githubRepoRef, type InstallationOctokit } from '../src/forge/github/github-forge.js';
+import { Runtime } from '../../src/app/runtime.js';
+import { githubRepoRef, type InstallationOctokit } from '../../src/forge/github/github-forge.js';
 
 /** GitHub answering 503 to everything, as an installation client. */
 const unavailable = {

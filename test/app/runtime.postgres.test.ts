@@ -2,13 +2,13 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import pg from 'pg';
-import { serviceSchema } from '../src/config/opsbox.schema.js';
-import { newRollout } from '../src/rollout/new-rollout.js';
-import type { InstallationOctokit } from '../src/forge/github/github-forge.js';
-import { Runtime } from '../src/runtime.js';
-import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from './support/postgres.js';
-import { describeWithTool } from './support/required-tool.js';
-import { githubRepoRef } from '../src/forge/github/github-forge.js';
+import { serviceSchema } from '../../src/config/opsbox.schema.js';
+import { newRollout } from '../../src/rollout/new-rollout.js';
+import type { InstallationOctokit } from '../../src/forge/github/github-forge.js';
+import { Runtime } from '../../src/app/runtime.js';
+import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from '../support/postgres.js';
+import { describeWithTool } from '../support/required-tool.js';
+import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const tool = postgresTool();
 
