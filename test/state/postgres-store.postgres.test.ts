@@ -165,6 +165,23 @@ describeWithTool('PostgreSQL state backend', tool, () => {
         await backend.close();
       }
     });
+    it('reads a row saved in an earlier shape of the state as today\'s', async () => {
+      const backend = await freshBackend();
+      try {
+        const state = dueRollout('r-old', 5000);
+        await backend.store.put(state, 0);
+        // as an earlier version wrote it: the installation id and comment ids at the top of the state
+        const old = { ...state, repo: { installationId: 7, owner: 'acme', repo: 'manifests', defaultBranch: 'main' }, statusCommentId: 11, checkRunId: 12 };
+        await backend.pool.query('UPDATE opsbox_rollouts SET state = $1 WHERE id = $2', [JSON.stringify(old), 'r-old']);
+        const read = (await backend.store.get('r-old'))!.state as RolloutState & Record<string, unknown>;
+        expect(read.repo).toMatchObject({ forge: 'github', key: 'acme/manifests', native: { installationId: 7 } });
+        expect(read.statusRef?.native).toMatchObject({ commentId: 11, checkRunId: 12 });
+        expect(read).not.toHaveProperty('statusCommentId');
+        expect((await backend.store.activeFor('acme', 'manifests', state.service)).map((r) => r.repo.forge)).toEqual(['github']);
+      } finally {
+        await backend.close();
+      }
+    });
   });
 
   describe('two replicas on one database', () => {

@@ -11,6 +11,7 @@ import { DEFAULT_RETENTION_MS } from '../retention.js';
 import { pageBounds, type RolloutPage, type RolloutQuery } from '../rollout-listing.js';
 import { VersionConflictError, type RolloutStore, type StoredRollout } from '../store.js';
 import type { PostgresLeases } from './leases.js';
+import { migrateState } from '../migrate.js';
 
 export interface PostgresStoreOptions {
   /** Ended rollouts this recent count in the gauges' snapshot (`states()`); default 30 days. */
@@ -44,7 +45,8 @@ export class PostgresRolloutStore implements RolloutStore {
 
   async get(id: string): Promise<StoredRollout | undefined> {
     const { rows } = await this.pool.query<{ state: RolloutState; version: number }>('SELECT state, version FROM opsbox_rollouts WHERE id = $1', [id]);
-    return rows[0] && { state: rows[0].state, version: rows[0].version };
+    // a row written before a change of the saved shape reads as today's, as the file store's files do
+    return rows[0] && { state: migrateState(rows[0].state), version: rows[0].version };
   }
 
   async put(state: RolloutState, expectedVersion: number): Promise<number> {
@@ -125,7 +127,7 @@ export class PostgresRolloutStore implements RolloutStore {
       const counted = await this.pool.query<{ total: string }>(`SELECT count(*) AS total FROM opsbox_rollouts ${filter}`, params.slice(0, -2));
       total = Number(counted.rows[0].total);
     }
-    return { rollouts: page.rows.map((row) => row.state), total, offset, limit };
+    return { rollouts: page.rows.map((row) => migrateState(row.state)), total, offset, limit };
   }
 
   /**
@@ -187,7 +189,7 @@ export class PostgresRolloutStore implements RolloutStore {
 
   private async states_(sql: string, params: unknown[]): Promise<RolloutState[]> {
     const { rows } = await this.pool.query<StateRow>(sql, params);
-    return rows.map((row) => row.state);
+    return rows.map((row) => migrateState(row.state));
   }
 }
 
