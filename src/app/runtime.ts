@@ -244,7 +244,7 @@ export class Runtime {
           defaultPrometheus: this.options.env.PROMETHEUS_URL || undefined,
           secretEnv: this.options.env,
           clusterSecrets: this.analysisCluster.secrets,
-          unavailableProviders: 'unavailable' in this.analysisCluster.jobs ? { job: this.analysisCluster.jobs.unavailable } : {},
+          unavailableProviders: this.unavailableProviders(),
           syncGates: this.syncGates,
           log: this.options.log,
         },
@@ -258,6 +258,11 @@ export class Runtime {
     this.background(`preflight check of #${request.number}`, () => this.runPreflight(request));
   }
 
+  /** Metric providers this process cannot run, with why: the start of a rollout and the preflight check both refuse them. */
+  private unavailableProviders(): Record<string, string> {
+    return 'unavailable' in this.analysisCluster.jobs ? { job: this.analysisCluster.jobs.unavailable } : {};
+  }
+
   private async runPreflight(request: PreflightRequest): Promise<void> {
     await runPreflight(
       {
@@ -268,6 +273,7 @@ export class Runtime {
         clusterObjects: this.clusterObjects,
         activeRollouts: async (owner, repo, service) =>
           (await this.store.activeFor(owner, repo, service)).map((state) => ({ id: state.id, to: state.to, sourceNumber: state.source.number })),
+        unavailableProviders: this.unavailableProviders(),
         log: this.options.log,
       },
       request,

@@ -46,6 +46,8 @@ export interface PreflightCheckInput {
   provider?: MetricProvider;
   /** Status and check run names reported on recent commits of the base branch, when read. */
   recentChecks?: RecentChecks;
+  /** Metric providers this app cannot run (job metrics without a namespace), with why: a template using one fails the check, as it would refuse the rollout. */
+  unavailableProviders?: Readonly<Record<string, string>>;
 }
 
 export interface RecentChecks {
@@ -109,6 +111,7 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
     configFile,
     syncGates: input.syncGates,
     activeServices,
+    unavailableProviders: input.unavailableProviders,
   });
   const problems = [...detected.problems, ...checked.problems];
   const catalog = await loadTemplatesFromSource(files, config.analysisTemplates).catch(() => undefined);

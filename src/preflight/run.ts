@@ -45,6 +45,8 @@ export interface PreflightDeps {
   /** The cluster, when the app has access (Argo CD and Flux gates). */
   clusterObjects?: CustomObjects;
   activeRollouts(owner: string, repo: string, service: string): Promise<ActiveRollout[]>;
+  /** Metric providers this app cannot run, with why (as the start of a rollout is told). */
+  unavailableProviders?: Readonly<Record<string, string>>;
   log?: Pick<Logger, 'info'>;
 }
 
@@ -105,6 +107,7 @@ export async function runPreflight(deps: PreflightDeps, request: PreflightReques
     activeRollouts: (service) => deps.activeRollouts(owner, repo, service),
     provider: providerFor(deps, config),
     recentChecks: base.recentChecks,
+    unavailableProviders: deps.unavailableProviders,
   });
   if (view.noBump && !config.preflight?.everyPullRequest) return undefined;
   deps.log?.info({ repo: `${owner}/${repo}`, pr: request.number, conclusion: view.conclusion }, 'preflight check');

@@ -47,7 +47,14 @@ describe('buildPreflightCheck', () => {
 
   async function check(
     repos: { base: FixtureRepo; head: FixtureRepo },
-    options: { fork?: boolean; provider?: MetricProvider; active?: ActiveRollout[]; clusterObjects?: CustomObjects; recentChecks?: RecentChecks } = {},
+    options: {
+      fork?: boolean;
+      provider?: MetricProvider;
+      active?: ActiveRollout[];
+      clusterObjects?: CustomObjects;
+      recentChecks?: RecentChecks;
+      unavailableProviders?: Record<string, string>;
+    } = {},
   ) {
     const configRepo = options.fork ? repos.base : repos.head;
     return buildPreflightCheck({
@@ -61,6 +68,7 @@ describe('buildPreflightCheck', () => {
       provider: options.provider,
       clusterObjects: options.clusterObjects,
       recentChecks: options.recentChecks,
+      unavailableProviders: options.unavailableProviders,
     });
   }
 
@@ -104,6 +112,21 @@ describe('buildPreflightCheck', () => {
     expect(createReportRenderer().preflightCheck(view).summary).toContain(
       '| `status` | step 2, step 4 |  | – | `success when result == true` | not checked: only Prometheus metrics are queried before the rollout |',
     );
+  });
+
+  it('a job metric where this app cannot run Jobs fails the check, saying what to set up, as the start would', async () => {
+    const jobMetric: FixtureEdit = {
+      file: TEMPLATE,
+      replace: '  metrics:\n',
+      with: '  metrics:\n    - name: smoke\n      provider:\n        job:\n          spec: {template: {spec: {restartPolicy: Never, containers: [{name: c, image: curlimages/curl}]}}}\n',
+    };
+    const repos = await sides([], [BUMP, jobMetric]);
+    const refused = await check(repos, { unavailableProviders: { job: 'OPSBOX_JOB_NAMESPACE is not set; the operator sets it' } });
+    expect(refused.conclusion).toBe('failure');
+    expect(refused.problems.map((problem) => problem.message)).toContainEqual(
+      expect.stringContaining('metric "smoke" uses provider.job, which cannot run here: OPSBOX_JOB_NAMESPACE is not set'),
+    );
+    expect((await check(repos)).problems).toEqual([]);
   });
 
   it('preflight.args replace the rollout args in the queries', async () => {
