@@ -11,6 +11,7 @@ import { createAllowlist } from '../../src/analysis/allowlist.js';
 import { PrometheusProvider, prometheusProviderFromEnv } from '../../src/analysis/prometheus.js';
 import type { ResolvedMetric } from '../../src/analysis/types.js';
 import { makeMetric } from './support.js';
+import { describeWithTool } from '../support/required-tool.js';
 
 const PROM = 'http://prom.test:9090';
 
@@ -301,10 +302,12 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-const opensslAvailable = spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0;
-if (!opensslAvailable) console.warn('openssl is not available: skipping the insecure TLS tests');
+const openssl = {
+  available: spawnSync('openssl', ['version'], { stdio: 'ignore' }).status === 0,
+  missing: 'openssl not found: install the Debian package openssl (it makes the self-signed certificate)',
+};
 
-(opensslAvailable ? describe : describe.skip)('insecure (self-signed https Prometheus on loopback)', () => {
+describeWithTool('insecure (self-signed https Prometheus on loopback)', openssl, () => {
   let server: Server | undefined;
   let address = '';
   let certificateDir = '';

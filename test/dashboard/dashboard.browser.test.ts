@@ -13,7 +13,8 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutPhase, RolloutState } from '../../src/rollout/types.js';
 import type { RolloutStore } from '../../src/state/store.js';
 import { AppHarness, bumpApi } from '../support/app-harness.js';
-import { browserTestsRun, launchChromium, type Browser } from '../support/browser.js';
+import { chromiumTool, launchChromium, type Browser } from '../support/browser.js';
+import { describeWithTool } from '../support/required-tool.js';
 import { MemoryStore } from '../support/memory-store.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
@@ -61,7 +62,7 @@ async function serve(store: Pick<RolloutStore, 'get' | 'listRollouts'>, clock?: 
   return startMetricsServer(new OpsboxMetrics(() => [], { processMetrics: false }), { port: 0, host: '127.0.0.1', dashboard });
 }
 
-(browserTestsRun ? describe : describe.skip)('dashboard in Chromium', () => {
+describeWithTool('dashboard in Chromium', chromiumTool, () => {
   let browser: Browser;
   let server: MetricsServer | undefined;
   let harness: AppHarness | undefined;

@@ -2,7 +2,6 @@
  * Headless Chromium from the Debian package, driven by playwright-core; no browser is ever
  * downloaded. Each launch gets a fresh profile directory, removed on close.
  */
-import { inCi } from './required-tool.js';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -22,11 +21,11 @@ const ARGS = [
   '--disable-sync',
 ];
 
-/**
- * Whether browser tests run: always under CI (where a missing or broken browser fails them),
- * elsewhere only when the Chromium binary is there.
- */
-export const browserTestsRun = inCi() || existsSync(CHROMIUM);
+/** The browser the tests drive, for describeWithTool: under CI a missing one fails the suite. */
+export const chromiumTool = {
+  available: existsSync(CHROMIUM),
+  missing: `${CHROMIUM} not found: install the Debian package chromium, or set CHROMIUM_PATH`,
+};
 
 export interface Browser {
   context: BrowserContext;
