@@ -1,8 +1,7 @@
 /** `opsbox <command>`: dispatches to the commands. */
 import { analyzeCommand } from './analyze.js';
 import { demoCommand } from './demo.js';
-import { ROLLOUT_COMMANDS, rolloutCommand } from './rollout-command.js';
-import { watchCommand } from './watch.js';
+import { ROLLOUT_COMMANDS, rolloutCommand, watchCommand } from './watch.js';
 import { EXIT_OK, EXIT_USAGE, type CliIO } from './io.js';
 import { migrateStateCommand } from './migrate-state.js';
 import { planCommand } from './plan.js';

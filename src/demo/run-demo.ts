@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfigOrThrow } from '../config/load.js';
 import { GitWatch } from '../app/git-watch.js';
-import { ProgressView } from '../cli/progress.js';
+import { ProgressView } from '../app/terminal-progress.js';
 import { runGit } from '../forge/git/git-cli.js';
 import { readImageVersion, setImageVersion } from '../manifests/image-tag.js';
 import type { RolloutState } from '../rollout/types.js';

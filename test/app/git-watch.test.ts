@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GitWatch } from '../../src/app/git-watch.js';
-import { rolloutCommand } from '../../src/cli/rollout-command.js';
+import { rolloutCommand } from '../../src/cli/watch.js';
 import { DEMO_TEMPLATE_DIR } from '../../src/demo/run-demo.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';

@@ -7,7 +7,7 @@
  * On a terminal the bar is redrawn in place; elsewhere (a pipe, CI, `--plain`) the same events
  * are plain lines and a wait is one line when it starts.
  */
-import type { EngineObserver } from '../app/engine.js';
+import type { EngineObserver } from './engine.js';
 import type { RunState } from '../analysis/run.js';
 import type { Step } from '../config/opsbox.schema.js';
 import type { RolloutEvent, RolloutState } from '../rollout/types.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createRun, recordMeasurements } from '../../src/analysis/run.js';
-import { ProgressView } from '../../src/cli/progress.js';
+import { ProgressView } from '../../src/app/terminal-progress.js';
 import { parseConfigOrThrow } from '../../src/config/load.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutState } from '../../src/rollout/types.js';
