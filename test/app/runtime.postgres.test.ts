@@ -1,28 +1,18 @@
 /** The runtime on PostgreSQL: selected by DATABASE_URL, and letting go of its leases when it drains (SIGTERM). */
-import { afterAll, beforeAll, expect, it } from '@jest/globals';
+import { expect, it } from '@jest/globals';
 import { pino } from 'pino';
 import pg from 'pg';
 import { serviceSchema } from '../../src/config/opsbox.schema.js';
 import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { InstallationOctokit } from '../../src/forge/github/github-forge.js';
 import { Runtime } from '../../src/app/runtime.js';
-import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from '../support/postgres.js';
-import { describeWithTool } from '../support/required-tool.js';
+import { describeWithPostgres } from '../support/describe-with-postgres.js';
+import { nextDatabaseName } from '../support/postgres.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
-const tool = postgresTool();
-
-describeWithTool('the runtime on PostgreSQL', tool, () => {
-  let cluster: PostgresCluster;
-  beforeAll(async () => {
-    cluster = await startPostgres(tool);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
-
+describeWithPostgres('the runtime on PostgreSQL', (cluster) => {
   it('keeps its state in the database of DATABASE_URL and deletes its leases when it drains', async () => {
-    const url = await cluster.createDatabase(nextDatabaseName('runtime'));
+    const url = await cluster().createDatabase(nextDatabaseName('runtime'));
     const runtime = await Runtime.create({
       dataDir: '/nonexistent/never-written',
       env: { DATABASE_URL: url },

@@ -9,14 +9,13 @@ import { newRollout } from '../../src/rollout/new-rollout.js';
 import type { RolloutState } from '../../src/rollout/types.js';
 import { FileRolloutStore } from '../../src/state/file-store.js';
 import { openPostgresBackend } from '../../src/state/postgres/backend.js';
-import { nextDatabaseName, postgresTool, startPostgres, type PostgresCluster } from '../support/postgres.js';
-import { describeWithTool } from '../support/required-tool.js';
+import { describeWithPostgres } from '../support/describe-with-postgres.js';
+import { nextDatabaseName } from '../support/postgres.js';
 import { runCommand } from './support.js';
 import { bookedAlert } from '../state/alert-book.contract.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
 
 const DAY = 86_400_000;
-const tool = postgresTool();
 
 const serviceConfig = serviceSchema.parse({
   image: 'ghcr.io/acme/api',
@@ -44,15 +43,12 @@ function rollout(number: number, startedAt: number, patch: Partial<RolloutState>
   return { ...state, ...patch };
 }
 
-describeWithTool('opsbox migrate-state into PostgreSQL', tool, () => {
-  let cluster: PostgresCluster;
+describeWithPostgres('opsbox migrate-state into PostgreSQL', (cluster) => {
   let dataDir: string;
   beforeAll(async () => {
-    cluster = await startPostgres(tool);
     dataDir = await mkdtemp(path.join(tmpdir(), 'opsbox-migrate-'));
   });
   afterAll(async () => {
-    await cluster?.stop();
     await rm(dataDir, { recursive: true, force: true });
   });
 
@@ -67,7 +63,7 @@ describeWithTool('opsbox migrate-state into PostgreSQL', tool, () => {
     await files.claimOnce('comment:acme/manifests:5003', { command: 'promote' });
     await files.close();
 
-    const url = await cluster.createDatabase(nextDatabaseName());
+    const url = await cluster().createDatabase(nextDatabaseName());
     const first = await runCommand(migrateStateCommand, ['--to', url], { env: { OPSBOX_DATA_DIR: dataDir } });
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
@@ -103,7 +99,7 @@ describeWithTool('opsbox migrate-state into PostgreSQL', tool, () => {
       const firing = bookedAlert('acme/manifests#1/api', { revertPr: 2 });
       await writeFile(path.join(oldDir, 'alerts.json'), JSON.stringify({ open: [firing] }));
 
-      const url = await cluster.createDatabase(nextDatabaseName());
+      const url = await cluster().createDatabase(nextDatabaseName());
       const result = await runCommand(migrateStateCommand, ['--to', url, '--from', oldDir], { env: {} });
       expect(result.stderr).toBe('');
       expect(result.stdout).toContain('and 1 firing alert(s)');

@@ -17,6 +17,7 @@ import { rolloutStoreContract } from './rollout-store.contract.js';
 import { lockPortContract, workInboxContract } from './state-ports.contract.js';
 import { alertBookContract } from './alert-book.contract.js';
 import { githubRepoRef } from '../../src/forge/github/github-forge.js';
+import { describeWithPostgres } from '../support/describe-with-postgres.js';
 
 const tool = postgresTool();
 let cluster: PostgresCluster;
@@ -297,17 +298,9 @@ describeWithTool('PostgreSQL state backend', tool, () => {
   });
 });
 
-describeWithTool('GitHub write pace shared through PostgreSQL', tool, () => {
-  let paceCluster: PostgresCluster;
-  beforeAll(async () => {
-    paceCluster = await startPostgres(tool);
-  });
-  afterAll(async () => {
-    await paceCluster?.stop();
-  });
-
+describeWithPostgres('GitHub write pace shared through PostgreSQL', (paceCluster) => {
   it('gives the writes of two replicas for one installation one slot each, one pace apart', async () => {
-    const url = await paceCluster.createDatabase(nextDatabaseName());
+    const url = await paceCluster().createDatabase(nextDatabaseName());
     const a = await openPostgresBackend({ connectionString: url, leaseMs: 30_000, writesPerSecond: 1, poolSize: 4 });
     const b = await openPostgresBackend({ connectionString: url, leaseMs: 30_000, writesPerSecond: 1, poolSize: 4 });
     try {
