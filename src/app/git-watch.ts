@@ -27,6 +27,7 @@ import { RolloutEngine, type EngineObserver } from './engine.js';
 import { ForgeEffectExecutor } from './executor.js';
 import { ForgeRegistry } from '../forge/registry.js';
 import { planRollouts, type MergedPullRequest } from './trigger.js';
+import { redactCredentials } from '../report/redact.js';
 
 /** One JSON object per line: transitions, status publications, notices. */
 export type JsonLog = (line: Record<string, unknown>) => void;
@@ -138,7 +139,7 @@ export class GitWatch {
     const cursor = await this.cursor();
     if (cursor === undefined) {
       await this.saveCursor(head);
-      this.options.log({ event: 'watching', remote: this.repository.remote, branch: this.options.branch, head });
+      this.options.log({ event: 'watching', remote: redactCredentials(this.repository.remote), branch: this.options.branch, head });
       return started;
     }
     if (cursor === head) return started;

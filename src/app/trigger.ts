@@ -100,7 +100,7 @@ export async function planRollouts(
   const rollouts: RolloutState[] = [];
   for (const bump of bumps) {
     const check = checked.services.get(bump.service);
-    const serviceProblems = checked.problems.filter((p) => p.key.startsWith(`services.${bump.service}`) || !p.key.startsWith('services.'));
+    const serviceProblems = problemsOfService(checked.problems, bump.service);
     if (!check || serviceProblems.length > 0) continue;
     // A merged revert brings the canary back to stable: nothing to roll out.
     if (bump.to === check.stableVersion) continue;
@@ -141,4 +141,10 @@ function trafficFiles(service: OpsboxConfig['services'][string]): readonly strin
   } catch {
     return [];
   }
+}
+
+/** The problems that stop one service: its own (`services.api` never takes `services.api-worker`'s) and those outside `services`. */
+export function problemsOfService<P extends { key: string }>(problems: readonly P[], service: string): P[] {
+  const serviceKey = `services.${service}`;
+  return problems.filter((p) => p.key === serviceKey || p.key.startsWith(`${serviceKey}.`) || !p.key.startsWith('services.'));
 }

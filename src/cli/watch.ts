@@ -88,7 +88,7 @@ export async function watchCommand(argv: string[], io: CliIO & { signal?: AbortS
     });
   } catch (error) {
     io.stderr.write(`opsbox watch: ${(error as Error).message}\n`);
-    return error instanceof DataDirBusyError ? EXIT_INVALID : EXIT_INVALID;
+    return EXIT_INVALID;
   }
   const controller = new AbortController();
   const stop = () => controller.abort();
@@ -162,6 +162,13 @@ export async function rolloutCommand(name: CliCommandName, argv: string[], io: C
     io.stderr.write(`opsbox ${name}: --full goes with promote only\n`);
     return EXIT_USAGE;
   }
+  let waitMs: number;
+  try {
+    waitMs = parseDuration(values.wait);
+  } catch (error) {
+    io.stderr.write(`opsbox ${name}: --wait: ${(error as Error).message}\n`);
+    return EXIT_USAGE;
+  }
   const dataDir = path.resolve(io.env.OPSBOX_DATA_DIR || '.data');
   const actor = io.env.USER || os.userInfo().username;
   const request = newRequest({ remote: normalizeRemote(values.repo), branch: values.branch, service: values.service }, name, actor, values.full === true);
@@ -189,7 +196,7 @@ export async function rolloutCommand(name: CliCommandName, argv: string[], io: C
   }
   const inbox = new CommandInbox(dataDir);
   await inbox.send(request);
-  const answer = await inbox.answer(request.id, parseDuration(values.wait));
+  const answer = await inbox.answer(request.id, waitMs);
   if (!answer) {
     await inbox.withdraw(request.id);
     io.stderr.write(`opsbox ${name}: the running watch did not answer within ${values.wait}; is it stuck? (its lock: ${path.join(dataDir, 'opsbox.lock')})\n`);

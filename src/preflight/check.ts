@@ -17,6 +17,7 @@ import type { SyncGateCheck } from '../sync/registry.js';
 import { checkSyncObjects } from './cluster-objects.js';
 import { detectBumps, withCanaryTags } from './bump.js';
 import { liveQueriesOf, runLiveQueries, type LiveQueryResult } from './live-queries.js';
+import { problemsOfService } from '../app/trigger.js';
 
 export const PREFLIGHT_CHECK_NAME = 'opsbox/preflight';
 
@@ -121,7 +122,7 @@ export async function buildPreflightCheck(input: PreflightCheckInput): Promise<P
     const service = config.services[bump.service];
     const check = checked.services.get(bump.service);
     const from = bump.from || check?.stableVersion || '';
-    const serviceProblems = problems.some((p) => p.key.startsWith(`services.${bump.service}`) || !p.key.startsWith('services.'));
+    const serviceProblems = problemsOfService(problems, bump.service).length > 0;
     const result: ServicePreflight = {
       service: bump.service,
       from,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { Octokit } from '@octokit/rest';
 import { parseConfigOrThrow } from '../../src/config/load.js';
 import { RevisionCache } from '../../src/forge/github/revision-cache.js';
-import { planRollouts, type MergedPullRequest } from '../../src/app/trigger.js';
+import { planRollouts, problemsOfService, type MergedPullRequest } from '../../src/app/trigger.js';
 import { bumpApi, fixtureFiles } from '../support/app-harness.js';
 import { silentLog, startFakeGitHub, type FakeGitHub } from '../support/fake-github/index.js';
 import { githubRepoRef, type GitHubForge } from '../../src/forge/github/github-forge.js';
@@ -197,5 +197,13 @@ describe('planning rollouts for a merge', () => {
     expect(revisions.file(pr.mergeSha, 'apps/api/virtualservice.yaml')).toBe(files['apps/api/virtualservice.yaml']);
     expect(revisions.file(pr.mergeSha, CANARY)).toContain('ghcr.io/acme/api:v2');
     expect(revisions.file(pr.mergeSha, 'apps/api/stable.yaml')).toBe(files['apps/api/stable.yaml']);
+  });
+});
+
+describe('problemsOfService', () => {
+  it('keeps a service\'s own problems and those outside services, never those of a service whose name starts the same', () => {
+    const problems = [{ key: 'services.api' }, { key: 'services.api.steps[0]' }, { key: 'services.api-worker.image' }, { key: 'analysisTemplates' }];
+    expect(problemsOfService(problems, 'api').map((p) => p.key)).toEqual(['services.api', 'services.api.steps[0]', 'analysisTemplates']);
+    expect(problemsOfService(problems, 'api-worker').map((p) => p.key)).toEqual(['services.api-worker.image', 'analysisTemplates']);
   });
 });

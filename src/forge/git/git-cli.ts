@@ -3,6 +3,7 @@
  * helpers, SSH agent), and never a prompt that would hang an unattended process.
  */
 import { execFile } from 'node:child_process';
+import { redactCredentials } from '../../report/redact.js';
 
 export interface GitRunOptions {
   cwd: string;
@@ -36,10 +37,13 @@ export class GitCommandError extends Error {
     readonly timedOut: boolean,
   ) {
     const said = stderr.trim().split('\n').slice(-3).join(' / ');
+    // a remote URL in the arguments or in git's output may carry a token
     super(
-      timedOut
-        ? `git ${args[0]} did not finish in time; check that the remote answers (and that git needs no prompt: GIT_TERMINAL_PROMPT is 0)`
-        : `git ${args.join(' ')} failed (exit ${exitCode})${said ? `: ${said}` : ''}`,
+      redactCredentials(
+        timedOut
+          ? `git ${args[0]} did not finish in time; check that the remote answers (and that git needs no prompt: GIT_TERMINAL_PROMPT is 0)`
+          : `git ${args.join(' ')} failed (exit ${exitCode})${said ? `: ${said}` : ''}`,
+      ),
     );
     this.name = 'GitCommandError';
   }

@@ -35,6 +35,7 @@ import { commitWithCas, GitPushConflictError } from './commit-change.js';
 import { GitCommitFiles } from './commit-files.js';
 import { GitCommandError } from './git-cli.js';
 import { repositoryKey, type GitRepository } from './repository.js';
+import { redactCredentials } from '../../report/redact.js';
 
 /** Where the operator sees what GitHub would show on the pull request. */
 export interface GitStatusSink {
@@ -57,7 +58,8 @@ export class GitForge implements Forge {
   /** The repository reference rollouts of this remote save. */
   get repoRef(): RepoRef {
     const key = repositoryKey(this.repository.remote, this.repository.branch);
-    return { forge: 'git', key: this.repository.remote, owner: 'git', repo: key, defaultBranch: this.repository.branch };
+    // saved with the rollout and shown: a token in the remote's URL stays out of both
+    return { forge: 'git', key: redactCredentials(this.repository.remote), owner: 'git', repo: key, defaultBranch: this.repository.branch };
   }
 
   async readSnapshot(repo: RepoRef, sha: string, _wants: SnapshotWants): Promise<Snapshot> {
@@ -180,20 +182,20 @@ export class GitForge implements Forge {
   }
 
   commitUrl(_repo: RepoRef, sha: string): string {
-    return `${this.repository.remote}@${sha}`;
+    return `${this.repoRef.key}@${sha}`;
   }
 
   threadUrl(_repo: RepoRef, thread: ThreadRef): string {
-    return `${this.repository.remote}#${this.repository.branch}:${thread.number}`;
+    return `${this.repoRef.key}#${this.repository.branch}:${thread.number}`;
   }
 
   revertRef(branch: string): RevertRef {
-    return { branch, url: `${this.repository.remote}#${branch}`, label: branch };
+    return { branch, url: `${this.repoRef.key}#${branch}`, label: branch };
   }
 
   private check(repo: RepoRef): void {
-    if (repo.forge !== 'git' || repo.key !== this.repository.remote) {
-      throw new ForgeRefusedError('refused', `this git forge serves ${this.repository.remote}, not ${repo.forge}:${repo.key}`);
+    if (repo.forge !== 'git' || repo.key !== this.repoRef.key) {
+      throw new ForgeRefusedError('refused', `this git forge serves ${this.repoRef.key}, not ${repo.forge}:${repo.key}`);
     }
   }
 }

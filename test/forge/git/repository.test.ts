@@ -5,6 +5,7 @@ import path from 'node:path';
 import { commitWithCas, GitPushConflictError } from '../../../src/forge/git/commit-change.js';
 import { GitRepository, isRemoteUrl, normalizeRemote, repositoryKey } from '../../../src/forge/git/repository.js';
 import { createGitRemote, type GitRemoteFixture } from '../../support/git-remote.js';
+import { GitCommandError } from '../../../src/forge/git/git-cli.js';
 
 let remote: GitRemoteFixture;
 let dataDir: string;
@@ -130,5 +131,13 @@ describe('remote names', () => {
     expect(normalizeRemote('m.git', '/srv')).toBe('/srv/m.git');
     expect(repositoryKey('/srv/manifests.git', 'main')).toMatch(/^manifests-[0-9a-f]{8}$/);
     expect(repositoryKey('/srv/manifests.git', 'main')).not.toBe(repositoryKey('/srv/manifests.git', 'prod'));
+  });
+});
+
+describe('credentials in a remote URL', () => {
+  it('are never in the message of a failed git command', () => {
+    const error = new GitCommandError(['fetch', 'https://bot:ghp_secret123@git.example.com/acme/manifests.git'], 128, 'fatal: could not read from https://bot:ghp_secret123@git.example.com/acme/manifests.git', false);
+    expect(error.message).not.toContain('ghp_secret123');
+    expect(error.message).toContain('https://***@git.example.com/acme/manifests.git');
   });
 });
