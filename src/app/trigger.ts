@@ -13,6 +13,7 @@ import { createTrafficProvider } from '../traffic/index.js';
 import { newRollout } from '../rollout/new-rollout.js';
 import { preflight } from '../rollout/preflight.js';
 import type { RepoRef, RolloutState, SourcePullRequest } from '../rollout/types.js';
+import { problemsOfService } from '../config/problems.js';
 
 export interface MergedPullRequest extends SourcePullRequest {
   repo: RepoRef;
@@ -141,10 +142,4 @@ function trafficFiles(service: OpsboxConfig['services'][string]): readonly strin
   } catch {
     return [];
   }
-}
-
-/** The problems that stop one service: its own (`services.api` never takes `services.api-worker`'s) and those outside `services`. */
-export function problemsOfService<P extends { key: string }>(problems: readonly P[], service: string): P[] {
-  const serviceKey = `services.${service}`;
-  return problems.filter((p) => p.key === serviceKey || p.key.startsWith(`${serviceKey}.`) || !p.key.startsWith('services.'));
 }

@@ -31,3 +31,9 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
+
+/** The problems that stop one service: its own (`services.api` never takes `services.api-worker`'s) and those outside `services`. */
+export function problemsOfService<P extends { key: string }>(problems: readonly P[], service: string): P[] {
+  const serviceKey = `services.${service}`;
+  return problems.filter((p) => p.key === serviceKey || p.key.startsWith(`${serviceKey}.`) || !p.key.startsWith('services.'));
+}

@@ -17,7 +17,7 @@ import type { SyncGateCheck } from '../sync/registry.js';
 import { checkSyncObjects } from './cluster-objects.js';
 import { detectBumps, withCanaryTags } from './bump.js';
 import { liveQueriesOf, runLiveQueries, type LiveQueryResult } from './live-queries.js';
-import { problemsOfService } from '../app/trigger.js';
+import { problemsOfService } from '../config/problems.js';
 
 export const PREFLIGHT_CHECK_NAME = 'opsbox/preflight';
 
