@@ -4,7 +4,7 @@
  * rollout, after the same checks `opsbox validate` makes. Nothing here waits on Prometheus.
  */
 import type { ClusterSecrets } from '../analysis/secrets.js';
-import type { OpsboxConfig } from '../config/opsbox.schema.js';
+import { CONFIG_PATH, type OpsboxConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import type { Forge } from '../forge/forge.js';
 import { readImageVersion } from '../manifests/image-tag.js';
@@ -74,7 +74,7 @@ export async function planRollouts(
     if (beforeBlob === afterBlob) continue;
     const [oldText, newText] = await Promise.all([after.readParentOptional(service.canary.file), after.readOptional(service.canary.file)]);
     if (newText === null) {
-      problems.push({ file: '.github/opsbox.yml', key: `services.${name}.canary.file`, message: `the pull request removed ${service.canary.file}; restore it or update the config` });
+      problems.push({ file: CONFIG_PATH, key: `services.${name}.canary.file`, message: `the pull request removed ${service.canary.file}; restore it or update the config` });
       continue;
     }
     let to: string;

@@ -8,7 +8,7 @@ import { resolveAnalysis } from '../analysis/resolve.js';
 import { loadTemplatesFromSource, type TemplateCatalog } from '../analysis/templates.js';
 import { loadJudgesFromSource, type LoadedJudge } from '../analysis/judge/judges.js';
 import { toRunMetricSpec } from '../analysis/run.js';
-import type { ImageLocation, OpsboxConfig, RolloutAnalysis, ServiceConfig } from '../config/opsbox.schema.js';
+import { CONFIG_PATH, type ImageLocation, type OpsboxConfig, type RolloutAnalysis, type ServiceConfig } from '../config/opsbox.schema.js';
 import type { ConfigProblem } from '../config/problems.js';
 import { ManifestError } from '../manifests/errors.js';
 import { readImageVersion } from '../manifests/image-tag.js';
@@ -59,7 +59,7 @@ export async function preflight(
     unavailableProviders?: Readonly<Record<string, string>>;
   } = {},
 ): Promise<PreflightResult> {
-  const configFile = options.configFile ?? '.github/opsbox.yml';
+  const configFile = options.configFile ?? CONFIG_PATH;
   const gateProblem = options.syncGates ?? syncGateCheck({ configured: false });
   const problems: ConfigProblem[] = [];
   const services = new Map<string, ServiceCheck>();

@@ -4,6 +4,7 @@
  * the head is fetched again and the change built again on it, a bounded number of times.
  */
 import type { GitFileChange, GitRepository } from './repository.js';
+import { backoffDelay } from '../../util/backoff.js';
 
 /** Reads a file at the head the change is built on; null when there is none. */
 export type ReadAtHead = (file: string) => Promise<string | null>;
@@ -42,11 +43,6 @@ export class GitPushConflictError extends Error {
 const DEFAULT_MAX_ATTEMPTS = 5;
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-/** Jittered, growing pauses so two writers that collided do not collide again in step. */
-function pause(attempt: number): number {
-  const ceiling = Math.min(2000, 100 * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (ceiling / 2) * Math.random());
-}
 
 export async function commitWithCas(repo: GitRepository, options: GitCommitOptions): Promise<GitCommitResult> {
   const maxAttempts = options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
@@ -65,7 +61,7 @@ export async function commitWithCas(repo: GitRepository, options: GitCommitOptio
       return { sha, skipped: false, headSha: head, attempts: attempt };
     }
     options.onConflict?.(attempt, head);
-    if (attempt < maxAttempts) await sleep(pause(attempt));
+    if (attempt < maxAttempts) await sleep(backoffDelay(attempt, { baseMs: 100, capMs: 2000 }));
   }
   throw new GitPushConflictError(repo.branch, maxAttempts);
 }

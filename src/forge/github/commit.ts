@@ -14,6 +14,7 @@ import type { GitApi, ReposApi } from './api.js';
 import { GITHUB_ERROR_CODES, GitHubEditError, requestFailed, requestStatus } from './errors.js';
 import { readFileAt } from './files.js';
 import type { RevisionCache } from './revision-cache.js';
+import { backoffDelay } from '../../util/backoff.js';
 
 // The change a commit carries is the forge port's, so every forge builds it the same way.
 export type { BuildChange, FileChange, ReadFile } from '../forge.js';
@@ -59,10 +60,9 @@ const DEFAULT_MAX_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 250;
 const BACKOFF_CAP_MS = 4000;
 
-/** Exponential backoff with jitter, so two writers that collided do not collide again in step. */
-export function backoffDelay(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
-  return Math.round(ceiling / 2 + (ceiling / 2) * random());
+/** Pauses between attempts after a race on the branch head: 250 ms doubling, at most 4 s, jittered. */
+export function githubBackoffDelay(attempt: number, random: () => number = Math.random): number {
+  return backoffDelay(attempt, { baseMs: BACKOFF_BASE_MS, capMs: BACKOFF_CAP_MS, random });
 }
 
 const realSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -284,7 +284,7 @@ export async function commitChange(octokit: CommitOctokit, options: CommitChange
           { status: 409, cause: error },
         );
       }
-      await sleep(backoffDelay(races, options.random));
+      await sleep(githubBackoffDelay(races, options.random));
       continue;
     }
     if (cache) {

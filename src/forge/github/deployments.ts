@@ -13,6 +13,8 @@ import type { Notifier } from '../../notify/notifier.js';
 import type { RolloutEvent, RolloutState } from '../../rollout/types.js';
 import { installationOf } from './github-forge.js';
 import { githubLinks } from './links.js';
+import { retryableHttpStatus } from '../forge.js';
+import { requestStatus } from './errors.js';
 
 /** The part of Octokit this file uses. */
 export interface DeploymentsOctokit {
@@ -148,15 +150,16 @@ export class DeploymentsNotifier implements Notifier {
     return found?.id;
   }
 
-  /** Server errors, rate limits and network failures are tried again with backoff; a 4xx is not. */
+  /** Server errors, rate limits, conflicts and network failures are tried again with backoff; other 4xx are not. */
   private async withRetries<T>(state: RolloutState, what: string, call: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await call();
       } catch (error) {
-        const status = (error as { status?: number }).status;
-        const retryable = status === undefined || status >= 500 || status === 429 || status === 403;
-        if (!retryable || attempt >= MAX_ATTEMPTS) throw new Error(`${what} for ${state.id} failed: ${(error as Error).message}`);
+        // no answer at all (the network) may work later; an answer is judged like any other GitHub request
+        const status = requestStatus(error);
+        const retryable = status === undefined || retryableHttpStatus(status);
+        if (!retryable || attempt >= MAX_ATTEMPTS) throw new Error(`${what} for ${state.id} failed: ${(error as Error).message}`, { cause: error });
         await this.sleep(FIRST_BACKOFF_MS * 2 ** (attempt - 1));
       }
     }

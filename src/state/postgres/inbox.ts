@@ -5,9 +5,9 @@
  */
 import type { Pool } from 'pg';
 import type { WorkInbox } from '../store.js';
+import { DONE_RETENTION_MS } from '../claim-journal.js';
 
 /** Finished claims are kept this long, to refuse late redeliveries (as the file store's journal does). */
-export const DONE_RETENTION_MS = 14 * 24 * 3600 * 1000;
 
 export class PostgresInbox implements WorkInbox {
   constructor(private readonly pool: Pool) {}

@@ -111,7 +111,11 @@ export class PostgresRolloutStore implements RolloutStore {
       params.push(value);
       return `$${params.length}`;
     };
-    if (query.repository !== undefined) where.push(`owner || '/' || repo = ${param(query.repository)}`);
+    if (query.repository !== undefined) {
+      // owner and repo apart, so the (owner, repo, …) indexes serve the filter
+      const slash = query.repository.indexOf('/');
+      where.push(slash < 0 ? 'false' : `owner = ${param(query.repository.slice(0, slash))} AND repo = ${param(query.repository.slice(slash + 1))}`);
+    }
     if (query.service !== undefined) where.push(`service = ${param(query.service)}`);
     if (query.phases && query.phases.length > 0) where.push(`phase = ANY(${param([...query.phases])}::text[])`);
     if (query.until !== undefined) where.push(`started_at <= ${param(query.until)}`);

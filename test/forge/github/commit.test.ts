@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ProbotOctokit } from 'probot';
-import { backoffDelay, commitChange, type FileChange } from '../../../src/forge/github/commit.js';
+import { githubBackoffDelay, commitChange, type FileChange } from '../../../src/forge/github/commit.js';
 import { GITHUB_ERROR_CODES, GitHubEditError } from '../../../src/forge/github/errors.js';
 import { RevisionCache } from '../../../src/forge/github/revision-cache.js';
 import { silentLog } from '../../support/fake-github/index.js';
@@ -251,8 +251,8 @@ describe('commitChange', () => {
   });
 
   it('spreads retries out with growing, jittered delays', () => {
-    expect([1, 2, 3].map((attempt) => backoffDelay(attempt, () => 0))).toEqual([125, 250, 500]);
-    expect([1, 2, 3].map((attempt) => backoffDelay(attempt, () => 0.999))).toEqual([250, 500, 1000]);
-    expect(backoffDelay(10, () => 0.999)).toBeLessThanOrEqual(4000);
+    expect([1, 2, 3].map((attempt) => githubBackoffDelay(attempt, () => 0))).toEqual([125, 250, 500]);
+    expect([1, 2, 3].map((attempt) => githubBackoffDelay(attempt, () => 0.999))).toEqual([250, 500, 1000]);
+    expect(githubBackoffDelay(10, () => 0.999)).toBeLessThanOrEqual(4000);
   });
 });
