@@ -4,7 +4,7 @@
  * scraped, so they are right after a restart without any bookkeeping here.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { RolloutPhase, RolloutState } from '../rollout/types.js';
+import { isFailed, type RolloutPhase, type RolloutState } from '../rollout/types.js';
 
 /** Every phase, so a phase with no rollout is exported as 0 rather than missing. */
 export const ROLLOUT_PHASES: readonly RolloutPhase[] = ['Progressing', 'Paused', 'Promoting', 'Succeeded', 'Aborting', 'Aborted', 'Superseded'];
@@ -143,7 +143,6 @@ function newestPerService(rollouts: Iterable<Readonly<RolloutState>>): Readonly<
 /** 1 once promoted; 2 once failed (rolling back, rolled back, or held after a failure); 0 otherwise. */
 export function canaryStatus(state: Pick<RolloutState, 'phase' | 'pauseReason'>): number {
   if (state.phase === 'Succeeded') return CANARY_STATUS.promoted;
-  if (state.phase === 'Aborting' || state.phase === 'Aborted') return CANARY_STATUS.failed;
-  if (state.phase === 'Paused' && state.pauseReason === 'failure') return CANARY_STATUS.failed;
+  if (isFailed(state)) return CANARY_STATUS.failed;
   return CANARY_STATUS.running;
 }

@@ -8,6 +8,7 @@
  * A merged revert pull request resolves too; that is seen by the merge, not by a transition.
  */
 import type { RolloutEvent, RolloutState } from '../rollout/types.js';
+import { isFailed } from '../rollout/types.js';
 
 export type AlertSeverity = 'critical' | 'warning';
 
@@ -17,9 +18,6 @@ export type AlertDecision =
   /** Resolve the alerts of the other rollouts of this repository and service. */
   | { kind: 'resolveService' };
 
-export function isFailed(state: Pick<RolloutState, 'phase' | 'pauseReason'>): boolean {
-  return state.phase === 'Aborting' || state.phase === 'Aborted' || (state.phase === 'Paused' && state.pauseReason === 'failure');
-}
 
 export function alertDecisions(before: RolloutState, event: RolloutEvent, after: RolloutState): AlertDecision[] {
   const decisions: AlertDecision[] = [];

@@ -209,3 +209,8 @@ export interface Transition {
 }
 
 export type { Step };
+
+/** Failed: rolling back, rolled back, or held after a failure (`onFailure: pause`). */
+export function isFailed(state: Pick<RolloutState, 'phase' | 'pauseReason'>): boolean {
+  return state.phase === 'Aborting' || state.phase === 'Aborted' || (state.phase === 'Paused' && state.pauseReason === 'failure');
+}

@@ -35,7 +35,3 @@ export async function getRepoPermission(
     throw requestFailed(`reading the permission of ${username}`, error);
   }
 }
-
-export function canWrite(role: RepoRole): boolean {
-  return role === 'admin' || role === 'maintain' || role === 'write';
-}

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { GITHUB_ERROR_CODES } from '../../../src/forge/github/errors.js';
-import { canWrite, getRepoPermission, type PermissionOctokit, type RepoRole } from '../../../src/forge/github/permissions.js';
+import { canWrite } from '../../../src/forge/forge.js';
+import { getRepoPermission, type PermissionOctokit, type RepoRole } from '../../../src/forge/github/permissions.js';
 import { fullName, owner, repo, useFixture } from './fixture.js';
 
 describe('repository permissions', () => {
