@@ -28,6 +28,7 @@ import { ForgeEffectExecutor } from './executor.js';
 import { ForgeRegistry } from '../forge/registry.js';
 import { planRollouts, type MergedPullRequest } from './trigger.js';
 import { redactCredentials } from '../report/redact.js';
+import { observers, transitionLine } from '../ops/transition-log.js';
 
 /** One JSON object per line: transitions, status publications, notices. */
 export type JsonLog = (line: Record<string, unknown>) => void;
@@ -97,7 +98,7 @@ export class GitWatch {
         executor,
         clock,
         coalesceMs: options.coalesceMs,
-        observer: combine(options.observer, transitionLogger(options.log)),
+        observer: options.observer ? observers(options.observer, transitionLogger(options.log)) : transitionLogger(options.log),
         log: engineLog(options.log),
       });
       return new GitWatch(options, repository, forge, store, engine, lock.release);
@@ -327,11 +328,12 @@ function statusSink(options: GitWatchOptions): GitStatusSink {
   };
 }
 
+/** The app's transition line (the same fields as its log), tagged for the JSON stream of `opsbox watch`. */
 function transitionLogger(log: JsonLog): EngineObserver {
   return {
     transition(before, event, after) {
-      const type = event.type === 'command' ? `command:${event.command.name}` : event.type === 'effectDone' ? `effectDone:${event.result.type}` : event.type;
-      log({ event: 'transition', rollout: after.id, service: after.service, to: after.to, on: type, phaseBefore: before.phase, phase: after.phase, step: after.stepIndex, weight: after.weight, effects: after.outbox.map((e) => e.type) });
+      const { event: on, ...line } = transitionLine(before, event, after);
+      log({ event: 'transition', on, ...line, effects: after.outbox.map((e) => e.type) });
     },
   };
 }
@@ -347,13 +349,6 @@ function sanitize(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function combine(...observers: (EngineObserver | undefined)[]): EngineObserver {
-  const present = observers.filter((o): o is EngineObserver => o !== undefined);
-  return {
-    transition: (before, event, after) => present.forEach((o) => o.transition?.(before, event, after)),
-    effect: (state, effect, seconds, failed) => present.forEach((o) => o.effect?.(state, effect, seconds, failed)),
-  };
-}
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
